@@ -1,0 +1,1 @@
+export { IcwsError } from "./errors";
