@@ -1,1 +1,20 @@
-export { IcwsError } from "./errors";
+export { IcwsError, type IcwsErrorKind } from './errors';
+export {
+  defineCanister,
+  update,
+  query,
+  isCanisterDefinition,
+  type CanisterContext,
+  type CanisterDefinition,
+  type CanisterMethods,
+  type MethodDefinition,
+  type CandidValues,
+  type CandidReturn,
+  type TimerId,
+} from './canister/define';
+export { RejectCode, type CallOutcome } from './canister/outcome';
+export { SystemClock, TestClock, type Clock } from './replica/clock';
+export { Replica, type ReplicaOptions, type ReplicaStats, type IngressCall } from './replica/replica';
+export { startReplica, type StartReplicaOptions, type RunningReplica, type CanisterSpec } from './replica/launch';
+export { loadCanisterModule } from './replica/load-module';
+export { canisterIdAt } from './replica/canister-ids';

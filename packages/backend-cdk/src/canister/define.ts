@@ -1,0 +1,119 @@
+import type { IDL } from '@dfinity/candid';
+import type { Principal } from '@dfinity/principal';
+
+/** Identifies a timer set by a canister; pass it to {@link CanisterContext.clearTimer}. */
+export type TimerId = number;
+
+/**
+ * What a canister method sees of the system, as the IC's system API offers it to a canister:
+ * who called, the time, the canister's own id, certified data and timers.
+ */
+export interface CanisterContext {
+  /** The principal that made the current call (the canister itself inside timers). */
+  caller(): Principal;
+  /** The replica's time in nanoseconds since the epoch; constant within one round. */
+  time(): bigint;
+  /** This canister's id. */
+  id(): Principal;
+  /**
+   * Sets the data that the next certificate certifies at `canister/<id>/certified_data`.
+   * Only in update methods and timers; at most 32 bytes.
+   */
+  setCertifiedData(data: Uint8Array): void;
+  /**
+   * The certificate covering the current certified data, or `undefined` outside a query.
+   * Its tree holds `time` and `canister/<id>/certified_data`.
+   */
+  dataCertificate(): Uint8Array | undefined;
+  /** Runs `callback` once, `delayMs` after the current time, in a round of its own. */
+  setTimer(delayMs: number, callback: () => void): TimerId;
+  /** Runs `callback` every `intervalMs`, first one interval from now. */
+  setTimerInterval(intervalMs: number, callback: () => void): TimerId;
+  /** Cancels a timer; unknown or fired ids are ignored. */
+  clearTimer(id: TimerId): void;
+  /** Writes a debug line to the replica's log, prefixed with the canister's name. */
+  print(...values: unknown[]): void;
+}
+
+type Decoded<T> = T extends IDL.Type<infer V> ? V : never;
+/** The TypeScript values of a tuple of Candid types. */
+export type CandidValues<Types extends readonly IDL.Type[]> = { -readonly [K in keyof Types]: Decoded<Types[K]> };
+/** What a method returns: one value for one return type, a tuple otherwise. */
+export type CandidReturn<Types extends readonly IDL.Type[]> = Types extends readonly [IDL.Type<infer V>]
+  ? V
+  : Types extends readonly []
+    ? void
+    : CandidValues<Types>;
+
+/** A canister method: its Candid signature, its mode and its implementation. */
+export interface MethodDefinition {
+  readonly mode: 'update' | 'query';
+  readonly argTypes: readonly IDL.Type[];
+  readonly retTypes: readonly IDL.Type[];
+  readonly implementation: (...args: never[]) => unknown;
+}
+
+function method<const A extends readonly IDL.Type[], const R extends readonly IDL.Type[]>(
+  mode: 'update' | 'query',
+  argTypes: A,
+  retTypes: R,
+  implementation: (...args: CandidValues<A>) => CandidReturn<R>,
+): MethodDefinition {
+  return { mode, argTypes, retTypes, implementation: implementation as MethodDefinition['implementation'] };
+}
+
+/**
+ * An update method: runs in a round, may change state, its reply is certified.
+ * @example update([IDL.Nat], [IDL.Nat], (n) => (count += n))
+ */
+export function update<const A extends readonly IDL.Type[], const R extends readonly IDL.Type[]>(
+  argTypes: A,
+  retTypes: R,
+  implementation: (...args: CandidValues<A>) => CandidReturn<R>,
+): MethodDefinition {
+  return method('update', argTypes, retTypes, implementation);
+}
+
+/** A query method: answered at once from current state; changes it makes are not meant to persist. */
+export function query<const A extends readonly IDL.Type[], const R extends readonly IDL.Type[]>(
+  argTypes: A,
+  retTypes: R,
+  implementation: (...args: CandidValues<A>) => CandidReturn<R>,
+): MethodDefinition {
+  return method('query', argTypes, retTypes, implementation);
+}
+
+/** The methods a canister exports, by name. */
+export type CanisterMethods = Readonly<Record<string, MethodDefinition>>;
+
+/**
+ * A canister module: what `defineCanister` returns and what the replica installs. Installing calls
+ * `create` once per canister instance, so each instance keeps its own state.
+ */
+export interface CanisterDefinition<Init = void> {
+  readonly kind: 'icws-canister';
+  create(context: CanisterContext, init: Init): CanisterMethods;
+}
+
+/**
+ * Defines a canister. The factory runs once per installed instance; keep the canister's state in
+ * its closure.
+ * @example
+ * export default defineCanister((ic) => {
+ *   let count = 0n;
+ *   return {
+ *     increment: update([], [IDL.Nat], () => ++count),
+ *     get: query([], [IDL.Nat], () => count),
+ *   };
+ * });
+ */
+export function defineCanister<Init = void>(
+  factory: (context: CanisterContext, init: Init) => CanisterMethods,
+): CanisterDefinition<Init> {
+  return { kind: 'icws-canister', create: factory };
+}
+
+/** @returns whether `value` is a canister module made by {@link defineCanister}. */
+export function isCanisterDefinition(value: unknown): value is CanisterDefinition<unknown> {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'icws-canister';
+}

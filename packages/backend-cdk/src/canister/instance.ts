@@ -1,0 +1,216 @@
+import { IDL } from '@dfinity/candid';
+import type { Principal } from '@dfinity/principal';
+import type { CanisterContext, CanisterDefinition, CanisterMethods, TimerId } from './define';
+import { rejected, RejectCode, type CallOutcome } from './outcome';
+import { CanisterTimers, type TimerChange } from './timers';
+
+const MAX_CERTIFIED_DATA_BYTES = 32;
+
+/** One message to execute: a call from outside, or a query. */
+export interface CanisterCall {
+  readonly methodName: string;
+  readonly arg: Uint8Array;
+  readonly caller: Principal;
+  /** `query` runs the method read-only; query methods may also be called as `update`. */
+  readonly mode: 'update' | 'query';
+  readonly timeNs: bigint;
+}
+
+/** What the replica gives an instance besides its definition. */
+export interface InstanceHost {
+  /** @returns the current data certificate of this canister; throws {@link QueryDeferred} to retry later. */
+  dataCertificate(): Uint8Array;
+  print(line: string): void;
+}
+
+/**
+ * Thrown from `dataCertificate()` when the certified data just changed and its certificate is not
+ * signed yet; the replica re-runs the query once it is.
+ */
+export class QueryDeferred extends Error {
+  constructor() {
+    super('query deferred until the pending certificate is signed');
+  }
+}
+
+/** The effects of a running message, applied only when it finishes without throwing. */
+interface Execution {
+  readonly call: CanisterCall;
+  certifiedData: Uint8Array | undefined;
+  readonly timerChanges: TimerChange[];
+}
+
+/** An error a canister method throws on purpose that should reach the caller as a reject. */
+class Trap extends Error {}
+
+/**
+ * A canister installed on the replica: its methods, certified data and timers. State changes that
+ * the replica controls (certified data, timers) are rolled back when a method throws; the
+ * canister's own variables are its own to keep consistent.
+ */
+export class CanisterInstance {
+  readonly #methods: CanisterMethods;
+  readonly #timers = new CanisterTimers();
+  #certifiedData: Uint8Array = new Uint8Array();
+  #execution: Execution | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly id: Principal,
+    definition: CanisterDefinition<unknown>,
+    init: unknown,
+    private readonly host: InstanceHost,
+    installTimeNs: bigint,
+  ) {
+    this.#methods = this.#install(installTimeNs, () => definition.create(this.#context(), init));
+  }
+
+  /** The certified data last committed by an update or timer. */
+  get certifiedData(): Uint8Array {
+    return this.#certifiedData;
+  }
+
+  /** Names and modes of the methods, for listings. */
+  get methods(): ReadonlyArray<{ name: string; mode: 'update' | 'query' }> {
+    return Object.entries(this.#methods).map(([name, m]) => ({ name, mode: m.mode }));
+  }
+
+  /**
+   * Executes one message.
+   * @throws QueryDeferred when a query needs a certificate that is not signed yet
+   */
+  execute(call: CanisterCall): CallOutcome {
+    const method = Object.hasOwn(this.#methods, call.methodName) ? this.#methods[call.methodName] : undefined;
+    if (method === undefined || (call.mode === 'query' && method.mode !== 'query')) {
+      const kind = call.mode === 'query' ? 'query' : 'update or query';
+      return rejected(
+        RejectCode.DestinationInvalid,
+        'IC0536',
+        `Canister ${this.id.toText()} has no ${kind} method '${call.methodName}'`,
+      );
+    }
+    let args: unknown[];
+    try {
+      args = IDL.decode([...method.argTypes], call.arg);
+    } catch (err) {
+      return this.#trapped(`failed to decode the arguments of '${call.methodName}': ${messageOf(err)}`);
+    }
+    return this.#run(call, () => {
+      const result = method.implementation(...(args as never[]));
+      return new Uint8Array(IDL.encode([...method.retTypes], method.retTypes.length === 1 ? [result] : ((result ?? []) as unknown[])));
+    });
+  }
+
+  /** @returns when the next timer is due, if any. */
+  nextTimerDueNs(): bigint | undefined {
+    return this.#timers.nextDueNs();
+  }
+
+  /** Runs the timers due at `timeNs`, each as its own message; a timer that throws is logged. */
+  runDueTimers(timeNs: bigint): void {
+    for (const callback of this.#timers.takeDue(timeNs)) {
+      const outcome = this.#run({ methodName: '<timer>', arg: new Uint8Array(), caller: this.id, mode: 'update', timeNs }, () => {
+        callback();
+        return new Uint8Array();
+      });
+      if (outcome.status === 'rejected') this.host.print(`[${this.name}] timer failed: ${outcome.rejectMessage}`);
+    }
+  }
+
+  #run(call: CanisterCall, body: () => Uint8Array): CallOutcome {
+    const execution: Execution = { call, certifiedData: undefined, timerChanges: [] };
+    this.#execution = execution;
+    try {
+      const reply = body();
+      if (call.mode === 'update') {
+        if (execution.certifiedData !== undefined) this.#certifiedData = execution.certifiedData;
+        this.#timers.apply(execution.timerChanges);
+      }
+      return { status: 'replied', reply };
+    } catch (err) {
+      if (err instanceof QueryDeferred) throw err;
+      return this.#trapped(messageOf(err));
+    } finally {
+      this.#execution = undefined;
+    }
+  }
+
+  /** Runs the canister's factory; unlike a method, a failure here is the installer's error. */
+  #install<T>(timeNs: bigint, body: () => T): T {
+    const execution: Execution = {
+      call: { methodName: '<install>', arg: new Uint8Array(), caller: this.id, mode: 'update', timeNs },
+      certifiedData: undefined,
+      timerChanges: [],
+    };
+    this.#execution = execution;
+    try {
+      const result = body();
+      if (execution.certifiedData !== undefined) this.#certifiedData = execution.certifiedData;
+      this.#timers.apply(execution.timerChanges);
+      return result;
+    } finally {
+      this.#execution = undefined;
+    }
+  }
+
+  #trapped(message: string): CallOutcome {
+    return rejected(RejectCode.CanisterError, 'IC0503', `Canister ${this.id.toText()} trapped: ${message}`);
+  }
+
+  #current(operation: string): Execution {
+    if (this.#execution === undefined) {
+      throw new Trap(`${operation} can only be used while the canister executes a message`);
+    }
+    return this.#execution;
+  }
+
+  #context(): CanisterContext {
+    return {
+      caller: () => this.#current('ic.caller()').call.caller,
+      time: () => this.#current('ic.time()').call.timeNs,
+      id: () => this.id,
+      setCertifiedData: (data) => {
+        const execution = this.#current('ic.setCertifiedData()');
+        if (execution.call.mode === 'query') throw new Trap('setCertifiedData cannot be called in a query');
+        if (!(data instanceof Uint8Array)) throw new Trap('setCertifiedData takes a Uint8Array');
+        if (data.byteLength > MAX_CERTIFIED_DATA_BYTES) {
+          throw new Trap(`certified data is at most ${MAX_CERTIFIED_DATA_BYTES} bytes, got ${data.byteLength}; certify a hash`);
+        }
+        execution.certifiedData = Uint8Array.from(data);
+      },
+      dataCertificate: () => {
+        const execution = this.#current('ic.dataCertificate()');
+        return execution.call.mode === 'query' ? this.host.dataCertificate() : undefined;
+      },
+      setTimer: (delayMs, callback) => this.#stageTimer(delayMs, false, callback),
+      setTimerInterval: (intervalMs, callback) => this.#stageTimer(intervalMs, true, callback),
+      clearTimer: (id: TimerId) => {
+        this.#current('ic.clearTimer()').timerChanges.push({ op: 'clear', id });
+      },
+      print: (...values) => this.host.print(`[${this.name}] ${values.map(formatValue).join(' ')}`),
+    };
+  }
+
+  #stageTimer(delayMs: number, repeat: boolean, callback: () => void): TimerId {
+    const execution = this.#current('ic.setTimer()');
+    if (execution.call.mode === 'query') throw new Trap('timers cannot be set in a query');
+    const change = this.#timers.stageSet(execution.call.timeNs, delayMs, repeat, callback);
+    execution.timerChanges.push(change);
+    return change.op === 'set' ? change.timer.id : change.id;
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function formatValue(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Error) return value.message;
+  try {
+    return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  } catch {
+    return String(value);
+  }
+}

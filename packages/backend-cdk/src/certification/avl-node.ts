@@ -1,0 +1,93 @@
+import { forkHash, type HashTree } from './hash-tree';
+
+/**
+ * A node of the AVL tree behind CertifiedMap. Besides the entry it caches the hashes a witness
+ * needs, so pruning a subtree never rehashes it. A node subtree renders as
+ * `fork(fork(left, labeled(key, value)), right)` with absent children elided; `headHash` is the hash
+ * of the inner `fork(left, labeled…)` (or of the labeled node alone when there is no left child).
+ * Null hashes mean "stale": every change invalidates the nodes on its path, and the hashes are
+ * recomputed lazily, so a batch of writes shares the rehashing of common ancestors.
+ */
+export class AvlNode {
+  left: AvlNode | null = null;
+  right: AvlNode | null = null;
+  height = 1;
+  headHash: Uint8Array | null = null;
+  subtreeHash: Uint8Array | null = null;
+
+  constructor(
+    readonly key: Uint8Array,
+    public value: HashTree,
+    public valueHash: Uint8Array,
+    public labeledHash: Uint8Array,
+  ) {}
+
+  invalidate(): void {
+    this.headHash = null;
+    this.subtreeHash = null;
+  }
+}
+
+export function heightOf(node: AvlNode | null): number {
+  return node === null ? 0 : node.height;
+}
+
+/** @returns the subtree hash of `node`, recomputing only stale nodes. A clean node has clean descendants. */
+export function refreshHash(node: AvlNode): Uint8Array {
+  if (node.subtreeHash !== null) return node.subtreeHash;
+  const head = node.left === null ? node.labeledHash : forkHash(refreshHash(node.left), node.labeledHash);
+  node.headHash = head;
+  node.subtreeHash = node.right === null ? head : forkHash(head, refreshHash(node.right));
+  return node.subtreeHash;
+}
+
+function updateHeight(node: AvlNode): void {
+  node.height = 1 + Math.max(heightOf(node.left), heightOf(node.right));
+}
+
+function rotateRight(node: AvlNode): AvlNode {
+  const pivot = node.left!;
+  node.left = pivot.right;
+  pivot.right = node;
+  updateHeight(node);
+  updateHeight(pivot);
+  node.invalidate();
+  pivot.invalidate();
+  return pivot;
+}
+
+function rotateLeft(node: AvlNode): AvlNode {
+  const pivot = node.right!;
+  node.right = pivot.left;
+  pivot.left = node;
+  updateHeight(node);
+  updateHeight(pivot);
+  node.invalidate();
+  pivot.invalidate();
+  return pivot;
+}
+
+/** Restores the AVL invariant at `node`, whose children are balanced and differ in height by at most 2. */
+export function rebalance(node: AvlNode): AvlNode {
+  updateHeight(node);
+  const balance = heightOf(node.left) - heightOf(node.right);
+  if (balance > 1) {
+    const left = node.left!;
+    if (heightOf(left.left) < heightOf(left.right)) node.left = rotateLeft(left);
+    return rotateRight(node);
+  }
+  if (balance < -1) {
+    const right = node.right!;
+    if (heightOf(right.right) < heightOf(right.left)) node.right = rotateRight(right);
+    return rotateLeft(node);
+  }
+  return node;
+}
+
+/** Detaches the leftmost node of `node`'s subtree. @returns the remaining subtree. */
+export function removeMin(node: AvlNode): AvlNode | null {
+  if (node.left === null) return node.right;
+  node.left = removeMin(node.left);
+  node.invalidate();
+  return rebalance(node);
+}

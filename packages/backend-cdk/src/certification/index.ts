@@ -1,0 +1,19 @@
+export {
+  empty,
+  fork,
+  labeled,
+  leaf,
+  pruned,
+  reconstruct,
+  type HashTree,
+  type EmptyHashTree,
+  type ForkHashTree,
+  type LabeledHashTree,
+  type LeafHashTree,
+  type PrunedHashTree,
+} from './hash-tree';
+export { CertifiedMap, type CertifiedEntry } from './certified-map';
+export { encodeUleb128 } from './leb128';
+export { lookupPath, type PathLookup } from './lookup';
+export { compareBytes } from './bytes';
+export { sha256 } from './sha256';

@@ -1,0 +1,14 @@
+import { Encoder } from 'cbor-x';
+
+// Byte arrays as plain CBOR byte strings (not cbor-x's typed-array tags), objects as maps.
+const encoder = new Encoder({ useRecords: false, tagUint8Array: false, variableMapSize: true });
+const SELF_DESCRIBE_TAG = Uint8Array.of(0xd9, 0xd9, 0xf7);
+
+/** @returns `value` as CBOR prefixed with the self-describe tag, as the IC encodes its responses. */
+export function encodeCbor(value: unknown): Uint8Array {
+  const body = encoder.encode(value);
+  const out = new Uint8Array(SELF_DESCRIBE_TAG.length + body.length);
+  out.set(SELF_DESCRIBE_TAG);
+  out.set(body, SELF_DESCRIBE_TAG.length);
+  return out;
+}

@@ -1,0 +1,108 @@
+import { Cbor, Expiry, requestIdOf as agentRequestIdOf } from '@dfinity/agent';
+import { DelegationChain, Ed25519KeyIdentity } from '@dfinity/identity';
+import { Principal } from '@dfinity/principal';
+import { decodeEnvelope } from './decode';
+import { requestIdOf } from './request-id';
+
+const canister = Principal.fromText('ryjl3-tyaaa-aaaaa-aaaba-cai');
+const sender = Ed25519KeyIdentity.generate().getPrincipal();
+const text = (s: string) => new TextEncoder().encode(s);
+
+/** Hashes content the way the agent does, then the way the replica does after a CBOR round trip. */
+function bothIds(content: Record<string, unknown>): [Uint8Array, Uint8Array] {
+  const decoded = decodeEnvelope(Cbor.encode({ content }));
+  return [agentRequestIdOf(content), requestIdOf(decoded.content)];
+}
+
+describe('requestIdOf gives the ids @dfinity/agent computes', () => {
+  test('for a call with a nonce', () => {
+    const [agent, ours] = bothIds({
+      request_type: 'call',
+      canister_id: canister,
+      method_name: 'increment',
+      arg: Uint8Array.of(0x44, 0x49, 0x44, 0x4c, 0, 0),
+      sender,
+      ingress_expiry: Expiry.fromDeltaInMilliseconds(5 * 60_000),
+      nonce: Uint8Array.from({ length: 16 }, (_, i) => i * 7),
+    });
+    expect(ours).toEqual(agent);
+  });
+
+  test('for a query without a nonce, from the anonymous principal', () => {
+    const [agent, ours] = bothIds({
+      request_type: 'query',
+      canister_id: canister,
+      method_name: 'get',
+      arg: new Uint8Array(0),
+      sender: Principal.anonymous(),
+      ingress_expiry: Expiry.fromDeltaInMilliseconds(60_000),
+    });
+    expect(ours).toEqual(agent);
+  });
+
+  test('for a read_state with several paths, including empty labels', () => {
+    const [agent, ours] = bothIds({
+      request_type: 'read_state',
+      paths: [[text('time')], [text('request_status'), new Uint8Array(32).fill(9), text('reply')], [new Uint8Array(0)], []],
+      sender,
+      ingress_expiry: Expiry.fromDeltaInMilliseconds(3 * 60_000),
+      nonce: Uint8Array.of(1, 2, 3),
+    });
+    expect(ours).toEqual(agent);
+  });
+
+  test('for an empty list of paths', () => {
+    const [agent, ours] = bothIds({ request_type: 'read_state', paths: [], sender, ingress_expiry: 1n });
+    expect(ours).toEqual(agent);
+  });
+
+  test.each([
+    ['with', { targets: [canister, Principal.fromText('rrkah-fqaaa-aaaaa-aaaaq-cai')] }],
+    ['without', {}],
+  ])('for a delegation %s targets', async (_with, options) => {
+    const root = Ed25519KeyIdentity.generate();
+    const chain = await DelegationChain.create(root, Ed25519KeyIdentity.generate().getPublicKey(), new Date(Date.now() + 60_000), options);
+    const { delegation } = chain.delegations[0];
+    const decoded = decodeEnvelope(
+      Cbor.encode({
+        content: { request_type: 'query', canister_id: canister, method_name: 'm', arg: new Uint8Array(0), sender, ingress_expiry: 1n },
+        sender_delegation: chain.delegations,
+      }),
+    );
+    expect(requestIdOf(decoded.sender_delegation![0].delegation)).toEqual(agentRequestIdOf({ ...delegation }));
+  });
+
+  test.each([0n, 127n, 128n, 300n, 2n ** 53n + 1n, 2n ** 64n - 1n])('for the natural number %p', (n) => {
+    expect(requestIdOf({ n })).toEqual(agentRequestIdOf({ n }));
+  });
+});
+
+describe('requestIdOf, as the spec defines it', () => {
+  test('does not depend on the order of fields', () => {
+    expect(requestIdOf({ a: 'x', b: Uint8Array.of(1), c: 5n })).toEqual(requestIdOf({ c: 5n, b: Uint8Array.of(1), a: 'x' }));
+  });
+
+  test('leaves out undefined fields', () => {
+    expect(requestIdOf({ a: 'x', nonce: undefined })).toEqual(requestIdOf({ a: 'x' }));
+  });
+
+  test('tells numbers and the equal text apart', () => {
+    expect(requestIdOf({ a: 1n })).not.toEqual(requestIdOf({ a: '1' }));
+  });
+
+  test('hashes nested maps', () => {
+    expect(requestIdOf({ m: { k: 'v' } })).toEqual(agentRequestIdOf({ m: { k: 'v' } }));
+  });
+
+  test('matches the example of the IC interface spec ("Request ids")', () => {
+    const id = requestIdOf({
+      request_type: 'call',
+      sender: Uint8Array.of(0x04),
+      ingress_expiry: 1685570400000000000n,
+      canister_id: Uint8Array.of(0, 0, 0, 0, 0, 0, 0x04, 0xd2),
+      method_name: 'hello',
+      arg: Uint8Array.of(0x44, 0x49, 0x44, 0x4c, 0x00, 0xfd, 0x2a),
+    });
+    expect(Buffer.from(id).toString('hex')).toBe('1d1091364d6bb8a6c16b203ee75467d59ead468f523eb058880ae8ec80e2b101');
+  });
+});

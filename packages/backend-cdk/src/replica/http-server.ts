@@ -1,0 +1,138 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Principal } from '@dfinity/principal';
+import { IcwsError } from '../errors';
+import { encodeCbor } from './cbor';
+import { decodeEnvelope, EnvelopeError, MAX_ENVELOPE_BYTES, validateEnvelope, type RequestType } from './envelope';
+import { selectionForPaths } from './read-state-paths';
+import { signedQueryResponse } from './query-response';
+import type { Replica } from './replica';
+
+const API_ROUTE = /^\/api\/(v2|v3)\/canister\/([^/]+)\/(call|query|read_state)$/;
+const IMPL_VERSION = '0.1.0';
+
+/** Serves the IC HTTP interface of a {@link Replica}. */
+export class ReplicaHttpServer {
+  readonly #server: Server;
+
+  constructor(private readonly replica: Replica) {
+    this.#server = createServer((req, res) => {
+      this.#handle(req, res).catch((err: unknown) => sendError(res, err));
+    });
+    this.#server.keepAliveTimeout = 30_000;
+  }
+
+  /** @returns the URL the server listens on. */
+  async listen(port: number, host = '127.0.0.1'): Promise<URL> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, host, () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = this.#server.address() as AddressInfo;
+    const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return new URL(`http://${shownHost}:${address.port}`);
+  }
+
+  async close(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/api/v2/status') {
+      if (req.method !== 'GET') return sendText(res, 405, 'use GET for /api/v2/status');
+      return sendCbor(res, 200, {
+        ic_api_version: '0.18.0',
+        impl_version: IMPL_VERSION,
+        root_key: this.replica.rootKey.der,
+        replica_health_status: 'healthy',
+      });
+    }
+    const route = API_ROUTE.exec(path);
+    if (route === null) return sendText(res, 404, `no such endpoint: ${req.method} ${path}`);
+    const [, version, canisterText, endpoint] = route;
+    if (req.method !== 'POST') return sendText(res, 405, `use POST for ${path}`);
+    if (version === 'v3' && endpoint !== 'call') return sendText(res, 404, `no such endpoint: ${path}; use /api/v2/canister/<id>/${endpoint}`);
+    let effectiveCanisterId: Principal;
+    try {
+      effectiveCanisterId = Principal.fromText(decodeURIComponent(canisterText));
+    } catch {
+      throw new EnvelopeError(400, 'ICWS_ERR_BAD_CANISTER_ID', `"${canisterText}" in the URL is not a principal`);
+    }
+    const body = await readBody(req);
+    const requestType: RequestType = endpoint === 'call' ? 'call' : endpoint === 'query' ? 'query' : 'read_state';
+    const request = await validateEnvelope(decodeEnvelope(body), { requestType, effectiveCanisterId }, BigInt(Date.now()) * 1_000_000n);
+    if (!this.replica.hasCanister(effectiveCanisterId)) {
+      throw new EnvelopeError(400, 'ICWS_ERR_CANISTER_NOT_FOUND', `canister ${effectiveCanisterId.toText()} is not installed on this replica`);
+    }
+    const { content } = request;
+
+    if (content.request_type === 'read_state') {
+      const selection = selectionForPaths(content.paths, effectiveCanisterId, request.sender, (id) => this.replica.requestSender(id));
+      return sendCbor(res, 200, { certificate: await this.replica.certificate(selection) });
+    }
+    const canisterId = Principal.fromUint8Array(content.canister_id);
+    if (content.request_type === 'query') {
+      const outcome = await this.replica.query(canisterId, content.method_name, content.arg, request.sender);
+      return sendCbor(res, 200, signedQueryResponse(outcome, request.requestId, this.replica.nodeKey));
+    }
+    const certified = this.replica.submit({
+      requestId: request.requestId,
+      sender: request.sender,
+      canisterId,
+      methodName: content.method_name,
+      arg: content.arg,
+      ingressExpiryNs: content.ingress_expiry,
+    });
+    if (version === 'v2') {
+      certified.catch(() => undefined);
+      res.writeHead(202).end();
+      return;
+    }
+    await certified;
+    const certificate = await this.replica.certificate({ canisters: [], requestIds: [request.requestId], subnet: false });
+    return sendCbor(res, 200, { status: 'replied', certificate });
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<Uint8Array> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_ENVELOPE_BYTES) {
+    req.resume();
+    throw new EnvelopeError(413, 'ICWS_ERR_TOO_LARGE', `request body of ${declared} bytes exceeds the limit of ${MAX_ENVELOPE_BYTES} bytes`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_ENVELOPE_BYTES) {
+      req.resume();
+      throw new EnvelopeError(413, 'ICWS_ERR_TOO_LARGE', `request body exceeds the limit of ${MAX_ENVELOPE_BYTES} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function sendCbor(res: ServerResponse, status: number, value: unknown): void {
+  const body = encodeCbor(value);
+  res.writeHead(status, { 'content-type': 'application/cbor', 'content-length': body.length });
+  res.end(body);
+}
+
+function sendText(res: ServerResponse, status: number, message: string): void {
+  if (res.headersSent) return void res.destroy();
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+  res.end(message);
+}
+
+function sendError(res: ServerResponse, err: unknown): void {
+  if (err instanceof EnvelopeError) return sendText(res, err.status, err.message);
+  if (err instanceof IcwsError && err.hasCode('ICWS_ERR_REPLICA_CLOSED')) return sendText(res, 503, err.message);
+  const message = err instanceof Error ? err.message : String(err);
+  sendText(res, 500, `internal error: ${message}`);
+}

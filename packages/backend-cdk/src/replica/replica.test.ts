@@ -1,0 +1,120 @@
+/** The replica's execution model: rounds, timers on the replica clock, certified data, traps. */
+import { IDL } from '@dfinity/candid';
+import { Principal } from '@dfinity/principal';
+import { defineCanister, query, update } from '../canister/define';
+import { TestClock } from './clock';
+import { Replica } from './replica';
+
+const alice = Principal.fromText('2vxsx-fae');
+const nothing = new Uint8Array(IDL.encode([], []));
+const decodeNat = (reply: Uint8Array) => IDL.decode([IDL.Nat], reply)[0] as bigint;
+
+const ticker = defineCanister<{ everyMs: number }>((ic, init) => {
+  let ticks = 0n;
+  let fired: bigint[] = [];
+  let interval = ic.setTimerInterval(init.everyMs, () => {
+    ticks++;
+  });
+  return {
+    ticks: query([], [IDL.Nat], () => ticks),
+    firedAt: query([], [IDL.Vec(IDL.Nat64)], () => fired),
+    once: update([IDL.Nat32], [], (delayMs) => {
+      ic.setTimer(Number(delayMs), () => {
+        fired = [...fired, ic.time()];
+      });
+    }),
+    stop: update([], [], () => ic.clearTimer(interval)),
+    restart: update([], [], () => {
+      interval = ic.setTimerInterval(init.everyMs, () => void ticks++);
+    }),
+    setThenTrap: update([], [], () => {
+      ic.setTimer(1, () => void (ticks += 1000n));
+      ic.setCertifiedData(new Uint8Array([9]));
+      throw new Error('changed my mind');
+    }),
+    certifyTooMuch: update([], [], () => ic.setCertifiedData(new Uint8Array(33))),
+    certifyInQuery: query([], [], () => ic.setCertifiedData(new Uint8Array(1))),
+  };
+});
+
+describe('a replica on a test clock', () => {
+  let clock: TestClock;
+  let replica: Replica;
+  let id: Principal;
+  beforeEach(async () => {
+    clock = new TestClock(1_700_000_000_000);
+    replica = await Replica.create({ clock, signer: 'inline', log: () => undefined });
+    id = replica.install('ticker', ticker, { init: { everyMs: 1000 } });
+  });
+  afterEach(() => replica.close());
+
+  const ticks = async () => {
+    const outcome = await replica.query(id, 'ticks', nothing, alice);
+    if (outcome.status !== 'replied') throw new Error(outcome.rejectMessage);
+    return decodeNat(outcome.reply);
+  };
+
+  test('fires interval timers as time advances, without sleeping', async () => {
+    expect(await ticks()).toBe(0n);
+    await clock.advance(999);
+    expect(await ticks()).toBe(0n);
+    await clock.advance(1);
+    expect(await ticks()).toBe(1n);
+    await clock.advance(10_000);
+    expect(await ticks()).toBe(11n);
+  });
+
+  test('runs each due time in its own round, so ic.time() is the due time', async () => {
+    await replica.update(id, 'once', new Uint8Array(IDL.encode([IDL.Nat32], [250])), alice);
+    const setAt = clock.nowNs();
+    await clock.advance(5_000);
+    const outcome = await replica.query(id, 'firedAt', nothing, alice);
+    expect(outcome.status).toBe('replied');
+    if (outcome.status === 'replied') {
+      const [firedAt] = IDL.decode([IDL.Vec(IDL.Nat64)], outcome.reply) as [bigint[]];
+      expect(firedAt).toHaveLength(1);
+      expect(firedAt[0] - setAt).toBeGreaterThanOrEqual(250_000_000n);
+      expect(firedAt[0] - setAt).toBeLessThan(251_000_000n);
+    }
+  });
+
+  test('cancels a timer with clearTimer', async () => {
+    await replica.update(id, 'stop', nothing, alice);
+    await clock.advance(5_000);
+    expect(await ticks()).toBe(0n);
+  });
+
+  test('rolls back timers and certified data of a method that throws, and rejects with its message', async () => {
+    const outcome = await replica.update(id, 'setThenTrap', nothing, alice);
+    expect(outcome).toMatchObject({ status: 'rejected', rejectCode: 5, errorCode: 'IC0503' });
+    expect(outcome.status === 'rejected' && outcome.rejectMessage).toBe(`Canister ${id.toText()} trapped: changed my mind`);
+    await replica.update(id, 'stop', nothing, alice);
+    await clock.advance(10);
+    expect(await ticks()).toBe(0n);
+  });
+
+  test('refuses certified data over 32 bytes and in queries', async () => {
+    expect(await replica.update(id, 'certifyTooMuch', nothing, alice)).toMatchObject({
+      status: 'rejected',
+      rejectMessage: expect.stringContaining('certified data is at most 32 bytes, got 33'),
+    });
+    expect(await replica.query(id, 'certifyInQuery', nothing, alice)).toMatchObject({
+      status: 'rejected',
+      rejectMessage: expect.stringContaining('setCertifiedData cannot be called in a query'),
+    });
+  });
+
+  test('rejects arguments that are not the method\'s Candid types', async () => {
+    const outcome = await replica.update(id, 'once', new Uint8Array(IDL.encode([IDL.Text], ['soon'])), alice);
+    expect(outcome).toMatchObject({ status: 'rejected', rejectCode: 5, rejectMessage: expect.stringContaining("failed to decode the arguments of 'once'") });
+  });
+
+  test('refuses to install a canister under a taken id or a non-canister id', () => {
+    expect(() => replica.install('again', ticker, { id, init: { everyMs: 1 } })).toThrow(/already taken by "ticker"/);
+    expect(() => replica.install('user', ticker, { id: alice, init: { everyMs: 1 } })).toThrow(/is not a canister id/);
+  });
+
+  test('gives the first canister the id the IC SDK gives it locally', () => {
+    expect(id.toText()).toBe('bkyz2-fmaaa-aaaaa-qaaaq-cai');
+  });
+});

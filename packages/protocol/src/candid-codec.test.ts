@@ -1,0 +1,128 @@
+/**
+ * Candid arguments and replies of the `ws_*` calls, encoded as upstream peers encode them.
+ */
+import { IDL } from '@dfinity/candid';
+import { Principal } from '@dfinity/principal';
+import {
+  CanisterOutputMessageIdl,
+  CanisterWsGetMessagesResultIdl,
+  CanisterWsMessageArgumentsIdl,
+  CanisterWsOpenArgumentsIdl,
+  type CanisterWsMessageArguments,
+} from './candid';
+import {
+  decodeCandid,
+  decodeWsCloseArgs,
+  decodeWsGetMessagesArgs,
+  decodeWsGetMessagesResult,
+  decodeWsMessageArgs,
+  decodeWsOpenArgs,
+  encodeCandid,
+  encodeWsCloseArgs,
+  encodeWsGetMessagesArgs,
+  encodeWsMessageArgs,
+  encodeWsOpenArgs,
+} from './candid-codec';
+import { ProtocolError, ProtocolErrorCode } from './errors';
+
+const client = Principal.fromText('kj67s-b5v2y-ahlkr-kmume-xbow6-zwbtj-j4j3m-ae46e-qqrcu-uxiby-yae');
+const gateway = Principal.fromText('sqdfl-mr4km-2hfjy-gajqo-xqvh7-hf4mf-nra4i-3it6l-neaw4-soolw-tae');
+const clientKey = { client_principal: client, client_nonce: 9n };
+const wsMessage: CanisterWsMessageArguments = {
+  msg: { client_key: clientKey, sequence_num: 1n, timestamp: 2n, is_service_message: false, content: Uint8Array.of(7) },
+};
+
+function caught(fn: () => unknown): ProtocolError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ProtocolError) return err;
+    throw err;
+  }
+  throw new Error('expected a ProtocolError');
+}
+
+describe('ws_open', () => {
+  it('round-trips its argument', () => {
+    const args = { client_nonce: 2n ** 63n, gateway_principal: gateway };
+    expect(decodeWsOpenArgs(encodeWsOpenArgs(args))).toEqual(args);
+  });
+
+  it('encodes one argument of type CanisterWsOpenArguments', () => {
+    const args = { client_nonce: 1n, gateway_principal: gateway };
+    expect(encodeWsOpenArgs(args)).toEqual(IDL.encode([CanisterWsOpenArgumentsIdl], [args]));
+  });
+});
+
+describe('ws_message', () => {
+  it('encodes (CanisterWsMessageArguments, opt null) with the option empty, as the upstream client', () => {
+    const bytes = encodeWsMessageArgs(wsMessage);
+    expect(bytes).toEqual(IDL.encode([CanisterWsMessageArgumentsIdl, IDL.Opt(IDL.Null)], [wsMessage, []]));
+    expect(IDL.decode([CanisterWsMessageArgumentsIdl, IDL.Opt(IDL.Null)], bytes)).toEqual([wsMessage, []]);
+  });
+
+  it('decodes the first argument whatever the application type of the second', () => {
+    const AppMessage = IDL.Record({ text: IDL.Text });
+    const bytes = IDL.encode([CanisterWsMessageArgumentsIdl, IDL.Opt(AppMessage)], [wsMessage, [{ text: 'hi' }]]);
+    expect(decodeWsMessageArgs(bytes)).toEqual(wsMessage);
+  });
+});
+
+describe('ws_close and ws_get_messages', () => {
+  it('round-trip their arguments', () => {
+    expect(decodeWsCloseArgs(encodeWsCloseArgs({ client_key: clientKey }))).toEqual({ client_key: clientKey });
+    expect(decodeWsGetMessagesArgs(encodeWsGetMessagesArgs({ nonce: 42n }))).toEqual({ nonce: 42n });
+  });
+});
+
+describe('decodeWsGetMessagesResult', () => {
+  const messages = [{ client_key: clientKey, key: `${gateway.toText()}_00000000000000000000`, content: Uint8Array.of(1) }];
+  const cert = Uint8Array.of(2);
+  const tree = Uint8Array.of(3);
+
+  it('reads a reply of the current CDK', () => {
+    const reply = { Ok: { messages, cert, tree, is_end_of_queue: false } };
+    expect(decodeWsGetMessagesResult(IDL.encode([CanisterWsGetMessagesResultIdl], [reply]))).toEqual(reply);
+  });
+
+  it('reads a reply without is_end_of_queue (CDK < 0.3.1) as the end of the queue', () => {
+    const Old = IDL.Variant({
+      Ok: IDL.Record({ messages: IDL.Vec(CanisterOutputMessageIdl), cert: IDL.Vec(IDL.Nat8), tree: IDL.Vec(IDL.Nat8) }),
+      Err: IDL.Text,
+    });
+    const bytes = IDL.encode([Old], [{ Ok: { messages, cert, tree } }]);
+    expect(decodeWsGetMessagesResult(bytes)).toEqual({ Ok: { messages, cert, tree, is_end_of_queue: true } });
+  });
+
+  it('passes an Err through', () => {
+    expect(decodeWsGetMessagesResult(IDL.encode([CanisterWsGetMessagesResultIdl], [{ Err: 'nope' }]))).toEqual({ Err: 'nope' });
+  });
+
+  it('refuses a reply of another type with ICWS_ERR_BAD_CANDID', () => {
+    expect(caught(() => decodeWsGetMessagesResult(IDL.encode([IDL.Text], ['x']))).code).toBe(ProtocolErrorCode.BAD_CANDID);
+  });
+});
+
+describe('decodeCandid', () => {
+  it('decodes views into larger buffers (which @dfinity/candid 3.4 alone misreads)', () => {
+    const bytes = IDL.encode([IDL.Text], ['hello']);
+    const frame = new Uint8Array(bytes.length + 4);
+    frame.set(bytes, 4);
+    expect(decodeCandid([IDL.Text], frame.subarray(4), 'greeting')).toEqual(['hello']);
+  });
+
+  it('names what it expected when the bytes are not Candid', () => {
+    const err = caught(() => decodeCandid([IDL.Text], Uint8Array.of(1, 2, 3, 4, 5), 'greeting'));
+    expect(err.code).toBe(ProtocolErrorCode.BAD_CANDID);
+    expect(err.message).toMatch(/^greeting: not valid Candid/);
+    expect(err.cause).toBeInstanceOf(Error);
+  });
+});
+
+describe('encodeCandid', () => {
+  it('refuses values that do not fit the types with ICWS_ERR_INVALID_ARGUMENT', () => {
+    const err = caught(() => encodeCandid([IDL.Nat64], [-1n]));
+    expect(err.code).toBe(ProtocolErrorCode.INVALID_ARGUMENT);
+    expect(err.kind).toBe('input');
+  });
+});

@@ -1,0 +1,83 @@
+/** `icws-replica` hosts canister modules given on the command line. */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Actor, HttpAgent } from '@dfinity/agent';
+
+const CLI = join(__dirname, '../../packages/backend-cdk/dist/replica/cli.js');
+const COUNTER = join(__dirname, '../../examples/counter/canister.ts');
+
+interface Started {
+  child: ChildProcessWithoutNullStreams;
+  lines: string[];
+  url: string;
+}
+
+function startCli(args: string[]): Promise<Started> {
+  const child = spawn(process.execPath, [CLI, ...args]);
+  const lines: string[] = [];
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      lines.push(line);
+      const listening = /^replica listening on (http:\/\/\S+)$/.exec(line);
+      if (listening) resolve({ child, lines, url: listening[1] });
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('exit', (code) => reject(new Error(`icws-replica exited with ${code}: ${stderr}`)));
+  });
+}
+
+function stop(child: ChildProcessWithoutNullStreams): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.kill('SIGTERM');
+  });
+}
+
+function runToExit(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, ...args]);
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
+}
+
+describe('icws-replica', () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'icws-replica-'));
+  afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
+
+  test('prints each canister and the URL, serves them, and keeps its root key across restarts', async () => {
+    const args = ['--listen', '127.0.0.1:0', '--state-dir', stateDir, '--canister', `counter=${COUNTER}`, '--canister', `pinned=${COUNTER}@rrkah-fqaaa-aaaaa-aaaaq-cai`];
+    const first = await startCli(args);
+    expect(first.lines).toEqual([
+      'canister counter bkyz2-fmaaa-aaaaa-qaaaq-cai',
+      'canister pinned rrkah-fqaaa-aaaaa-aaaaq-cai',
+      `replica listening on ${first.url}`,
+    ]);
+    const agent = await HttpAgent.create({ host: first.url, shouldFetchRootKey: true });
+    const counter = Actor.createActor<{ increment(): Promise<bigint> }>(({ IDL }) => IDL.Service({ increment: IDL.Func([], [IDL.Nat], []) }), {
+      agent,
+      canisterId: 'rrkah-fqaaa-aaaaa-aaaaq-cai',
+    });
+    expect(await counter.increment()).toBe(1n);
+    expect(await stop(first.child)).toBe(0);
+
+    const second = await startCli(args);
+    const again = await HttpAgent.create({ host: second.url, shouldFetchRootKey: true });
+    expect(again.rootKey).toEqual(agent.rootKey);
+    await stop(second.child);
+  });
+
+  test.each([
+    [['--canister', 'counter'], '--canister counter: expected NAME=PATH[@ID]'],
+    [['--listen', 'localhost', '--canister', `c=${COUNTER}`], '--listen localhost: expected HOST:PORT'],
+    [['--listen', '127.0.0.1:0', '--canister', 'c=./does-not-exist.js'], 'cannot load canister module'],
+    [['--listen', '127.0.0.1:0', '--canister', `c=${COUNTER}@2vxsx-fae`], '2vxsx-fae is not a canister id'],
+  ])('exits with code 2 and says what is wrong for %j', async (args, message) => {
+    const { code, stderr } = await runToExit(['--state-dir', stateDir, ...args]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(message);
+  });
+});
