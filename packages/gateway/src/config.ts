@@ -1,0 +1,142 @@
+import { parseArgs } from 'node:util';
+import { DEFAULT_GATEWAY_LISTEN_ADDRESS, DEFAULT_IC_NETWORK_URL, DEFAULT_POLLING_INTERVAL_MS, POLLING_TIMEOUT_MS } from '@icws/protocol';
+import { GatewayError } from './errors';
+
+/** Everything the gateway can be told; flags and environment variables map onto it. */
+export interface GatewayConfig {
+  /** `HOST:PORT` to accept clients on. */
+  readonly gatewayAddress: string;
+  readonly icNetworkUrl: string;
+  readonly pollingIntervalMs: number;
+  /** `HOST:PORT` of the Prometheus endpoint, or null for none. */
+  readonly prometheusEndpoint: string | null;
+  readonly tlsCertificatePemPath?: string;
+  readonly tlsCertificateKeyPemPath?: string;
+  /** Where the gateway's key pair is kept (`<dir>/key_pair`). */
+  readonly dataDir: string;
+  readonly logLevel: string;
+  readonly pollTimeoutMs: number;
+  /** A client whose unsent frames exceed this many bytes is dropped. */
+  readonly maxClientBufferBytes: number;
+  readonly maxFrameBytes: number;
+}
+
+export const DEFAULT_CONFIG: GatewayConfig = {
+  gatewayAddress: DEFAULT_GATEWAY_LISTEN_ADDRESS,
+  icNetworkUrl: DEFAULT_IC_NETWORK_URL,
+  pollingIntervalMs: DEFAULT_POLLING_INTERVAL_MS,
+  prometheusEndpoint: '0.0.0.0:9000',
+  dataDir: './data',
+  logLevel: 'info',
+  pollTimeoutMs: POLLING_TIMEOUT_MS,
+  maxClientBufferBytes: 4 * 1024 * 1024,
+  maxFrameBytes: 2 * 1024 * 1024,
+};
+
+interface FlagSpec {
+  readonly flag: string;
+  readonly env: string;
+  readonly key: keyof GatewayConfig;
+  readonly help: string;
+  readonly kind: 'string' | 'ms' | 'bytes' | 'address';
+}
+
+/** The flags, named and defaulted as the upstream gateway's, plus ours. */
+const FLAGS: readonly FlagSpec[] = [
+  { flag: 'gateway-address', env: 'GATEWAY_ADDRESS', key: 'gatewayAddress', kind: 'address', help: 'address clients connect to' },
+  { flag: 'ic-network-url', env: 'IC_NETWORK_URL', key: 'icNetworkUrl', kind: 'string', help: 'URL of the IC network (mainnet: https://icp-api.io)' },
+  { flag: 'polling-interval', env: 'POLLING_INTERVAL', key: 'pollingIntervalMs', kind: 'ms', help: 'ms between polls of a canister' },
+  { flag: 'prometheus-endpoint', env: 'PROMETHEUS_ENDPOINT', key: 'prometheusEndpoint', kind: 'address', help: 'address of the Prometheus /metrics endpoint ("off" to disable)' },
+  { flag: 'tls-certificate-pem-path', env: 'TLS_CERTIFICATE_PEM_PATH', key: 'tlsCertificatePemPath', kind: 'string', help: 'TLS certificate (PEM); with the key, serves wss://' },
+  { flag: 'tls-certificate-key-pem-path', env: 'TLS_CERTIFICATE_KEY_PEM_PATH', key: 'tlsCertificateKeyPemPath', kind: 'string', help: 'TLS private key (PEM)' },
+  { flag: 'data-dir', env: 'DATA_DIR', key: 'dataDir', kind: 'string', help: "where the gateway's key pair is kept" },
+  { flag: 'log-level', env: 'LOG_LEVEL', key: 'logLevel', kind: 'string', help: 'trace, debug, info, warn, error, fatal or silent' },
+  { flag: 'poll-timeout', env: 'POLL_TIMEOUT', key: 'pollTimeoutMs', kind: 'ms', help: 'ms before a poll is abandoned and retried' },
+  { flag: 'max-client-buffer', env: 'MAX_CLIENT_BUFFER', key: 'maxClientBufferBytes', kind: 'bytes', help: 'bytes of unsent frames after which a slow client is dropped' },
+];
+
+/** The `--help` text. */
+export function usage(): string {
+  const lines = FLAGS.map((f) => {
+    const fallback = DEFAULT_CONFIG[f.key];
+    const shown = fallback === undefined || fallback === null ? '' : ` (default ${String(fallback)})`;
+    return `  --${f.flag.padEnd(30)} ${f.help}${shown}; env ${f.env}`;
+  });
+  return ['Usage: icws-gateway [flags]', '', 'Relays IC WebSocket clients to canisters.', '', ...lines, `  --${'dev'.padEnd(30)} also start an embedded replica with the example canisters`, `  --${'help'.padEnd(30)} show this text`].join('\n');
+}
+
+export type ParsedCommandLine = { readonly help: true } | { readonly help: false; readonly dev: boolean; readonly config: GatewayConfig };
+
+/**
+ * Reads flags, then environment variables, then defaults.
+ * @throws GatewayError `ICWS_ERR_USAGE` naming the bad flag or variable
+ */
+export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParsedCommandLine {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        ...Object.fromEntries(FLAGS.map((f) => [f.flag, { type: 'string' as const }])),
+        dev: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new GatewayError('config', 'ICWS_ERR_USAGE', (err as Error).message);
+  }
+  if (values.help) return { help: true };
+  const config: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  for (const spec of FLAGS) {
+    const fromFlag = values[spec.flag] as string | undefined;
+    const raw = fromFlag ?? env[spec.env];
+    if (raw === undefined || raw === '') continue;
+    const source = fromFlag !== undefined ? `--${spec.flag}` : spec.env;
+    config[spec.key] = parseValue(spec, raw, source);
+  }
+  if ((config.tlsCertificatePemPath === undefined) !== (config.tlsCertificateKeyPemPath === undefined)) {
+    throw new GatewayError('config', 'ICWS_ERR_USAGE', 'TLS needs both --tls-certificate-pem-path and --tls-certificate-key-pem-path');
+  }
+  return { help: false, dev: values.dev === true, config: config as unknown as GatewayConfig };
+}
+
+function parseValue(spec: FlagSpec, raw: string, source: string): unknown {
+  const fail = (expected: string) => new GatewayError('config', 'ICWS_ERR_USAGE', `${source}=${raw}: expected ${expected}`);
+  switch (spec.kind) {
+    case 'ms':
+    case 'bytes': {
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n <= 0) throw fail(spec.kind === 'ms' ? 'a positive number of milliseconds' : 'a positive number of bytes');
+      return n;
+    }
+    case 'address':
+      if (spec.key === 'prometheusEndpoint' && raw === 'off') return null;
+      parseAddress(raw, source);
+      return raw;
+    default:
+      if (spec.key === 'icNetworkUrl') {
+        try {
+          new URL(raw);
+        } catch {
+          throw fail('a URL such as http://127.0.0.1:4943');
+        }
+      }
+      return raw;
+  }
+}
+
+/** Splits `HOST:PORT` (IPv6 hosts in brackets). */
+export function parseAddress(address: string, source = 'address'): { host: string; port: number } {
+  const match = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(address);
+  if (match === null || Number(match[2]) > 65535) {
+    throw new GatewayError('config', 'ICWS_ERR_USAGE', `${source}=${address}: expected HOST:PORT, e.g. 0.0.0.0:8080`);
+  }
+  return { host: match[1].replace(/^\[|\]$/g, ''), port: Number(match[2]) };
+}
+
+const MAINNET_HOSTS = /(^|\.)(icp-api\.io|ic0\.app|icp0\.io)$/;
+
+/** @returns whether `url` is the IC mainnet, whose root key is built into the agent. */
+export function isMainnet(url: string): boolean {
+  return MAINNET_HOSTS.test(new URL(url).hostname);
+}

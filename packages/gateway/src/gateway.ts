@@ -1,0 +1,167 @@
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Principal } from '@dfinity/principal';
+import pino, { type Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import { CloseCode } from './close-codes';
+import { DEFAULT_CONFIG, parseAddress, type GatewayConfig } from './config';
+import { IcClient } from './ic-client';
+import { loadOrCreateGatewayIdentity } from './identity';
+import { createMetrics, type GatewayMetrics } from './metrics';
+import { SessionRegistry } from './registry';
+import { ClientSession, type SessionHost } from './session';
+
+const VERSION = '0.1.0';
+const DRAIN_TIMEOUT_MS = 10_000;
+
+export type GatewayOptions = Partial<GatewayConfig> & {
+  /** A logger to use instead of one made from `logLevel`. */
+  readonly logger?: Logger;
+};
+
+/** A gateway accepting clients. */
+export interface RunningGateway {
+  /** `ws://HOST:PORT` (or `wss://` with TLS). */
+  readonly url: URL;
+  readonly principal: Principal;
+  /** The Prometheus endpoint, when enabled. */
+  readonly metricsUrl: URL | undefined;
+  readonly metrics: GatewayMetrics;
+  /** Connected sessions. */
+  readonly sessionCount: number;
+  /**
+   * Drains: stops accepting, closes every session (calling `ws_close` for each), waits for
+   * relays in flight, stops polling.
+   */
+  close(): Promise<void>;
+}
+
+/** Starts a gateway. */
+export async function startGateway(options: GatewayOptions = {}): Promise<RunningGateway> {
+  const config: GatewayConfig = { ...DEFAULT_CONFIG, ...options };
+  const log = options.logger ?? pino({ level: config.logLevel, base: { service: 'icws-gateway' } });
+  const identity = await loadOrCreateGatewayIdentity(config.dataDir);
+  const principal = identity.getPrincipal();
+  const ic = IcClient.create(config.icNetworkUrl, identity);
+  ic.ready().catch((err: Error) => log.warn({ err: err.message }, 'replica not reachable yet; will retry'));
+  const metrics = createMetrics();
+  const pending = new Set<Promise<unknown>>();
+  const sessions = new Set<ClientSession>();
+  const registry = new SessionRegistry((canisterId, deliver) => ({
+    canisterId,
+    source: ic,
+    intervalMs: config.pollingIntervalMs,
+    timeoutMs: config.pollTimeoutMs,
+    deliver,
+    metrics,
+    log,
+  }));
+  const host: SessionHost = {
+    gatewayPrincipal: principal,
+    ic,
+    metrics,
+    log,
+    maxClientBufferBytes: config.maxClientBufferBytes,
+    bind: (session, canisterId, clientKey) => registry.bind(session, canisterId, clientKey),
+    unbind: (session) => registry.unbind(session),
+    pollSoon: (canisterId) => registry.pollSoon(canisterId),
+    track(work) {
+      pending.add(work);
+      void work.finally(() => pending.delete(work));
+    },
+  };
+
+  const tls = config.tlsCertificatePemPath !== undefined && config.tlsCertificateKeyPemPath !== undefined;
+  const handler = (req: IncomingMessage, res: ServerResponse) => answerHttp(req, res, { sessions: sessions.size, canisters: registry.canisterCount, principal });
+  const server: Server = tls
+    ? createHttpsServer({ cert: readFileSync(config.tlsCertificatePemPath!), key: readFileSync(config.tlsCertificateKeyPemPath!) }, handler)
+    : createHttpServer(handler);
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes, perMessageDeflate: false });
+  let nextSessionId = 1;
+  let draining = false;
+  server.on('upgrade', (req, socket, head) => {
+    if (draining) return socket.destroy();
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const session = new ClientSession(ws, host, nextSessionId++);
+      sessions.add(session);
+      metrics.clientsConnected.inc();
+      ws.once('close', () => {
+        sessions.delete(session);
+        metrics.clientsConnected.dec();
+      });
+    });
+  });
+
+  const { host: listenHost, port } = parseAddress(config.gatewayAddress, '--gateway-address');
+  await listen(server, port, listenHost);
+  const url = new URL(`${tls ? 'wss' : 'ws'}://${shownAddress(server)}`);
+
+  let metricsServer: Server | undefined;
+  let metricsUrl: URL | undefined;
+  if (config.prometheusEndpoint !== null) {
+    metricsServer = createHttpServer((req, res) => {
+      if (req.url !== '/metrics') return void res.writeHead(404).end('metrics are at /metrics\n');
+      metrics.registry.metrics().then(
+        (body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body),
+        (err: Error) => res.writeHead(500).end(err.message),
+      );
+    });
+    const endpoint = parseAddress(config.prometheusEndpoint, '--prometheus-endpoint');
+    await listen(metricsServer, endpoint.port, endpoint.host);
+    metricsUrl = new URL(`http://${shownAddress(metricsServer)}/metrics`);
+  }
+  log.info({ principal: principal.toText(), url: url.href, metrics: metricsUrl?.href, icNetworkUrl: config.icNetworkUrl }, 'gateway started');
+
+  return {
+    url,
+    principal,
+    metricsUrl,
+    metrics,
+    get sessionCount() {
+      return sessions.size;
+    },
+    async close() {
+      if (draining) return;
+      draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const session of [...sessions]) session.close(CloseCode.GoingAway, 'gateway shutting down');
+      const drainTimeout = new Promise<void>((resolve) => setTimeout(resolve, DRAIN_TIMEOUT_MS).unref());
+      await Promise.race([Promise.allSettled([...pending]), drainTimeout]);
+      await registry.stopAll();
+      for (const client of wss.clients) client.terminate();
+      server.closeAllConnections();
+      await closed;
+      await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
+      log.info('gateway stopped');
+    },
+  };
+}
+
+function answerHttp(req: IncomingMessage, res: ServerResponse, status: { sessions: number; canisters: number; principal: Principal }): void {
+  const path = (req.url ?? '/').split('?')[0];
+  const json = (code: number, body: unknown): void => void res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body) + '\n');
+  if (req.method === 'GET' && path === '/health') {
+    return json(200, { status: 'ok', clients: status.sessions, canisters: status.canisters });
+  }
+  if (req.method === 'GET' && path === '/version') {
+    return json(200, { name: '@icws/gateway', version: VERSION, gatewayPrincipal: status.principal.toText() });
+  }
+  json(404, { error: `no such endpoint: ${req.method} ${path}; connect with a WebSocket, or GET /health or /version` });
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function shownAddress(server: Server): string {
+  const address = server.address() as AddressInfo;
+  return address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
+}

@@ -1,0 +1,144 @@
+import { Cbor, HttpAgent, lookup_path, LookupPathStatus, type HashTree, type Identity } from '@dfinity/agent';
+import type { Principal } from '@dfinity/principal';
+import {
+  decodeWsGetMessagesResult,
+  encodeWsCloseArgs,
+  encodeWsGetMessagesArgs,
+  WS_CLOSE_METHOD,
+  WS_GET_MESSAGES_METHOD,
+  type CanisterOutputCertifiedMessages,
+  type ClientKey,
+} from '@icws/protocol';
+import { isMainnet } from './config';
+import { GatewayError } from './errors';
+
+/** What became of a relayed call. */
+export type RelayOutcome =
+  | { readonly status: 'replied'; readonly reply: Uint8Array }
+  | { readonly status: 'rejected'; readonly message: string }
+  /** Accepted but not yet executed (the v2 interface, or a v3 call that took too long). */
+  | { readonly status: 'accepted' };
+
+const RETRIES = 4;
+const text = new TextDecoder();
+
+/**
+ * The gateway's side of the IC HTTP interface: relays clients' signed envelopes byte for byte,
+ * polls `ws_get_messages` and calls `ws_close`, both signed by the gateway's own key.
+ */
+export class IcClient {
+  #useV3 = true;
+  #rootKeyFetched: Promise<void> | undefined;
+
+  private constructor(
+    private readonly agent: HttpAgent,
+    private readonly url: URL,
+    private readonly mainnet: boolean,
+  ) {}
+
+  static create(icNetworkUrl: string, identity: Identity): IcClient {
+    const agent = HttpAgent.createSync({ host: icNetworkUrl, identity, shouldFetchRootKey: false });
+    return new IcClient(agent, new URL(icNetworkUrl), isMainnet(icNetworkUrl));
+  }
+
+  /** Fetches the root key of a local network once; mainnet's is built into the agent. */
+  ready(): Promise<void> {
+    if (this.mainnet) return Promise.resolve();
+    this.#rootKeyFetched ??= this.agent.fetchRootKey().then(
+      () => undefined,
+      (err: unknown) => {
+        this.#rootKeyFetched = undefined;
+        throw new GatewayError('replica', 'ICWS_ERR_REPLICA_UNAVAILABLE', `cannot fetch the root key from ${this.url.origin}: ${(err as Error).message}`);
+      },
+    );
+    return this.#rootKeyFetched;
+  }
+
+  /**
+   * Posts a client's envelope to the canister's `call` endpoint, retrying transport failures.
+   * @throws GatewayError `ICWS_ERR_ENVELOPE_REFUSED` when the replica refuses the envelope (4xx),
+   *   `ICWS_ERR_REPLICA_UNAVAILABLE` when it cannot be reached
+   */
+  async relayCall(canisterId: Principal, envelopeCbor: Uint8Array, requestId: Uint8Array): Promise<RelayOutcome> {
+    for (let attempt = 0; ; attempt++) {
+      const version = this.#useV3 ? 'v3' : 'v2';
+      let response: Response;
+      try {
+        response = await fetch(new URL(`/api/${version}/canister/${canisterId.toText()}/call`, this.url), {
+          method: 'POST',
+          headers: { 'content-type': 'application/cbor' },
+          body: envelopeCbor as Uint8Array<ArrayBuffer>,
+        });
+      } catch (err) {
+        if (attempt >= RETRIES) throw unavailable(this.url, err);
+        await sleep(backoffMs(attempt));
+        continue;
+      }
+      if (response.status === 404 && version === 'v3') {
+        this.#useV3 = false;
+        continue;
+      }
+      if (response.status === 202) return { status: 'accepted' };
+      if (response.status === 200) return readCallResponse(new Uint8Array(await response.arrayBuffer()), requestId);
+      const body = await response.text();
+      if (response.status >= 500 && attempt < RETRIES) {
+        await sleep(backoffMs(attempt));
+        continue;
+      }
+      const kind = response.status >= 500 ? 'ICWS_ERR_REPLICA_UNAVAILABLE' : 'ICWS_ERR_ENVELOPE_REFUSED';
+      throw new GatewayError('replica', kind, `replica answered ${response.status}: ${body}`);
+    }
+  }
+
+  /** Polls the canister's queue for this gateway from `nonce`. */
+  async getMessages(canisterId: Principal, nonce: bigint): Promise<CanisterOutputCertifiedMessages> {
+    await this.ready();
+    const response = await this.agent.query(canisterId, { methodName: WS_GET_MESSAGES_METHOD, arg: encodeWsGetMessagesArgs({ nonce }) });
+    if (response.status !== 'replied') {
+      throw new GatewayError('replica', 'ICWS_ERR_POLL_REJECTED', `ws_get_messages was rejected: ${response.reject_message}`);
+    }
+    const result = decodeWsGetMessagesResult(response.reply.arg);
+    if ('Err' in result) throw new GatewayError('replica', 'ICWS_ERR_POLL_REJECTED', `ws_get_messages returned an error: ${result.Err}`);
+    return result.Ok;
+  }
+
+  /** Tells the canister that a client's socket closed. */
+  async wsClose(canisterId: Principal, clientKey: ClientKey): Promise<void> {
+    await this.ready();
+    await this.agent.call(canisterId, { methodName: WS_CLOSE_METHOD, arg: encodeWsCloseArgs({ client_key: clientKey }) });
+  }
+}
+
+/** Reads a v3 call response: the certified status of the request, or a non-replicated reject. */
+function readCallResponse(body: Uint8Array, requestId: Uint8Array): RelayOutcome {
+  const decoded = Cbor.decode<{ certificate?: Uint8Array; reject_message?: string }>(body);
+  if (decoded.certificate === undefined) return { status: 'rejected', message: decoded.reject_message ?? 'rejected' };
+  const { tree } = Cbor.decode<{ tree: HashTree }>(decoded.certificate);
+  const path = ['request_status', requestId];
+  const status = lookup_path([...path, 'status'], tree);
+  if (status.status !== LookupPathStatus.Found) return { status: 'accepted' };
+  const statusText = text.decode(status.value as Uint8Array);
+  if (statusText === 'replied') {
+    const reply = lookup_path([...path, 'reply'], tree);
+    return { status: 'replied', reply: reply.status === LookupPathStatus.Found ? (reply.value as Uint8Array) : new Uint8Array() };
+  }
+  if (statusText === 'rejected') {
+    const message = lookup_path([...path, 'reject_message'], tree);
+    return { status: 'rejected', message: message.status === LookupPathStatus.Found ? text.decode(message.value as Uint8Array) : 'rejected' };
+  }
+  return { status: 'accepted' };
+}
+
+function unavailable(url: URL, err: unknown): GatewayError {
+  const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+  return new GatewayError('replica', 'ICWS_ERR_REPLICA_UNAVAILABLE', `cannot reach the replica at ${url.origin} (${cause})`);
+}
+
+/** Exponential backoff with full jitter, capped at 5 s. */
+export function backoffMs(attempt: number, baseMs = 100, maxMs = 5_000): number {
+  return Math.random() * Math.min(maxMs, baseMs * 2 ** attempt);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

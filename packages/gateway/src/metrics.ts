@@ -1,0 +1,32 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The gateway's Prometheus metrics, in a registry of its own. */
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  readonly clientsConnected: Gauge;
+  readonly messagesRelayed: Counter<'direction'>;
+  readonly pollLatency: Histogram;
+  readonly errors: Counter<'kind'>;
+}
+
+export function createMetrics(): GatewayMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'icws_gateway_' });
+  return {
+    registry,
+    clientsConnected: new Gauge({ name: 'icws_gateway_clients_connected', help: 'WebSocket clients connected', registers: [registry] }),
+    messagesRelayed: new Counter({
+      name: 'icws_gateway_messages_relayed_total',
+      help: 'Messages relayed, by direction (client_to_canister, canister_to_client)',
+      labelNames: ['direction'],
+      registers: [registry],
+    }),
+    pollLatency: new Histogram({
+      name: 'icws_gateway_poll_latency_seconds',
+      help: 'Duration of ws_get_messages polls',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    errors: new Counter({ name: 'icws_gateway_errors_total', help: 'Errors, by kind', labelNames: ['kind'], registers: [registry] }),
+  };
+}
