@@ -10,4 +10,6 @@ module.exports = {
     '^@icws/(backend-cdk|gateway|client-sdk|protocol)$': '<rootDir>/packages/$1/src/index.ts',
   },
   testTimeout: 30000,
+  // A leaked handle must not hang CI; leaks show up as the warning jest prints instead.
+  forceExit: true,
 };

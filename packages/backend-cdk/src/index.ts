@@ -18,3 +18,24 @@ export { Replica, type ReplicaOptions, type ReplicaStats, type IngressCall } fro
 export { startReplica, type StartReplicaOptions, type RunningReplica, type CanisterSpec } from './replica/launch';
 export { loadCanisterModule } from './replica/load-module';
 export { canisterIdAt } from './replica/canister-ids';
+export {
+  createIcWebSocket,
+  CanisterSendResultIdl,
+  CanisterCloseResultIdl,
+  type IcWebSocket,
+  type IcWebSocketOptions,
+  type IcWebSocketMethods,
+} from './websocket/ic-websocket';
+export {
+  type WsResult,
+  type WsCloseCause,
+  type WsHandlers,
+  type WsOpenEvent,
+  type WsMessageEvent,
+  type WsCloseEvent,
+  type WsSettings,
+  type WsClientInfo,
+  type WsGatewayMetrics,
+  type WsMetrics,
+} from './websocket/types';
+export { WsErrorCode } from './websocket/errors';

@@ -64,6 +64,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     metrics,
     log,
     maxClientBufferBytes: config.maxClientBufferBytes,
+    maxFrameBytes: config.maxFrameBytes,
     bind: (session, canisterId, clientKey) => registry.bind(session, canisterId, clientKey),
     unbind: (session) => registry.unbind(session),
     pollSoon: (canisterId) => registry.pollSoon(canisterId),
@@ -78,7 +79,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   const server: Server = tls
     ? createHttpsServer({ cert: readFileSync(config.tlsCertificatePemPath!), key: readFileSync(config.tlsCertificateKeyPemPath!) }, handler)
     : createHttpServer(handler);
-  const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes, perMessageDeflate: false });
+  // Frames up to twice the limit are read so the close reason can say what was wrong; beyond that
+  // ws closes with 1009 on its own.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 2 * config.maxFrameBytes, perMessageDeflate: false });
   let nextSessionId = 1;
   let draining = false;
   server.on('upgrade', (req, socket, head) => {

@@ -37,7 +37,7 @@ export class IcClient {
   ) {}
 
   static create(icNetworkUrl: string, identity: Identity): IcClient {
-    const agent = HttpAgent.createSync({ host: icNetworkUrl, identity, shouldFetchRootKey: false });
+    const agent = HttpAgent.createSync({ host: icNetworkUrl, identity, shouldFetchRootKey: false, retryTimes: 0 }); // the poller retries on its own schedule
     return new IcClient(agent, new URL(icNetworkUrl), isMainnet(icNetworkUrl));
   }
 

@@ -29,6 +29,7 @@ export interface SessionHost {
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
   readonly maxClientBufferBytes: number;
+  readonly maxFrameBytes: number;
   /** Routes the canister's messages for `clientKey` to `session`; false when the key is taken. */
   bind(session: ClientSession, canisterId: Principal, clientKey: ClientKey): boolean;
   unbind(session: ClientSession): void;
@@ -109,6 +110,9 @@ export class ClientSession {
   #onFrame(data: Buffer, isBinary: boolean): void {
     if (this.#state === 'closed') return;
     if (!isBinary) return this.close(CloseCode.UnsupportedData, 'text frames are not supported; send CBOR client requests in binary frames');
+    if (data.length > this.host.maxFrameBytes) {
+      return this.close(CloseCode.TooBig, `frame of ${data.length} bytes exceeds the limit of ${this.host.maxFrameBytes} bytes`);
+    }
     let request: DecodedClientRequest;
     try {
       request = decodeClientRequest(data);

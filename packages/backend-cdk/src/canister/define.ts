@@ -33,6 +33,20 @@ export interface CanisterContext {
   clearTimer(id: TimerId): void;
   /** Writes a debug line to the replica's log, prefixed with the canister's name. */
   print(...values: unknown[]): void;
+  /**
+   * Registers `undo` to run if the effects of the message now executing are discarded: it trapped,
+   * or it is a query (whose changes never persist on the IC). The replica discards what it
+   * controls (certified data, timers) but not the canister's own variables; a library that keeps
+   * state next to certified data registers the inverse of each change here. Callbacks run newest
+   * first; one that throws is logged and the others still run.
+   */
+  onRollback(undo: () => void): void;
+  /**
+   * Registers `callback` to run once the update or timer now executing has returned, just before
+   * its effects are committed: it may still set certified data and timers, and if it throws the
+   * message traps. Lets a library certify a batch of changes once per message. Not run for queries.
+   */
+  onCommit(callback: () => void): void;
 }
 
 type Decoded<T> = T extends IDL.Type<infer V> ? V : never;

@@ -38,6 +38,10 @@ interface Execution {
   readonly call: CanisterCall;
   certifiedData: Uint8Array | undefined;
   readonly timerChanges: TimerChange[];
+  /** Registered with `ic.onRollback()`, run newest first when the message's effects are discarded. */
+  readonly undo: Array<() => void>;
+  /** Registered with `ic.onCommit()`, run in order when an update or timer returns. */
+  readonly commit: Array<() => void>;
 }
 
 /** An error a canister method throws on purpose that should reach the caller as a reject. */
@@ -118,16 +122,20 @@ export class CanisterInstance {
   }
 
   #run(call: CanisterCall, body: () => Uint8Array): CallOutcome {
-    const execution: Execution = { call, certifiedData: undefined, timerChanges: [] };
+    const execution: Execution = { call, certifiedData: undefined, timerChanges: [], undo: [], commit: [] };
     this.#execution = execution;
     try {
       const reply = body();
       if (call.mode === 'update') {
+        runCommitCallbacks(execution);
         if (execution.certifiedData !== undefined) this.#certifiedData = execution.certifiedData;
         this.#timers.apply(execution.timerChanges);
+      } else {
+        this.#rollBack(execution);
       }
       return { status: 'replied', reply };
     } catch (err) {
+      this.#rollBack(execution);
       if (err instanceof QueryDeferred) throw err;
       return this.#trapped(messageOf(err));
     } finally {
@@ -141,15 +149,29 @@ export class CanisterInstance {
       call: { methodName: '<install>', arg: new Uint8Array(), caller: this.id, mode: 'update', timeNs },
       certifiedData: undefined,
       timerChanges: [],
+      undo: [],
+      commit: [],
     };
     this.#execution = execution;
     try {
       const result = body();
+      runCommitCallbacks(execution);
       if (execution.certifiedData !== undefined) this.#certifiedData = execution.certifiedData;
       this.#timers.apply(execution.timerChanges);
       return result;
     } finally {
       this.#execution = undefined;
+    }
+  }
+
+  /** Runs the undo callbacks of a message whose effects are discarded, newest first. */
+  #rollBack(execution: Execution): void {
+    for (let i = execution.undo.length - 1; i >= 0; i--) {
+      try {
+        execution.undo[i]();
+      } catch (err) {
+        this.host.print(`[${this.name}] an undo callback failed: ${messageOf(err)}`);
+      }
     }
   }
 
@@ -188,6 +210,12 @@ export class CanisterInstance {
         this.#current('ic.clearTimer()').timerChanges.push({ op: 'clear', id });
       },
       print: (...values) => this.host.print(`[${this.name}] ${values.map(formatValue).join(' ')}`),
+      onRollback: (undo) => {
+        this.#current('ic.onRollback()').undo.push(undo);
+      },
+      onCommit: (callback) => {
+        this.#current('ic.onCommit()').commit.push(callback);
+      },
     };
   }
 
@@ -198,6 +226,11 @@ export class CanisterInstance {
     execution.timerChanges.push(change);
     return change.op === 'set' ? change.timer.id : change.id;
   }
+}
+
+/** Runs the commit callbacks in registration order, including any they register. */
+function runCommitCallbacks(execution: Execution): void {
+  for (let i = 0; i < execution.commit.length; i++) execution.commit[i]();
 }
 
 function messageOf(err: unknown): string {

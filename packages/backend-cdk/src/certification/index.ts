@@ -13,6 +13,7 @@ export {
   type PrunedHashTree,
 } from './hash-tree';
 export { CertifiedMap, type CertifiedEntry } from './certified-map';
+export { encodeHashTreeCbor } from './hash-tree-cbor';
 export { encodeUleb128 } from './leb128';
 export { lookupPath, type PathLookup } from './lookup';
 export { compareBytes } from './bytes';

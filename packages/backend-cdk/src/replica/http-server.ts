@@ -3,19 +3,25 @@ import type { AddressInfo } from 'node:net';
 import { Principal } from '@dfinity/principal';
 import { IcwsError } from '../errors';
 import { encodeCbor } from './cbor';
-import { decodeEnvelope, EnvelopeError, MAX_ENVELOPE_BYTES, validateEnvelope, type RequestType } from './envelope';
+import { decodeEnvelope, EnvelopeError, MAX_ENVELOPE_BYTES, MAX_INGRESS_EXPIRY_NS, validateEnvelope, type RequestType } from './envelope';
 import { selectionForPaths } from './read-state-paths';
-import { signedQueryResponse } from './query-response';
+import { LruCache } from './envelope/lru-cache';
+import { QueryResponseSigner } from './query-response';
 import type { Replica } from './replica';
 
 const API_ROUTE = /^\/api\/(v2|v3)\/canister\/([^/]+)\/(call|query|read_state)$/;
 const IMPL_VERSION = '0.1.0';
+/** Canister ids of URLs remembered in parsed form: parsing one checks its CRC in JavaScript. */
+const CANISTER_ID_CACHE_CAPACITY = 1024;
 
 /** Serves the IC HTTP interface of a {@link Replica}. */
 export class ReplicaHttpServer {
   readonly #server: Server;
+  readonly #querySigner: QueryResponseSigner;
+  readonly #canisterIds = new LruCache<string, Principal>(CANISTER_ID_CACHE_CAPACITY);
 
   constructor(private readonly replica: Replica) {
+    this.#querySigner = new QueryResponseSigner(replica.nodeKey.nodeId, (message) => replica.signWithNodeKey(message));
     this.#server = createServer((req, res) => {
       this.#handle(req, res).catch((err: unknown) => sendError(res, err));
     });
@@ -57,15 +63,16 @@ export class ReplicaHttpServer {
     const [, version, canisterText, endpoint] = route;
     if (req.method !== 'POST') return sendText(res, 405, `use POST for ${path}`);
     if (version === 'v3' && endpoint !== 'call') return sendText(res, 404, `no such endpoint: ${path}; use /api/v2/canister/<id>/${endpoint}`);
-    let effectiveCanisterId: Principal;
-    try {
-      effectiveCanisterId = Principal.fromText(decodeURIComponent(canisterText));
-    } catch {
-      throw new EnvelopeError(400, 'ICWS_ERR_BAD_CANISTER_ID', `"${canisterText}" in the URL is not a principal`);
-    }
+    const effectiveCanisterId = this.#canisterId(canisterText);
     const body = await readBody(req);
     const requestType: RequestType = endpoint === 'call' ? 'call' : endpoint === 'query' ? 'query' : 'read_state';
-    const request = await validateEnvelope(decodeEnvelope(body), { requestType, effectiveCanisterId }, BigInt(Date.now()) * 1_000_000n);
+    const request = await validateEnvelope(
+      decodeEnvelope(body),
+      { requestType, effectiveCanisterId },
+      BigInt(Date.now()) * 1_000_000n,
+      MAX_INGRESS_EXPIRY_NS,
+      this.replica.verifier,
+    );
     if (!this.replica.hasCanister(effectiveCanisterId)) {
       throw new EnvelopeError(400, 'ICWS_ERR_CANISTER_NOT_FOUND', `canister ${effectiveCanisterId.toText()} is not installed on this replica`);
     }
@@ -75,10 +82,11 @@ export class ReplicaHttpServer {
       const selection = selectionForPaths(content.paths, effectiveCanisterId, request.sender, (id) => this.replica.requestSender(id));
       return sendCbor(res, 200, { certificate: await this.replica.certificate(selection) });
     }
-    const canisterId = Principal.fromUint8Array(content.canister_id);
+    // validateEnvelope checked that content.canister_id is the canister of the URL.
+    const canisterId = effectiveCanisterId;
     if (content.request_type === 'query') {
       const outcome = await this.replica.query(canisterId, content.method_name, content.arg, request.sender);
-      return sendCbor(res, 200, signedQueryResponse(outcome, request.requestId, this.replica.nodeKey));
+      return sendCbor(res, 200, await this.#querySigner.sign(outcome, request.requestId));
     }
     const certified = this.replica.submit({
       requestId: request.requestId,
@@ -96,6 +104,19 @@ export class ReplicaHttpServer {
     await certified;
     const certificate = await this.replica.certificate({ canisters: [], requestIds: [request.requestId], subnet: false });
     return sendCbor(res, 200, { status: 'replied', certificate });
+  }
+
+  #canisterId(text: string): Principal {
+    let id = this.#canisterIds.get(text);
+    if (id === undefined) {
+      try {
+        id = Principal.fromText(decodeURIComponent(text));
+      } catch {
+        throw new EnvelopeError(400, 'ICWS_ERR_BAD_CANISTER_ID', `"${text}" in the URL is not a principal`);
+      }
+      this.#canisterIds.set(text, id);
+    }
+    return id;
   }
 }
 

@@ -39,6 +39,14 @@ export class NodeKey {
     return key;
   }
 
+  /**
+   * @returns the private key as PKCS#8 DER, for the worker threads that sign query replies
+   * @internal
+   */
+  pkcs8(): Uint8Array {
+    return this.privateKey.export({ type: 'pkcs8', format: 'der' });
+  }
+
   /** @returns the 64-byte Ed25519 signature of `message`. */
   sign(message: Uint8Array): Uint8Array {
     return sign(null, message, this.privateKey);

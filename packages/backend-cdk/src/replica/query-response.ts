@@ -1,28 +1,84 @@
-import { hashOfMap, IC_RESPONSE_DOMAIN_SEPARATOR } from '@dfinity/agent';
 import type { CallOutcome } from '../canister/outcome';
-import type { NodeKey } from './node-key';
+import { requestIdOf, type HashableMap } from './envelope/request-id';
+import { LruCache } from './envelope/lru-cache';
+import type { Principal } from '@dfinity/principal';
+
+/** Agents' `IC_RESPONSE_DOMAIN_SEPARATOR`: what a node signs is this followed by the reply's hash. */
+const RESPONSE_SEPARATOR = new TextEncoder().encode('\x0Bic-response');
+/**
+ * Reply timestamps are rounded down to this step, so a query sent again with the same request id
+ * and answered alike within one step gets the same (deterministic) Ed25519 signature, taken from
+ * a cache instead of signed again. Agents only refuse timestamps older than their ingress expiry
+ * (minutes), and an IC node's own timestamps trail real time by its consensus latency.
+ */
+export const REPLY_TIMESTAMP_STEP_NS = 1_000_000_000n;
+/** Reply signatures remembered: enough for the queries repeated within one timestamp step. */
+export const REPLY_SIGNATURE_CACHE_CAPACITY = 8192;
+
+/** The body of a query reply as agents read it (CBOR-encoded by the HTTP layer). */
+export type QueryResponseBody =
+  | { status: 'replied'; reply: { arg: Uint8Array }; signatures: NodeSignature[] }
+  | { status: 'rejected'; reject_code: number; reject_message: string; error_code: string; signatures: NodeSignature[] };
+
+interface NodeSignature {
+  timestamp: bigint;
+  signature: Uint8Array;
+  identity: Uint8Array;
+}
 
 /**
- * The body of a query reply, signed by the node key as agents verify it by default: Ed25519 over
- * the response domain separator and the hash of `{status, reply | reject fields, timestamp,
- * request_id}`.
+ * Signs query replies with the node key the way agents verify them by default: Ed25519 over the
+ * response domain separator and the representation-independent hash of `{status, reply | reject
+ * fields, timestamp, request_id}`.
  */
-export function signedQueryResponse(outcome: CallOutcome, requestId: Uint8Array, nodeKey: NodeKey): Record<string, unknown> {
-  // Wall-clock time: agents compare it with their own clock, whatever time the replica simulates.
-  const timestamp = BigInt(Date.now()) * 1_000_000n;
-  const body: Record<string, unknown> =
-    outcome.status === 'replied'
-      ? { status: 'replied', reply: { arg: outcome.reply } }
-      : {
-          status: 'rejected',
-          reject_code: outcome.rejectCode,
-          reject_message: outcome.rejectMessage,
-          error_code: outcome.errorCode,
-        };
-  const hash = hashOfMap({ ...body, timestamp, request_id: requestId });
-  const message = new Uint8Array(IC_RESPONSE_DOMAIN_SEPARATOR.length + hash.length);
-  message.set(IC_RESPONSE_DOMAIN_SEPARATOR);
-  message.set(hash, IC_RESPONSE_DOMAIN_SEPARATOR.length);
-  const signature = nodeKey.sign(message);
-  return { ...body, signatures: [{ timestamp, signature, identity: nodeKey.nodeId.toUint8Array() }] };
+export class QueryResponseSigner {
+  readonly #signatures = new LruCache<string, Uint8Array>(REPLY_SIGNATURE_CACHE_CAPACITY);
+  readonly #identity: Uint8Array;
+
+  /**
+   * @param nodeId - the id of the node whose key signs (its public key is in the state tree)
+   * @param signWithNodeKey - signs a message with that key
+   * @param nowNs - wall-clock time in ns; agents compare the timestamp with their own clock,
+   *   whatever time the replica simulates @default Date.now() in ns
+   */
+  constructor(
+    nodeId: Principal,
+    private readonly signWithNodeKey: (message: Uint8Array) => Promise<Uint8Array>,
+    private readonly nowNs: () => bigint = () => BigInt(Date.now()) * 1_000_000n,
+  ) {
+    this.#identity = nodeId.toUint8Array();
+  }
+
+  /** @returns the reply body for `outcome` of the query `requestId`, with the node's signature. */
+  async sign(outcome: CallOutcome, requestId: Uint8Array): Promise<QueryResponseBody> {
+    const now = this.nowNs();
+    const timestamp = now - (now % REPLY_TIMESTAMP_STEP_NS);
+    const hashed: HashableMap =
+      outcome.status === 'replied'
+        ? { status: 'replied', reply: { arg: outcome.reply }, timestamp, request_id: requestId }
+        : {
+            status: 'rejected',
+            reject_code: outcome.rejectCode,
+            reject_message: outcome.rejectMessage,
+            error_code: outcome.errorCode,
+            timestamp,
+            request_id: requestId,
+          };
+    const signatures = [{ timestamp, signature: await this.#signatureOf(requestIdOf(hashed)), identity: this.#identity }];
+    return outcome.status === 'replied'
+      ? { status: 'replied', reply: { arg: outcome.reply }, signatures }
+      : { status: 'rejected', reject_code: outcome.rejectCode, reject_message: outcome.rejectMessage, error_code: outcome.errorCode, signatures };
+  }
+
+  async #signatureOf(hash: Uint8Array): Promise<Uint8Array> {
+    const key = Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('base64');
+    const cached = this.#signatures.get(key);
+    if (cached !== undefined) return cached;
+    const message = new Uint8Array(RESPONSE_SEPARATOR.length + hash.length);
+    message.set(RESPONSE_SEPARATOR);
+    message.set(hash, RESPONSE_SEPARATOR.length);
+    const signature = await this.signWithNodeKey(message);
+    this.#signatures.set(key, signature);
+    return signature;
+  }
 }

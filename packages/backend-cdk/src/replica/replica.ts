@@ -7,6 +7,9 @@ import { InlineCertificateSigner, WorkerCertificateSigner, type CertificateSigne
 import { canisterIdAt, isCanisterIdFormat } from './canister-ids';
 import { encodeCbor } from './cbor';
 import { SystemClock, type Clock } from './clock';
+import { CryptoWorkerPool } from './crypto-worker-pool';
+import { CachingSignatureVerifier } from './envelope/caching-verifier';
+import { InThreadSignatureVerifier, type SignatureVerifier } from './envelope/signature-verifier';
 import { NodeKey } from './node-key';
 import { generateRootKey, loadOrCreateRootKey, type RootKey } from './root-key';
 import { ReplicaStateTree, type StateSelection } from './state-tree';
@@ -25,6 +28,15 @@ export interface ReplicaOptions {
   readonly signer?: 'worker' | 'inline';
   /** Where canister debug output and replica notices go. @default console.log */
   readonly log?: (line: string) => void;
+  /**
+   * Where the signatures of request envelopes are checked: on a pool of worker threads that also
+   * signs query replies (default), on the thread that serves HTTP (`inline`), or by a verifier of
+   * yours, which the replica uses as it is and does not close. The replica's own verifiers
+   * remember the signatures that verified.
+   */
+  readonly verifier?: 'worker' | 'inline' | SignatureVerifier;
+  /** Threads of the crypto worker pool. @default os.availableParallelism(), at least 1 */
+  readonly cryptoThreads?: number;
 }
 
 /** An update call accepted by the replica: checked, signed by its sender, waiting for a round. */
@@ -60,6 +72,7 @@ interface Waiter {
  */
 export class Replica {
   readonly stats: ReplicaStats = { rounds: 0, certificatesSigned: 0, updatesExecuted: 0, queriesExecuted: 0 };
+  /** By {@link canisterKey}: hex is far cheaper than the textual form on every request. */
   readonly #canisters = new Map<string, CanisterInstance>();
   readonly #state: ReplicaStateTree;
   readonly #calls: IngressCall[] = [];
@@ -84,6 +97,9 @@ export class Replica {
     readonly nodeKey: NodeKey,
     readonly clock: Clock,
     private readonly signer: CertificateSigner,
+    /** Checks the signatures of the envelopes posted to this replica. */
+    readonly verifier: SignatureVerifier,
+    private readonly pool: CryptoWorkerPool | undefined,
     private readonly log: (line: string) => void,
   ) {
     this.#state = new ReplicaStateTree(rootKey.der, nodeKey);
@@ -98,7 +114,13 @@ export class Replica {
     const signer = options.signer === 'inline'
       ? new InlineCertificateSigner(rootKey.secretKey)
       : new WorkerCertificateSigner(rootKey.secretKey);
-    const replica = new Replica(rootKey, nodeKey, options.clock ?? new SystemClock(), signer, options.log ?? console.log);
+    const pool = (options.verifier ?? 'worker') === 'worker'
+      ? new CryptoWorkerPool({ size: options.cryptoThreads, signingKeyPkcs8: nodeKey.pkcs8() })
+      : undefined;
+    const verifier = typeof options.verifier === 'object'
+      ? options.verifier
+      : new CachingSignatureVerifier(pool ?? new InThreadSignatureVerifier());
+    const replica = new Replica(rootKey, nodeKey, options.clock ?? new SystemClock(), signer, verifier, pool, options.log ?? console.log);
     await replica.#kick();
     return replica;
   }
@@ -123,18 +145,27 @@ export class Replica {
     if (!isCanisterIdFormat(id)) {
       throw new IcwsError('config', 'ICWS_ERR_CANISTER_ID', `${id.toText()} is not a canister id (10 bytes ending in 0x0101)`);
     }
-    if (this.#canisters.has(id.toText())) {
-      throw new IcwsError('config', 'ICWS_ERR_CANISTER_ID', `canister id ${id.toText()} is already taken by "${this.#canisters.get(id.toText())?.name}"`);
+    const existing = this.#canisters.get(canisterKey(id));
+    if (existing !== undefined) {
+      throw new IcwsError('config', 'ICWS_ERR_CANISTER_ID', `canister id ${id.toText()} is already taken by "${existing.name}"`);
     }
     const instance = new CanisterInstance(name, id, definition as CanisterDefinition<unknown>, options.init, {
       dataCertificate: () => this.#dataCertificate(id),
       print: this.log,
     }, this.clock.nowNs());
-    this.#canisters.set(id.toText(), instance);
+    this.#canisters.set(canisterKey(id), instance);
     this.#state.setCanister(id, instance.certifiedData);
     this.#certifiedCurrent = false;
     void this.#kick();
     return id;
+  }
+
+  /**
+   * @returns the node key's signature of `message`, made on the crypto worker pool when there is one
+   * @internal
+   */
+  async signWithNodeKey(message: Uint8Array): Promise<Uint8Array> {
+    return this.pool === undefined ? this.nodeKey.sign(message) : this.pool.sign(message);
   }
 
   /** @returns the installed canisters by id. */
@@ -143,7 +174,7 @@ export class Replica {
   }
 
   hasCanister(id: Principal): boolean {
-    return this.#canisters.has(id.toText());
+    return this.#canisters.has(canisterKey(id));
   }
 
   /** @returns who sent the request whose status is recorded, if any. */
@@ -180,7 +211,7 @@ export class Replica {
    */
   async query(canisterId: Principal, methodName: string, arg: Uint8Array, caller: Principal): Promise<CallOutcome> {
     this.#assertOpen();
-    const instance = this.#canisters.get(canisterId.toText());
+    const instance = this.#canisters.get(canisterKey(canisterId));
     if (instance === undefined) {
       return rejected(RejectCode.DestinationInvalid, 'IC0301', `Canister ${canisterId.toText()} not found`);
     }
@@ -205,7 +236,7 @@ export class Replica {
     return this.#encodeCertificate(selection);
   }
 
-  /** Stops the signer and timers; pending requests are rejected. */
+  /** Stops the certificate signer, the crypto pool and timers; pending requests are rejected. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -213,7 +244,7 @@ export class Replica {
     clearTimeout(this.#timerWakeUp);
     const err = new IcwsError('internal', 'ICWS_ERR_REPLICA_CLOSED', 'the replica was shut down');
     for (const waiter of [...this.#certifiedWaiters.splice(0), ...this.#signingWaiters.splice(0)]) waiter.reject(err);
-    await this.signer.close();
+    await Promise.all([this.signer.close(), this.pool?.close()]);
   }
 
   #encodeCertificate(selection: StateSelection): Uint8Array {
@@ -307,7 +338,7 @@ export class Replica {
 
   #execute(call: IngressCall, timeNs: bigint): void {
     if (this.#state.statusSender(call.requestId) !== undefined) return;
-    const instance = this.#canisters.get(call.canisterId.toText());
+    const instance = this.#canisters.get(canisterKey(call.canisterId));
     const outcome = instance === undefined
       ? rejected(RejectCode.DestinationInvalid, 'IC0301', `Canister ${call.canisterId.toText()} not found`)
       : instance.execute({ methodName: call.methodName, arg: call.arg, caller: call.sender, mode: 'update', timeNs });
@@ -355,11 +386,16 @@ export class Replica {
   #nextFreeId(): Principal {
     for (let ordinal = 0; ; ordinal++) {
       const id = canisterIdAt(ordinal);
-      if (!this.#canisters.has(id.toText())) return id;
+      if (!this.#canisters.has(canisterKey(id))) return id;
     }
   }
 
   #assertOpen(): void {
     if (this.#closed) throw new IcwsError('internal', 'ICWS_ERR_REPLICA_CLOSED', 'the replica was shut down');
   }
+}
+
+function canisterKey(id: Principal): string {
+  const bytes = id.toUint8Array();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }

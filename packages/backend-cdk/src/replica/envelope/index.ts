@@ -26,6 +26,7 @@ export { requestIdOf, type HashableMap, type HashableValue } from './request-id'
 export { keyTypeOf, type KeyType } from './spki';
 export { verifySignature, KEY_CACHE_CAPACITY } from './verify-signature';
 export { InThreadSignatureVerifier, type SignatureItem, type SignatureVerifier } from './signature-verifier';
+export { CachingSignatureVerifier, VERIFIED_CACHE_CAPACITY } from './caching-verifier';
 export { validateEnvelope, type ExpectedRequest, type ValidatedRequest } from './validate';
 export type {
   CallContent,

@@ -17,6 +17,8 @@ export interface SignatureVerifier {
    * @throws EnvelopeError when a key is of an unsupported type or does not parse
    */
   verify(items: readonly SignatureItem[]): Promise<boolean[]>;
+  /** Releases threads or other resources, when the verifier holds any. */
+  close?(): Promise<void>;
 }
 
 /** Verifies on the calling thread; fine until signature checks saturate the event loop. */

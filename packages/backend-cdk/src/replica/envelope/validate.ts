@@ -1,6 +1,8 @@
+import { createHash, hash as oneShotHash } from 'node:crypto';
 import { Principal } from '@dfinity/principal';
 import { EnvelopeError } from './envelope-error';
 import { requestIdOf } from './request-id';
+import { CachingSignatureVerifier } from './caching-verifier';
 import { InThreadSignatureVerifier, type SignatureItem, type SignatureVerifier } from './signature-verifier';
 import { MAX_DELEGATION_TARGETS, MAX_DELEGATIONS, MAX_INGRESS_EXPIRY_NS } from './limits';
 import { keyTypeOf } from './spki';
@@ -16,7 +18,8 @@ const ENDPOINTS: Record<RequestType, string> = {
   query: '/api/v2/canister/<id>/query',
   read_state: '/api/v2/canister/<id>/read_state',
 };
-const defaultVerifier = new InThreadSignatureVerifier();
+const SELF_AUTHENTICATING_SUFFIX = 0x02;
+const defaultVerifier = new CachingSignatureVerifier(new InThreadSignatureVerifier());
 
 /** What the URL a request was posted to says about it. */
 export interface ExpectedRequest {
@@ -40,7 +43,7 @@ export interface ValidatedRequest {
  *
  * @param nowNs - the replica's time in nanoseconds since the Unix epoch
  * @param maxExpiryNs - how far in the future ingress_expiry may be
- * @param verifier - where signatures are checked; on this thread unless a pool is plugged in
+ * @param verifier - where signatures are checked; by default on this thread, remembering successes
  * @throws EnvelopeError with the status and a code of its own for each check that fails
  */
 export async function validateEnvelope(
@@ -130,12 +133,12 @@ async function authenticate(
     throw new EnvelopeError(403, 'ICWS_ERR_MISSING_SIGNATURE', `content.sender ${sender.toText()} is not anonymous, so the envelope needs ${missing}; sign the request with the sender's identity`);
   }
   keyTypeOf(senderKey, 'sender_pubkey');
-  const keyPrincipal = Principal.selfAuthenticating(senderKey);
-  if (keyPrincipal.compareTo(sender) !== 'eq') {
+  const keyPrincipal = selfAuthenticatingId(senderKey);
+  if (!equalBytes(keyPrincipal, sender.toUint8Array())) {
     throw new EnvelopeError(
       403,
       'ICWS_ERR_SENDER_MISMATCH',
-      `content.sender ${sender.toText()} is not the principal ${keyPrincipal.toText()} of sender_pubkey; set sender to the signing identity's getPrincipal()`,
+      `content.sender ${sender.toText()} is not the principal ${Principal.fromUint8Array(keyPrincipal).toText()} of sender_pubkey; set sender to the signing identity's getPrincipal()`,
     );
   }
   const delegations = envelope.sender_delegation ?? [];
@@ -220,7 +223,18 @@ function secondsText(ns: bigint): string {
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The spec's self-authenticating id, sha224(DER key) ‖ 0x02, hashed natively (agent's is JavaScript). */
+function selfAuthenticatingId(publicKeyDer: Uint8Array): Uint8Array {
+  const digest = typeof oneShotHash === 'function' ? oneShotHash('sha224', publicKeyDer, 'buffer') : createHash('sha224').update(publicKeyDer).digest();
+  const id = new Uint8Array(digest.length + 1);
+  id.set(digest);
+  id[digest.length] = SELF_AUTHENTICATING_SUFFIX;
+  return id;
 }
 
 function hex(bytes: Uint8Array): string {

@@ -44,9 +44,17 @@ function parsedKey(der: Uint8Array): ParsedKey {
   try {
     key = createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' });
   } catch (err) {
-    throw new EnvelopeError(400, 'ICWS_ERR_BAD_PUBLIC_KEY', `public key does not parse as ${type} (${(err as Error).message}); send the key as @dfinity/identity's toDer() produces it`);
+    throw badPublicKey(type, (err as Error).message);
   }
   const parsed = { type, key };
   if (id !== undefined) keys.set(id, parsed);
   return parsed;
+}
+
+/**
+ * @returns the error for a key of a supported type that OpenSSL cannot parse
+ * @internal
+ */
+export function badPublicKey(type: KeyType, reason: string): EnvelopeError {
+  return new EnvelopeError(400, 'ICWS_ERR_BAD_PUBLIC_KEY', `public key does not parse as ${type} (${reason}); send the key as @dfinity/identity's toDer() produces it`);
 }

@@ -1,0 +1,30 @@
+// Runs the gateway in its own process so its memory can be read alone. Prints its URL and principal
+// as one JSON line; answers "memory" on stdin with process.memoryUsage() after a GC.
+const { startGateway } = require('@icws/gateway');
+const { mkdtempSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+
+async function main() {
+  const gateway = await startGateway({
+    gatewayAddress: '127.0.0.1:0',
+    icNetworkUrl: process.argv[2],
+    prometheusEndpoint: null,
+    dataDir: mkdtempSync(join(tmpdir(), 'icws-bench-gw-')),
+    logLevel: 'silent',
+  });
+  console.log(JSON.stringify({ url: gateway.url.href, principal: gateway.principal.toText() }));
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (line) => {
+    if (line.trim() === 'memory') {
+      global.gc?.();
+      global.gc?.();
+      console.log(JSON.stringify({ memory: process.memoryUsage(), sessions: gateway.sessionCount }));
+    }
+  });
+  process.stdin.on('end', () => gateway.close().then(() => process.exit(0)));
+}
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,48 @@
+// Shared by the benchmarks: child processes that print JSON lines, fast native-key envelopes.
+const { spawn } = require('node:child_process');
+const { generateKeyPairSync, sign } = require('node:crypto');
+const { createInterface } = require('node:readline');
+const { Cbor, requestIdOf, IC_REQUEST_DOMAIN_SEPARATOR } = require('@dfinity/agent');
+const { Principal } = require('@dfinity/principal');
+
+/** Starts `script` with node; `next()` resolves with its next JSON line, `ask(cmd)` writes cmd and waits for a line. */
+function startChild(script, args = [], nodeFlags = []) {
+  const child = spawn(process.execPath, [...nodeFlags, script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
+  const queue = [];
+  const waiters = [];
+  lines.on('line', (line) => {
+    let value;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      return;
+    }
+    const waiter = waiters.shift();
+    if (waiter) waiter(value);
+    else queue.push(value);
+  });
+  const next = () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((resolve) => waiters.push(resolve)));
+  return { child, next, ask: (command) => (child.stdin.write(command + '\n'), next()), stop: () => child.stdin.end() };
+}
+
+/** An Ed25519 identity on node:crypto: signing costs tens of microseconds, not a millisecond. */
+function nativeIdentity() {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const der = publicKey.export({ type: 'spki', format: 'der' });
+  return { privateKey, der, principal: Principal.selfAuthenticating(der) };
+}
+
+/** A signed envelope object (not encoded) for `content`. */
+function signedEnvelope(identity, content) {
+  const requestId = requestIdOf(content);
+  const signature = sign(null, Buffer.concat([IC_REQUEST_DOMAIN_SEPARATOR, requestId]), identity.privateKey);
+  return { content, sender_pubkey: identity.der, sender_sig: signature };
+}
+
+function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+module.exports = { startChild, nativeIdentity, signedEnvelope, percentile, Cbor };

@@ -1,0 +1,63 @@
+import type { Principal } from '@dfinity/principal';
+import { createIcWebSocket, defineCanister, IcwsError, query, WsErrorCode, type WsSettings } from '@icws/backend-cdk';
+import { AppMessage, methods } from './idl';
+
+/** How many recent messages a joining client is sent. */
+export const HISTORY_SIZE = 20;
+/** Longer messages are cut to this many characters. */
+export const MAX_TEXT_LENGTH = 1_000;
+
+/**
+ * A chat room over IC WebSockets. Every message a client sends is stamped with an id, its sender
+ * and the time, and relayed to everyone connected (the sender too, so everyone sees one order). A client
+ * that joins first gets the last {@link HISTORY_SIZE} messages, then everyone learns who joined;
+ * everyone also learns who left. Install with `init` to change the ack timings.
+ */
+export default defineCanister((ic, init: Partial<WsSettings> | undefined) => {
+  const history: AppMessage[] = [];
+  let lastId = 0n;
+
+  const ws = createIcWebSocket<AppMessage>(ic, {
+    ...init,
+    appMessage: AppMessage,
+    onOpen({ clientPrincipal }) {
+      for (const message of history) ws.sendMessage(clientPrincipal, message);
+      ws.broadcastMessage(notice(clientPrincipal, 'joined', { Joined: null }));
+    },
+    onMessage({ clientPrincipal, message }) {
+      const text = decodeText(message);
+      if (text === undefined) return;
+      const relayed: AppMessage = { id: ++lastId, text, timestamp: ic.time(), sender: [clientPrincipal], kind: { Message: null } };
+      history.push(relayed);
+      if (history.length > HISTORY_SIZE) history.shift();
+      ws.broadcastMessage(relayed);
+    },
+    onClose({ clientPrincipal }) {
+      ws.broadcastMessage(notice(clientPrincipal, 'left', { Left: null }));
+    },
+  });
+
+  /** @returns the trimmed text of a chat message, or `undefined` for nothing worth relaying. */
+  function decodeText(bytes: Uint8Array): string | undefined {
+    let received: AppMessage;
+    try {
+      received = ws.decodeMessage(bytes);
+    } catch (err) {
+      // A malformed message is dropped, not trapped on: the client stays in sequence.
+      if (err instanceof IcwsError && err.hasCode(WsErrorCode.APP_MESSAGE)) return undefined;
+      throw err;
+    }
+    const text = received.text.trim();
+    return text === '' ? undefined : [...text].slice(0, MAX_TEXT_LENGTH).join('');
+  }
+
+  function notice(who: Principal, verb: string, kind: AppMessage['kind']): AppMessage {
+    return { id: ++lastId, text: `${who.toText()} ${verb}`, timestamp: ic.time(), sender: [who], kind };
+  }
+
+  return {
+    ...ws.methods,
+    history: query(methods.history.argTypes, methods.history.retTypes, () => history),
+    members: query(methods.members.argTypes, methods.members.retTypes, () => ws.clients().map((c) => c.clientPrincipal)),
+  };
+});

@@ -1,0 +1,347 @@
+import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { SignatureItem, SignatureVerifier } from './envelope/signature-verifier';
+import { keyTypeOf, type KeyType } from './envelope/spki';
+import { badPublicKey, KEY_CACHE_CAPACITY, verifySignature } from './envelope/verify-signature';
+
+/** Options of {@link CryptoWorkerPool}. */
+export interface CryptoWorkerPoolOptions {
+  /** Worker threads. @default os.availableParallelism(), at least 1 */
+  readonly size?: number;
+  /**
+   * A tick's batch of at most this many operations runs on the calling thread while no worker is
+   * busy, saving the round trip when the replica is nearly idle. 0 sends everything to the
+   * workers. @default 0
+   */
+  readonly inThreadMaxBatch?: number;
+  /** PKCS#8 DER of the Ed25519 key that {@link CryptoWorkerPool.sign} signs with. */
+  readonly signingKeyPkcs8?: Uint8Array;
+}
+
+/** Operations of a batch, and what a worker answers for each (one byte per operation). */
+const OP_VERIFY = 0;
+const OP_SIGN = 1;
+const INVALID = 0;
+const VALID = 1;
+const KEY_UNPARSABLE = 2;
+/**
+ * Batches a worker may have posted and unanswered. Two keep it busy (one running, one waiting in its
+ * port) without waking it for every tick; what arrives meanwhile waits on this thread and joins
+ * the next batch, so batches grow with the load and messages do not.
+ */
+const MAX_BATCHES_IN_FLIGHT = 2;
+/** Bytes in front of each operation of a batch: its kind and the lengths of key, message, signature. */
+const OP_HEADER_BYTES = 16;
+const SIGNATURE_BYTES = 64;
+
+// Plain JavaScript evaluated in place, so it runs the same from TypeScript sources (tests) and from
+// the compiled package. A batch is one transferred buffer: u32 count, then per operation four u32
+// (kind, key, message and signature lengths), then the bytes. Verification mirrors
+// verifySignature (Ed25519 over the message, ECDSA over its sha256 with r ‖ s signatures; the
+// parent has already refused unsupported key types); signing uses the pool's Ed25519 key.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createPrivateKey, createPublicKey, sign, verify } = require('node:crypto');
+const signingKey = workerData.signingKeyPkcs8
+  ? createPrivateKey({ key: Buffer.from(workerData.signingKeyPkcs8), format: 'der', type: 'pkcs8' })
+  : undefined;
+const keys = new Map();
+function keyOf(der) {
+  const id = der.toString('latin1');
+  let key = keys.get(id);
+  if (key !== undefined) {
+    keys.delete(id);
+  } else {
+    key = createPublicKey({ key: der, format: 'der', type: 'spki' });
+    if (keys.size >= workerData.keyCacheCapacity) keys.delete(keys.keys().next().value);
+  }
+  keys.set(id, key);
+  return key;
+}
+function verified(der, message, signature) {
+  const key = keyOf(der);
+  if (signature.length !== ${SIGNATURE_BYTES}) return ${INVALID};
+  try {
+    const ok = key.asymmetricKeyType === 'ed25519'
+      ? verify(null, message, key, signature)
+      : verify('sha256', message, { key, dsaEncoding: 'ieee-p1363' }, signature);
+    return ok ? ${VALID} : ${INVALID};
+  } catch {
+    return ${INVALID};
+  }
+}
+parentPort.on('message', ({ id, buffer, signCount }) => {
+  const view = new DataView(buffer);
+  const bytes = Buffer.from(buffer);
+  const count = view.getUint32(0);
+  const verdicts = new Uint8Array(count);
+  const signatures = new Uint8Array(signCount * ${SIGNATURE_BYTES});
+  const errors = [];
+  let at = 4 + count * ${OP_HEADER_BYTES};
+  let signed = 0;
+  for (let i = 0; i < count; i++) {
+    const header = 4 + i * ${OP_HEADER_BYTES};
+    const der = bytes.subarray(at, (at += view.getUint32(header + 4)));
+    const message = bytes.subarray(at, (at += view.getUint32(header + 8)));
+    const signature = bytes.subarray(at, (at += view.getUint32(header + 12)));
+    if (view.getUint32(header) === ${OP_SIGN}) {
+      signatures.set(sign(null, message, signingKey), (signed++) * ${SIGNATURE_BYTES});
+      continue;
+    }
+    try {
+      verdicts[i] = verified(der, message, signature);
+    } catch (err) {
+      verdicts[i] = ${KEY_UNPARSABLE};
+      errors.push({ index: i, message: String(err && err.message) });
+    }
+  }
+  parentPort.postMessage({ id, verdicts, signatures, errors }, [verdicts.buffer, signatures.buffer]);
+});
+`;
+
+/** One call of verify(): its verdicts fill in as the batches holding its signatures come back. */
+interface VerifyRequest {
+  readonly verdicts: boolean[];
+  remaining: number;
+  settled: boolean;
+  resolve(verdicts: boolean[]): void;
+  reject(err: Error): void;
+}
+
+type Operation =
+  | { readonly kind: typeof OP_VERIFY; readonly request: VerifyRequest; readonly index: number; readonly item: SignatureItem; readonly type: KeyType }
+  | { readonly kind: typeof OP_SIGN; readonly message: Uint8Array; resolve(signature: Uint8Array): void; reject(err: Error): void };
+
+interface PoolWorker {
+  readonly worker: Worker;
+  /** Operations posted and not answered yet. */
+  inFlight: number;
+  /** Batches posted and not answered yet, by id. */
+  readonly batches: Map<number, Operation[]>;
+}
+
+interface WorkerReply {
+  id: number;
+  verdicts: Uint8Array;
+  signatures: Uint8Array;
+  errors: Array<{ index: number; message: string }>;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Runs the replica's per-request public-key cryptography on worker threads, so that the thread
+ * serving HTTP spends its time on requests: it checks envelope signatures (a
+ * {@link SignatureVerifier}) and signs query replies with the node key. The operations asked for
+ * within one event-loop tick go out together, as one message per worker carrying one transferred
+ * buffer, split across the workers with the least work outstanding; a worker that already has
+ * {@link MAX_BATCHES_IN_FLIGHT} batches gets nothing more until it answers.
+ *
+ * Unsupported key types are refused on the calling thread before anything is posted; verdicts and
+ * errors are those of {@link verifySignature}. Idle workers hold no reference on the event loop. A
+ * worker that dies fails the operations it held and is replaced.
+ */
+export class CryptoWorkerPool implements SignatureVerifier {
+  /** Worker threads in the pool. */
+  readonly size: number;
+  readonly #inThreadMaxBatch: number;
+  readonly #signingKeyPkcs8: Uint8Array | undefined;
+  readonly #signingKey: KeyObject | undefined;
+  readonly #workers: PoolWorker[] = [];
+  #queue: Operation[] = [];
+  #flushScheduled = false;
+  #nextBatchId = 0;
+  #closed = false;
+
+  /** @throws RangeError when `size` is not a whole number */
+  constructor(options: CryptoWorkerPoolOptions = {}) {
+    const size = options.size ?? availableParallelism();
+    if (!Number.isInteger(size) || size < 0) throw new RangeError(`the crypto pool size must be a whole number, got ${size}`);
+    this.size = Math.max(1, size);
+    this.#inThreadMaxBatch = options.inThreadMaxBatch ?? 0;
+    this.#signingKeyPkcs8 = options.signingKeyPkcs8;
+    this.#signingKey = options.signingKeyPkcs8 && createPrivateKey({ key: Buffer.from(options.signingKeyPkcs8), format: 'der', type: 'pkcs8' });
+    for (let i = 0; i < this.size; i++) this.#workers.push(this.#spawn());
+  }
+
+  /**
+   * @returns one verdict per item, in order
+   * @throws EnvelopeError when a key is of an unsupported type or does not parse
+   */
+  verify(items: readonly SignatureItem[]): Promise<boolean[]> {
+    if (this.#closed) return Promise.reject(closedError());
+    const verdicts = items.map(() => false);
+    let types: KeyType[];
+    try {
+      types = items.map((item) => keyTypeOf(item.publicKeyDer));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    if (items.length === 0) return Promise.resolve(verdicts);
+    return new Promise((resolve, reject) => {
+      const request: VerifyRequest = { verdicts, remaining: items.length, settled: false, resolve, reject };
+      items.forEach((item, index) => this.#enqueue({ kind: OP_VERIFY, request, index, item, type: types[index] }));
+    });
+  }
+
+  /**
+   * @returns the 64-byte Ed25519 signature of `message` by the pool's signing key
+   * @throws Error when the pool was made without a signing key
+   */
+  sign(message: Uint8Array): Promise<Uint8Array> {
+    if (this.#closed) return Promise.reject(closedError());
+    if (this.#signingKey === undefined) return Promise.reject(new Error('this crypto pool has no signing key'));
+    return new Promise((resolve, reject) => this.#enqueue({ kind: OP_SIGN, message, resolve, reject }));
+  }
+
+  /** Stops the workers; operations still waiting are rejected. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const err = closedError();
+    for (const operation of this.#queue.splice(0)) fail(operation, err);
+    const workers = this.#workers.splice(0);
+    for (const entry of workers) failBatches(entry, err);
+    await Promise.all(workers.map((entry) => entry.worker.terminate()));
+  }
+
+  #enqueue(operation: Operation): void {
+    this.#queue.push(operation);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    // After the I/O callbacks of this loop iteration, so requests that arrived together share a batch.
+    setImmediate(() => this.#flush());
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const operations = this.#queue;
+    if (this.#closed || operations.length === 0) return;
+    if (operations.length <= this.#inThreadMaxBatch && this.#workers.every((entry) => entry.inFlight === 0)) {
+      this.#queue = [];
+      for (const operation of operations) this.#runHere(operation);
+      return;
+    }
+    const ready = this.#workers.filter((entry) => entry.batches.size < MAX_BATCHES_IN_FLIGHT).sort((a, b) => a.inFlight - b.inFlight);
+    if (ready.length === 0) return; // the next answer flushes again
+    this.#queue = [];
+    const share = Math.ceil(operations.length / Math.min(ready.length, operations.length));
+    for (let p = 0; p * share < operations.length; p++) this.#post(ready[p], operations.slice(p * share, (p + 1) * share));
+  }
+
+  #runHere(operation: Operation): void {
+    if (operation.kind === OP_SIGN) return operation.resolve(sign(null, operation.message, this.#signingKey!));
+    const { publicKeyDer, message, signature } = operation.item;
+    let ok: boolean;
+    try {
+      ok = verifySignature(publicKeyDer, message, signature);
+    } catch (err) {
+      return fail(operation, err as Error);
+    }
+    settle(operation.request, operation.index, ok);
+  }
+
+  #post(entry: PoolWorker, operations: Operation[]): void {
+    let bytes = 4 + operations.length * OP_HEADER_BYTES;
+    let signCount = 0;
+    for (const operation of operations) {
+      if (operation.kind === OP_SIGN) {
+        bytes += operation.message.length;
+        signCount++;
+      } else {
+        bytes += operation.item.publicKeyDer.length + operation.item.message.length + operation.item.signature.length;
+      }
+    }
+    const buffer = new ArrayBuffer(bytes);
+    const view = new DataView(buffer);
+    const out = new Uint8Array(buffer);
+    view.setUint32(0, operations.length);
+    let at = 4 + operations.length * OP_HEADER_BYTES;
+    operations.forEach((operation, i) => {
+      const header = 4 + i * OP_HEADER_BYTES;
+      view.setUint32(header, operation.kind);
+      const parts = operation.kind === OP_SIGN ? [EMPTY, operation.message, EMPTY] : [operation.item.publicKeyDer, operation.item.message, operation.item.signature];
+      parts.forEach((part, p) => {
+        view.setUint32(header + 4 + p * 4, part.length);
+        out.set(part, at);
+        at += part.length;
+      });
+    });
+    const id = this.#nextBatchId++;
+    entry.batches.set(id, operations);
+    if (entry.inFlight === 0) entry.worker.ref();
+    entry.inFlight += operations.length;
+    entry.worker.postMessage({ id, buffer, signCount }, [buffer]);
+  }
+
+  #onReply(entry: PoolWorker, { id, verdicts, signatures, errors }: WorkerReply): void {
+    const operations = entry.batches.get(id);
+    if (operations === undefined) return;
+    entry.batches.delete(id);
+    entry.inFlight -= operations.length;
+    if (entry.inFlight === 0) entry.worker.unref();
+    if (this.#queue.length > 0 && !this.#flushScheduled) this.#flush();
+    for (const { index, message } of errors) {
+      const operation = operations[index];
+      if (operation.kind === OP_VERIFY) fail(operation, badPublicKey(operation.type, message));
+    }
+    let signed = 0;
+    operations.forEach((operation, i) => {
+      if (operation.kind === OP_SIGN) {
+        operation.resolve(signatures.slice(signed * SIGNATURE_BYTES, ++signed * SIGNATURE_BYTES));
+      } else if (verdicts[i] !== KEY_UNPARSABLE) {
+        settle(operation.request, operation.index, verdicts[i] === VALID);
+      }
+    });
+  }
+
+  #spawn(): PoolWorker {
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { keyCacheCapacity: KEY_CACHE_CAPACITY, signingKeyPkcs8: this.#signingKeyPkcs8 },
+    });
+    worker.unref();
+    const entry: PoolWorker = { worker, inFlight: 0, batches: new Map() };
+    worker.on('message', (reply: WorkerReply) => this.#onReply(entry, reply));
+    worker.on('error', (err) => this.#replace(entry, err));
+    worker.on('exit', (code) => this.#replace(entry, new Error(`a crypto worker thread exited with code ${code}`)));
+    return entry;
+  }
+
+  /** Fails what a dead worker held and starts another in its place. */
+  #replace(entry: PoolWorker, err: Error): void {
+    const at = this.#workers.indexOf(entry);
+    if (at === -1) return;
+    failBatches(entry, err);
+    this.#workers[at] = this.#spawn();
+    void entry.worker.terminate();
+  }
+}
+
+function settle(request: VerifyRequest, index: number, ok: boolean): void {
+  if (request.settled) return;
+  request.verdicts[index] = ok;
+  if (--request.remaining === 0) {
+    request.settled = true;
+    request.resolve(request.verdicts);
+  }
+}
+
+function fail(operation: Operation, err: Error): void {
+  if (operation.kind === OP_SIGN) return operation.reject(err);
+  const { request } = operation;
+  if (request.settled) return;
+  request.settled = true;
+  request.reject(err);
+}
+
+function failBatches(entry: PoolWorker, err: Error): void {
+  for (const operations of entry.batches.values()) for (const operation of operations) fail(operation, err);
+  entry.batches.clear();
+  entry.inFlight = 0;
+}
+
+function closedError(): Error {
+  return new Error('the crypto worker pool is closed');
+}

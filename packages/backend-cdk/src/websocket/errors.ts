@@ -1,0 +1,61 @@
+/**
+ * What the canister answers when a call breaks the IC WebSocket protocol. Protocol errors travel
+ * as the text of an `Err` result (never as traps), worded as the upstream Rust CDK words them, so
+ * gateways and clients that log or match them see the same text from either CDK. Errors of the
+ * developer's own code (bad configuration, an app message that does not decode) are thrown as
+ * {@link IcwsError}s instead.
+ */
+import type { Principal } from '@dfinity/principal';
+import type { ClientKey } from '@icws/protocol';
+import { IcwsError } from '../errors';
+
+/** Stable codes of the errors the WebSocket CDK throws. */
+export const WsErrorCode = {
+  /** `createIcWebSocket` got options it cannot work with. */
+  CONFIG: 'ICWS_ERR_WS_CONFIG',
+  /** An application message does not encode or decode as the canister's `AppMessage` type. */
+  APP_MESSAGE: 'ICWS_ERR_WS_APP_MESSAGE',
+} as const;
+
+/** `<principal>_<nonce>`, how protocol errors show a client key. */
+export function formatClientKey(key: ClientKey): string {
+  return `${key.client_principal.toText()}_${key.client_nonce}`;
+}
+
+/** The texts of the protocol's `Err` results, one function per refusal. */
+export const wsErrors = {
+  /** `ws_open` from the anonymous principal: a client must sign its calls. */
+  anonymousPrincipalNotAllowed: (): string => 'Anonymous principal is not allowed',
+  /** `ws_open` with the key (principal and nonce) of a connection that is open already. */
+  clientKeyAlreadyConnected: (key: ClientKey): string => `Client with key ${formatClientKey(key)} already has an open connection`,
+  /** `ws_message` whose `msg.client_key` is not the caller's current key. */
+  clientKeyMessageMismatch: (key: ClientKey): string =>
+    `Client with principal ${key.client_principal.toText()} has a different key than the one used in the message`,
+  /** `ws_close` for a client key that has no connection. */
+  clientKeyNotConnected: (key: ClientKey): string => `Client with key ${formatClientKey(key)} doesn't have an open connection`,
+  /** `ws_close` from a gateway other than the one the client opened through. */
+  clientNotRegisteredToGateway: (key: ClientKey, gateway: Principal): string =>
+    `Client with key ${formatClientKey(key)} was not registered to gateway ${gateway.toText()}`,
+  /** `ws_message`, `send` or `close` for a principal that has no connection. */
+  clientPrincipalNotConnected: (principal: Principal): string => `Client with principal ${principal.toText()} doesn't have an open connection`,
+  /** A service message from a client whose content is not a `WebsocketServiceMessageContent`. */
+  decodeServiceMessageContent: (reason: string): string => `Error decoding service message content: ${reason}`,
+  /** `ws_close` from a principal that no client opened a connection through. */
+  gatewayNotRegistered: (gateway: Principal): string => `Gateway with principal ${gateway.toText()} is not registered`,
+  /** A service message from a client other than `KeepAliveMessage`. */
+  invalidServiceMessage: (): string => 'Invalid service message',
+  /** `ws_message` out of sequence; the connection is closed with `WrongSequenceNumber`. */
+  incomingSequenceNumberWrong: (expected: bigint, actual: bigint): string => `Expected incoming sequence number ${expected} but got ${actual}`,
+  /** `ws_get_messages` called as an update: only a query can return a data certificate. */
+  getMessagesNotInQuery: (): string => 'ws_get_messages must be called as a query: a data certificate is only available in queries',
+};
+
+/** @returns the error `createIcWebSocket` throws for unusable options. */
+export function configError(message: string): IcwsError {
+  return new IcwsError('config', WsErrorCode.CONFIG, `createIcWebSocket: ${message}`);
+}
+
+/** @returns the error thrown when an app message does not fit the `AppMessage` type. */
+export function appMessageError(message: string): IcwsError {
+  return new IcwsError('input', WsErrorCode.APP_MESSAGE, message);
+}

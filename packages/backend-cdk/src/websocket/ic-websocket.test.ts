@@ -1,0 +1,160 @@
+/** `createIcWebSocket`: the developer-facing API beside the protocol methods. */
+import { IDL } from '@dfinity/candid';
+import type { Principal } from '@dfinity/principal';
+import { wsServiceMethods } from '@icws/protocol';
+import { defineCanister } from '../canister/define';
+import { IcwsError } from '../errors';
+import { Replica } from '../replica/replica';
+import { TestClock } from '../replica/clock';
+import { newPrincipal, WsHarness } from '../../../../test/support/ws-harness';
+import { createIcWebSocket, type IcWebSocketOptions } from './ic-websocket';
+
+/** @returns what installing a canister made with `options` throws, if anything. */
+async function installError(options: IcWebSocketOptions): Promise<unknown> {
+  const replica = await Replica.create({ clock: new TestClock(), signer: 'inline', log: () => undefined });
+  try {
+    replica.install('bad', defineCanister((ic) => createIcWebSocket(ic, options).methods));
+    return undefined;
+  } catch (err) {
+    return err;
+  } finally {
+    await replica.close();
+  }
+}
+
+describe('createIcWebSocket', () => {
+  describe('settings', () => {
+    it('default to the upstream values', async () => {
+      const harness = await WsHarness.create();
+      expect(harness.ws.settings).toEqual({ sendAckIntervalMs: 300_000, keepAliveTimeoutMs: 60_000, maxNumberOfReturnedMessages: 50 });
+      await harness.close();
+    });
+
+    it.each([
+      [{ sendAckIntervalMs: 60_000 }, 'sendAckIntervalMs (60000) must be greater than keepAliveTimeoutMs (60000)'],
+      [{ sendAckIntervalMs: 10_000, keepAliveTimeoutMs: 20_000 }, 'must be greater than keepAliveTimeoutMs'],
+      [{ maxNumberOfReturnedMessages: 0 }, 'maxNumberOfReturnedMessages must be a positive integer, got 0'],
+      [{ keepAliveTimeoutMs: 1.5 }, 'keepAliveTimeoutMs must be a positive integer, got 1.5'],
+    ])('refuse %j', async (options, message) => {
+      const err = await installError(options);
+      expect(err).toBeInstanceOf(IcwsError);
+      expect((err as IcwsError).code).toBe('ICWS_ERR_WS_CONFIG');
+      expect((err as IcwsError).message).toContain(message);
+    });
+  });
+
+  describe('#methods', () => {
+    it('have exactly the Candid signatures of the protocol, with the app message type in ws_message', () => {
+      let methods: Record<string, { argTypes: readonly IDL.Type[]; retTypes: readonly IDL.Type[]; mode: string }> = {};
+      const App = IDL.Record({ text: IDL.Text, timestamp: IDL.Nat64 });
+      defineCanister((ic) => (methods = createIcWebSocket(ic, { appMessage: App }).methods)).create(fakeContext(), undefined);
+      const expected = wsServiceMethods(App);
+      for (const name of ['ws_open', 'ws_close', 'ws_message', 'ws_get_messages'] as const) {
+        const { argTypes, retTypes, mode } = methods[name];
+        expect(IDL.Func([...argTypes] as [IDL.Type], [...retTypes] as [IDL.Type], mode === 'query' ? ['query'] : []).display()).toBe(
+          expected[name].display(),
+        );
+      }
+      expect(methods.ws_message.argTypes[1].display()).toBe('opt record {text:text; timestamp:nat64}');
+      expect(methods.ws_get_messages.mode).toBe('query');
+    });
+  });
+
+  describe('#send, #sendMessage, #close', () => {
+    let harness: WsHarness;
+    let gateway: Principal;
+    beforeEach(async () => {
+      harness = await WsHarness.create();
+      gateway = newPrincipal();
+    });
+    afterEach(() => harness.close());
+
+    it('refuse a principal without a connection with Err', async () => {
+      const stranger = newPrincipal();
+      const err = `Client with principal ${stranger.toText()} doesn't have an open connection`;
+      expect(await harness.send(newPrincipal(), stranger, 'hi')).toEqual({ Err: err });
+      expect(await harness.closeClient(newPrincipal(), stranger)).toEqual({ Err: err });
+    });
+
+    it('queue a certified app message for the client', async () => {
+      const client = newPrincipal();
+      await harness.open(client, 1n, gateway);
+      expect(await harness.send(newPrincipal(), client, 'one', 'two')).toEqual({ Ok: null });
+      const queued = await harness.queued(gateway);
+      expect(queued.map((m) => m.app?.text)).toEqual([undefined, 'one', 'two']);
+      await harness.verify(await harness.getMessages(gateway, 0n));
+    });
+
+    it('close a connection with a ClosedByApplication close message, calling onClose', async () => {
+      const client = newPrincipal();
+      await harness.open(client, 1n, gateway);
+      expect(await harness.closeClient(newPrincipal(), client)).toEqual({ Ok: null });
+      expect(harness.ws.isConnected(client)).toBe(false);
+      expect(harness.events.at(-1)).toEqual({ kind: 'close', client: client.toText(), cause: 'ClosedByApplication' });
+      const queued = await harness.queued(gateway);
+      expect(queued.at(-1)?.service).toEqual({ CloseMessage: { reason: { ClosedByApplication: null } } });
+      expect(await harness.closeClient(newPrincipal(), client)).toEqual({ Err: `Client with principal ${client.toText()} doesn't have an open connection` });
+    });
+
+    it('encode and decode app messages with the canister type, refusing what does not fit', () => {
+      expect(harness.ws.decodeMessage(harness.ws.encodeMessage({ text: 'round trip' }))).toEqual({ text: 'round trip' });
+      expect(() => harness.ws.encodeMessage({ wrong: 1 } as never)).toThrow(expect.objectContaining({ code: 'ICWS_ERR_WS_APP_MESSAGE' }));
+      expect(() => harness.ws.decodeMessage(new Uint8Array([1, 2, 3]))).toThrow(/not an app message of type record \{text:text\}/);
+      expect(() => harness.ws.send(newPrincipal(), 'text' as never)).toThrow(/expected the message as a Uint8Array, got string/);
+    });
+  });
+
+  describe('#broadcast, #clients, #metrics', () => {
+    it('broadcast to every client or a filtered few, each with its own sequence number', async () => {
+      const harness = await WsHarness.create();
+      const [g1, g2] = [newPrincipal(), newPrincipal()];
+      const clients = [newPrincipal(), newPrincipal(), newPrincipal()];
+      await harness.open(clients[0], 1n, g1);
+      await harness.open(clients[1], 1n, g1);
+      await harness.open(clients[2], 1n, g2);
+      harness.hooks.onMessage = ({ message }) => {
+        harness.ws.broadcast(message);
+        harness.ws.broadcastMessage({ text: 'not to 0' }, (p) => p.toText() !== clients[0].toText());
+      };
+      expect(await harness.appMessage({ client_principal: clients[0], client_nonce: 1n }, 1n, 'to all')).toEqual({ Ok: null });
+      const all = [...(await harness.queued(g1)), ...(await harness.queued(g2))].filter((m) => m.app !== undefined);
+      const received = (p: Principal) => all.filter((m) => m.message.client_key.client_principal.toText() === p.toText()).map((m) => [m.app?.text, m.message.sequence_num]);
+      expect(received(clients[0])).toEqual([['to all', 2n]]);
+      expect(received(clients[1])).toEqual([['to all', 2n], ['not to 0', 3n]]);
+      expect(received(clients[2])).toEqual([['to all', 2n], ['not to 0', 3n]]);
+      await harness.verify(await harness.getMessages(g1, 0n));
+      await harness.verify(await harness.getMessages(g2, 0n));
+
+      expect(harness.ws.clientCount).toBe(3);
+      expect(harness.ws.clients().map((c) => c.clientPrincipal.toText())).toEqual(clients.map((c) => c.toText()));
+      expect(harness.ws.isConnected(newPrincipal())).toBe(false);
+      const metrics = harness.ws.metrics();
+      expect(metrics).toMatchObject({ connectedClients: 3, registeredGateways: 2, certifiedMessages: 8 });
+      expect(metrics.gateways.map((g) => [g.gatewayPrincipal.toText(), g.connectedClients, g.queuedMessages, g.nextNonce])).toEqual([
+        [g1.toText(), 2, 5, 5n],
+        [g2.toText(), 1, 3, 3n],
+      ]);
+      expect(metrics.gateways[0].queuedBytes).toBeGreaterThan(0);
+      await harness.close();
+    });
+  });
+});
+
+/** A context for calling a canister factory outside a replica. */
+function fakeContext() {
+  return {
+    caller: () => {
+      throw new Error('no caller');
+    },
+    time: () => 0n,
+    id: () => newPrincipal(),
+    setCertifiedData: () => undefined,
+    dataCertificate: () => undefined,
+    setTimer: () => 1,
+    setTimerInterval: () => 1,
+    clearTimer: () => undefined,
+    print: () => undefined,
+    onRollback: () => undefined,
+    onCommit: () => undefined,
+  };
+}

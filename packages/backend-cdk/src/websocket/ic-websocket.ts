@@ -1,0 +1,236 @@
+/**
+ * `createIcWebSocket`: IC WebSockets for a canister in a few lines. It returns the four `ws_*`
+ * methods (Candid identical to the upstream `ws_types.did`) to spread into the canister's methods,
+ * and the functions to push messages to clients.
+ *
+ * ```ts
+ * export default defineCanister((ic) => {
+ *   const ws = createIcWebSocket<AppMessage>(ic, {
+ *     appMessage: AppMessageIdl,
+ *     onOpen: ({ clientPrincipal }) => ws.sendMessage(clientPrincipal, { text: 'hello' }),
+ *     onMessage: ({ clientPrincipal, message }) => ws.sendMessage(clientPrincipal, ws.decodeMessage(message)),
+ *   });
+ *   return { ...ws.methods };
+ * });
+ * ```
+ */
+import { IDL } from '@dfinity/candid';
+import type { Principal } from '@dfinity/principal';
+import {
+  CLIENT_KEEP_ALIVE_TIMEOUT_MS,
+  CanisterWsOpenResultIdl,
+  DEFAULT_MAX_NUMBER_OF_RETURNED_MESSAGES,
+  DEFAULT_SEND_ACK_INTERVAL_MS,
+  decodeCandid,
+  encodeCandid,
+  wsServiceMethods,
+  type CanisterWsCloseArguments,
+  type CanisterWsGetMessagesArguments,
+  type CanisterWsMessageArguments,
+  type CanisterWsOpenArguments,
+} from '@icws/protocol';
+import type { CanisterContext, MethodDefinition } from '../canister/define';
+import type { RegisteredClient } from './client-registry';
+import { appMessageError, configError } from './errors';
+import type { RegisteredGateway } from './gateway-registry';
+import { KeepAlive } from './keep-alive';
+import type { WsClientInfo, WsGatewayMetrics, WsHandlers, WsMetrics, WsResult, WsSettings } from './types';
+import { rollbackUndoLog } from './undo-log';
+import { WebSocketState } from './websocket-state';
+
+/** Candid of the result of `send`: `variant { Ok : null; Err : text }`, as upstream's `CanisterSendResult`. */
+export const CanisterSendResultIdl = CanisterWsOpenResultIdl;
+/** Candid of the result of `close`: `variant { Ok : null; Err : text }`, as upstream's `CanisterCloseResult`. */
+export const CanisterCloseResultIdl = CanisterWsOpenResultIdl;
+
+/** Options of {@link createIcWebSocket}: handlers, the app message type and settings. */
+export interface IcWebSocketOptions extends WsHandlers, Partial<WsSettings> {
+  /**
+   * The Candid type of application messages. It becomes the `opt` second argument of
+   * `ws_message`, where clients learn it from the canister's interface, and types
+   * `sendMessage` / `decodeMessage` (give the matching TypeScript type as the type parameter:
+   * `createIcWebSocket<AppMessage>(ic, { appMessage: AppMessageIdl })`).
+   * @default IDL.Null (what the upstream client's interface declares)
+   */
+  appMessage?: IDL.Type;
+}
+
+/** The `ws_*` methods to spread into a canister's methods. */
+export type IcWebSocketMethods = {
+  ws_open: MethodDefinition;
+  ws_close: MethodDefinition;
+  ws_message: MethodDefinition;
+  ws_get_messages: MethodDefinition;
+};
+
+/** A canister's WebSocket endpoint, made by {@link createIcWebSocket}. */
+export interface IcWebSocket<AppMessage = unknown> {
+  /** `ws_open`, `ws_close`, `ws_message` (updates) and `ws_get_messages` (query). */
+  readonly methods: IcWebSocketMethods;
+  /** The settings in force, defaults filled in. */
+  readonly settings: Readonly<WsSettings>;
+  /** The Candid type of application messages. */
+  readonly appMessage: IDL.Type;
+  /**
+   * Queues `bytes` (a Candid-encoded app message) for `clientPrincipal`'s connection, certified.
+   * O(log n) in the queued messages. Call it from update methods, handlers and timers.
+   * @returns `Ok`, or `Err` naming the problem when the principal has no connection
+   */
+  send(clientPrincipal: Principal, bytes: Uint8Array): WsResult;
+  /** {@link send} of `message` encoded as the app message type. @throws IcwsError `ICWS_ERR_WS_APP_MESSAGE` when it does not fit */
+  sendMessage(clientPrincipal: Principal, message: AppMessage): WsResult;
+  /**
+   * Queues the same `bytes` for every connected client, or those `filter` accepts; certifies once.
+   * O(log n) per recipient. @returns how many clients it was queued for
+   */
+  broadcast(bytes: Uint8Array, filter?: (clientPrincipal: Principal) => boolean): number;
+  /** {@link broadcast} of `message` encoded as the app message type. @throws IcwsError `ICWS_ERR_WS_APP_MESSAGE` */
+  broadcastMessage(message: AppMessage, filter?: (clientPrincipal: Principal) => boolean): number;
+  /**
+   * Closes `clientPrincipal`'s connection: the client gets a close message (`ClosedByApplication`)
+   * and `onClose` runs. Not from `onClose` itself.
+   * @returns `Ok`, or `Err` when the principal has no connection
+   */
+  close(clientPrincipal: Principal): WsResult;
+  /** @returns `message` Candid-encoded as the app message type. @throws IcwsError `ICWS_ERR_WS_APP_MESSAGE` */
+  encodeMessage(message: AppMessage): Uint8Array;
+  /** @returns the app message in Candid `bytes` (as `onMessage` gets them). @throws IcwsError `ICWS_ERR_WS_APP_MESSAGE` */
+  decodeMessage(bytes: Uint8Array): AppMessage;
+  /** @returns whether `clientPrincipal` has an open connection. O(1). */
+  isConnected(clientPrincipal: Principal): boolean;
+  /** @returns `clientPrincipal`'s connection, if open. O(1). */
+  client(clientPrincipal: Principal): WsClientInfo | undefined;
+  /** @returns every open connection, in the order they opened. O(n). */
+  clients(): WsClientInfo[];
+  /** How many connections are open. O(1). */
+  readonly clientCount: number;
+  /** @returns the queues of all registered gateways. O(gateways). */
+  metrics(): WsMetrics;
+}
+
+/**
+ * Adds the server side of the IC WebSocket protocol to a canister. Call it once, in the canister's
+ * factory (it starts the ack timer). The CDK owns the canister's certified data: it certifies
+ * every queued message there.
+ * @param ic - the canister's context, as `defineCanister` passes it
+ * @param options - handlers, app message type and settings
+ * @throws IcwsError `ICWS_ERR_WS_CONFIG` when a setting is out of range
+ */
+export function createIcWebSocket<AppMessage = unknown>(ic: CanisterContext, options: IcWebSocketOptions = {}): IcWebSocket<AppMessage> {
+  const settings = resolveSettings(options);
+  const appMessage: IDL.Type = options.appMessage ?? IDL.Null;
+  const handlers: WsHandlers = {
+    onOpen: options.onOpen?.bind(options),
+    onMessage: options.onMessage?.bind(options),
+    onClose: options.onClose?.bind(options),
+  };
+  const state = new WebSocketState(ic, settings, handlers, rollbackUndoLog(ic));
+  new KeepAlive(ic, state).start();
+
+  const signatures = wsServiceMethods(appMessage);
+  const methods: IcWebSocketMethods = {
+    ws_open: method('update', signatures.ws_open, (args: CanisterWsOpenArguments) => state.open(ic.caller(), args)),
+    ws_close: method('update', signatures.ws_close, (args: CanisterWsCloseArguments) => state.closeFromGateway(ic.caller(), args)),
+    // The second argument only shows the app message type in the interface; clients send it empty.
+    ws_message: method('update', signatures.ws_message, (args: CanisterWsMessageArguments) => state.message(ic.caller(), args)),
+    ws_get_messages: method('query', signatures.ws_get_messages, (args: CanisterWsGetMessagesArguments) => state.getMessages(ic.caller(), args.nonce)),
+  };
+
+  const encodeMessage = (message: AppMessage): Uint8Array => {
+    try {
+      return encodeCandid([appMessage], [message]);
+    } catch (err) {
+      throw appMessageError(`the message does not fit the app message type ${appMessage.display()}: ${(err as Error).message}`);
+    }
+  };
+
+  return {
+    methods,
+    settings,
+    appMessage,
+    send: (clientPrincipal, bytes) => state.send(clientPrincipal, checkBytes(bytes)),
+    sendMessage: (clientPrincipal, message) => state.send(clientPrincipal, encodeMessage(message)),
+    broadcast: (bytes, filter) => state.broadcast(checkBytes(bytes), filter),
+    broadcastMessage: (message, filter) => state.broadcast(encodeMessage(message), filter),
+    close: (clientPrincipal) => state.close(clientPrincipal),
+    encodeMessage,
+    decodeMessage: (bytes) => {
+      try {
+        return decodeCandid([appMessage], checkBytes(bytes), 'app message')[0] as AppMessage;
+      } catch (err) {
+        throw appMessageError(`the bytes are not an app message of type ${appMessage.display()}: ${(err as Error).message}`);
+      }
+    },
+    isConnected: (clientPrincipal) => state.clients.get(clientPrincipal.toText()) !== undefined,
+    client: (clientPrincipal) => {
+      const client = state.clients.get(clientPrincipal.toText());
+      return client === undefined ? undefined : clientInfo(client);
+    },
+    clients: () => Array.from(state.clients.values(), clientInfo),
+    get clientCount() {
+      return state.clients.size;
+    },
+    metrics: () => ({
+      connectedClients: state.clients.size,
+      registeredGateways: state.gateways.size,
+      certifiedMessages: state.certification.size,
+      gateways: Array.from(state.gateways.values(), gatewayMetrics),
+    }),
+  };
+}
+
+/** A method with the Candid signature of `func`, exactly as the protocol package declares it. */
+function method<A extends unknown[]>(mode: 'update' | 'query', func: IDL.FuncClass, implementation: (...args: A) => unknown): MethodDefinition {
+  return { mode, argTypes: func.argTypes, retTypes: func.retTypes, implementation: implementation as MethodDefinition['implementation'] };
+}
+
+function resolveSettings(options: Partial<WsSettings>): WsSettings {
+  const settings: WsSettings = {
+    sendAckIntervalMs: options.sendAckIntervalMs ?? DEFAULT_SEND_ACK_INTERVAL_MS,
+    keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? CLIENT_KEEP_ALIVE_TIMEOUT_MS,
+    maxNumberOfReturnedMessages: options.maxNumberOfReturnedMessages ?? DEFAULT_MAX_NUMBER_OF_RETURNED_MESSAGES,
+  };
+  for (const [name, value] of Object.entries(settings)) {
+    if (!Number.isSafeInteger(value) || value <= 0) throw configError(`${name} must be a positive integer, got ${String(value)}`);
+  }
+  if (settings.sendAckIntervalMs <= settings.keepAliveTimeoutMs) {
+    throw configError(
+      `sendAckIntervalMs (${settings.sendAckIntervalMs}) must be greater than keepAliveTimeoutMs (${settings.keepAliveTimeoutMs}): ` +
+        'clients are acked again only after the keep-alive check',
+    );
+  }
+  return Object.freeze(settings);
+}
+
+function checkBytes(bytes: Uint8Array): Uint8Array {
+  if (!(bytes instanceof Uint8Array)) throw appMessageError(`expected the message as a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
+  return bytes;
+}
+
+function clientInfo(client: RegisteredClient): WsClientInfo {
+  return {
+    clientPrincipal: client.key.client_principal,
+    clientNonce: client.key.client_nonce,
+    gatewayPrincipal: client.gateway.principal,
+    openedAtNs: client.openedAtNs,
+    lastKeepAliveNs: client.lastKeepAliveNs,
+    messagesSent: client.lastOutgoingSequenceNum,
+    messagesReceived: client.expectedIncomingSequenceNum - 1n,
+  };
+}
+
+function gatewayMetrics(gateway: RegisteredGateway): WsGatewayMetrics {
+  const { queue } = gateway;
+  return {
+    gatewayPrincipal: gateway.principal,
+    connectedClients: gateway.clientCount,
+    queuedMessages: queue.length,
+    queuedBytes: queue.bytes,
+    firstNonce: BigInt(queue.firstNonce),
+    nextNonce: BigInt(queue.nextNonce),
+    oldestMessageTimestampNs: queue.front()?.timestampNs,
+    enqueuedTotal: gateway.enqueued,
+    prunedTotal: gateway.pruned,
+    idleSinceNs: gateway.emptySinceNs,
+  };
+}

@@ -1,0 +1,62 @@
+/** `icws-gateway`: flags, --help, and draining on SIGTERM. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { IDL } from '@dfinity/candid';
+import { Principal } from '@dfinity/principal';
+import { startReplica, type RunningReplica } from '@icws/backend-cdk';
+import pingPong from '../../examples/ping-pong/canister';
+import { RawClient } from '../support/raw-ws-client';
+
+const CLI = join(__dirname, '../../packages/gateway/dist/cli.js');
+let replica: RunningReplica;
+
+beforeAll(async () => {
+  replica = await startReplica({ port: 0, canisters: [{ name: 'ping_pong', module: pingPong }], log: () => undefined });
+});
+afterAll(() => replica.close());
+
+test('--help lists the flags', async () => {
+  const child = spawn(process.execPath, [CLI, '--help']);
+  let out = '';
+  child.stdout.on('data', (chunk) => (out += chunk));
+  expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
+  expect(out).toContain('--gateway-address');
+  expect(out).toContain('--ic-network-url');
+});
+
+test('a bad flag exits with code 2 and says what is wrong', async () => {
+  const child = spawn(process.execPath, [CLI, '--polling-interval', 'often']);
+  let err = '';
+  child.stderr.on('data', (chunk) => (err += chunk));
+  expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(2);
+  expect(err).toContain('--polling-interval=often: expected a positive number of milliseconds');
+});
+
+test('prints its principal, and on SIGTERM closes sessions with ws_close and exits 0', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'icws-gw-cli-'));
+  const child = spawn(process.execPath, [CLI, '--gateway-address', '127.0.0.1:0', '--ic-network-url', replica.url.origin, '--prometheus-endpoint', 'off', '--log-level', 'warn'], { env: { ...process.env, DATA_DIR: dataDir } });
+  const lines = createInterface({ input: child.stdout });
+  const started = new Promise<{ principal: string; url: string }>((resolve) => {
+    let principal = '';
+    lines.on('line', (line) => {
+      const p = /^gateway principal (\S+)$/.exec(line);
+      if (p) principal = p[1];
+      const u = /^gateway listening on (\S+)$/.exec(line);
+      if (u) resolve({ principal, url: u[1] });
+    });
+  });
+  const { principal, url } = await started;
+  const client = new RawClient(url, replica.canisterIds.ping_pong, replica.replica.rootKey.der);
+  expect((await client.handshake()).toText()).toBe(principal);
+  await client.open();
+  await client.receive();
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  child.kill('SIGTERM');
+  expect((await client.closed).code).toBe(1001);
+  expect(await exited).toBe(0);
+  const outcome = await replica.replica.update(replica.canisterIds.ping_pong, 'send', new Uint8Array(IDL.encode([IDL.Principal, IDL.Vec(IDL.Nat8)], [client.principal, new Uint8Array([1])])), Principal.anonymous());
+  expect(outcome.status === 'replied' && IDL.decode([IDL.Variant({ Ok: IDL.Null, Err: IDL.Text })], new Uint8Array(outcome.reply))[0]).toHaveProperty('Err');
+});

@@ -1,0 +1,296 @@
+/**
+ * A canister with IC WebSockets on the embedded replica, driven the way clients and gateways drive
+ * it: every call goes through `Replica.update` / `Replica.query` with Candid bytes and a caller.
+ * The canister records its handler calls and hands its `IcWebSocket` to the test for inspection.
+ */
+import { Cbor, Certificate, lookup_path, LookupPathStatus, reconstruct, type HashTree } from '@dfinity/agent';
+import { IDL } from '@dfinity/candid';
+import { Ed25519KeyIdentity } from '@dfinity/identity';
+import type { Principal } from '@dfinity/principal';
+import {
+  createIcWebSocket,
+  defineCanister,
+  query,
+  update,
+  CanisterSendResultIdl,
+  Replica,
+  TestClock,
+  type IcWebSocket,
+  type WsCloseCause,
+  type WsHandlers,
+  type WsResult,
+  type WsSettings,
+} from '@icws/backend-cdk';
+import {
+  CanisterWsCloseResultIdl,
+  CanisterWsGetMessagesResultIdl,
+  CanisterWsMessageResultIdl,
+  CanisterWsOpenResultIdl,
+  decodeServiceMessage,
+  decodeWebsocketMessage,
+  encodeServiceMessage,
+  encodeWsCloseArgs,
+  encodeWsGetMessagesArgs,
+  encodeWsMessageArgs,
+  encodeWsOpenArgs,
+  keepAliveMessage,
+  parseMessageKey,
+  type CanisterOutputCertifiedMessages,
+  type CanisterOutputMessage,
+  type ClientKey,
+  type WebsocketMessage,
+  type WebsocketServiceMessageContent,
+} from '@icws/protocol';
+import { createHash } from 'node:crypto';
+
+/** The app message type of the test canister, as upstream's tests use: `record { text : text }`. */
+export const TestAppMessage = IDL.Record({ text: IDL.Text });
+export interface TestAppMessage {
+  text: string;
+}
+
+export type HandlerEvent =
+  | { kind: 'open'; client: string }
+  | { kind: 'message'; client: string; text: string }
+  | { kind: 'close'; client: string; cause: WsCloseCause };
+
+interface TestInit {
+  settings: Partial<WsSettings>;
+  events: HandlerEvent[];
+  /** Milliseconds per message of each `timed_sends`, certification included. */
+  timings: number[];
+  hooks: WsHandlers;
+  expose(ws: IcWebSocket<TestAppMessage>): void;
+}
+
+const Blobs = IDL.Vec(IDL.Vec(IDL.Nat8));
+
+/** The canister under test: the ws methods plus upstream's test endpoints and a few of ours. */
+const testCanister = defineCanister((ic, init: TestInit) => {
+  const ws = createIcWebSocket<TestAppMessage>(ic, {
+    ...init.settings,
+    appMessage: TestAppMessage,
+    onOpen(event) {
+      init.events.push({ kind: 'open', client: event.clientPrincipal.toText() });
+      init.hooks.onOpen?.(event);
+    },
+    onMessage(event) {
+      init.events.push({ kind: 'message', client: event.clientPrincipal.toText(), text: ws.decodeMessage(event.message).text });
+      init.hooks.onMessage?.(event);
+    },
+    onClose(event) {
+      init.events.push({ kind: 'close', client: event.clientPrincipal.toText(), cause: event.cause });
+      init.hooks.onClose?.(event);
+    },
+  });
+  init.expose(ws);
+  return {
+    ...ws.methods,
+    send: update([IDL.Principal, Blobs], [CanisterSendResultIdl], (principal, messages) => {
+      for (const bytes of messages) {
+        const result = ws.send(principal, Uint8Array.from(bytes));
+        if ('Err' in result) return result;
+      }
+      return { Ok: null };
+    }),
+    close: update([IDL.Principal], [CanisterSendResultIdl], (principal) => ws.close(principal)),
+    broadcast: update([IDL.Vec(IDL.Nat8)], [IDL.Nat32], (bytes) => ws.broadcast(Uint8Array.from(bytes))),
+    send_then_trap: update([IDL.Principal, IDL.Vec(IDL.Nat8)], [], (principal, bytes) => {
+      ws.send(principal, Uint8Array.from(bytes));
+      throw new Error('the application failed after sending');
+    }),
+    // Sends `count` copies of `bytes`, and times them up to the end of the commit that certifies them.
+    timed_sends: update([IDL.Principal, IDL.Nat32, IDL.Vec(IDL.Nat8)], [], (principal, count, bytes) => {
+      const payload = Uint8Array.from(bytes);
+      const started = performance.now();
+      for (let i = 0; i < Number(count); i++) ws.send(principal, payload);
+      ic.onCommit(() => init.timings.push((performance.now() - started) / Number(count)));
+    }),
+    send_in_query: query([IDL.Principal, IDL.Vec(IDL.Nat8)], [CanisterSendResultIdl], (principal, bytes) => ws.send(principal, Uint8Array.from(bytes))),
+  };
+});
+
+/** @returns a fresh self-authenticating principal, as an Ed25519 client or gateway has. */
+export function newPrincipal(): Principal {
+  return Ed25519KeyIdentity.generate().getPrincipal();
+}
+
+/** @returns Candid bytes of the test app message. */
+export function appBytes(text: string): Uint8Array {
+  return new Uint8Array(IDL.encode([TestAppMessage], [{ text }]));
+}
+
+/** A queued message decoded: the WebsocketMessage, and its service or app content. */
+export interface DecodedOutput {
+  key: string;
+  nonce: bigint;
+  message: WebsocketMessage;
+  service?: WebsocketServiceMessageContent;
+  app?: TestAppMessage;
+}
+
+export class WsHarness {
+  private constructor(
+    readonly replica: Replica,
+    readonly clock: TestClock,
+    readonly canisterId: Principal,
+    /** What the canister's handlers were called with, in order. */
+    readonly events: HandlerEvent[],
+    /** Milliseconds per message of each `timedSends`. */
+    readonly timings: number[],
+    /** Extra behaviour of the canister's handlers, settable by tests at any time. */
+    readonly hooks: WsHandlers,
+    /** The canister's WebSocket endpoint, for reading its state. */
+    readonly ws: IcWebSocket<TestAppMessage>,
+  ) {}
+
+  /** Starts a replica on a test clock at `startMs` (default now) with the test canister. */
+  static async create(settings: Partial<WsSettings> = {}, startMs = Date.now()): Promise<WsHarness> {
+    const clock = new TestClock(startMs);
+    const replica = await Replica.create({ clock, signer: 'inline', log: () => undefined });
+    const events: HandlerEvent[] = [];
+    const timings: number[] = [];
+    const hooks: WsHandlers = {};
+    let ws: IcWebSocket<TestAppMessage> | undefined;
+    const init: TestInit = { settings, events, timings, hooks, expose: (exposed) => (ws = exposed) };
+    const id = replica.install('ws_test', testCanister, { init });
+    return new WsHarness(replica, clock, id, events, timings, hooks, ws!);
+  }
+
+  close(): Promise<void> {
+    return this.replica.close();
+  }
+
+  async wsOpen(client: Principal, nonce: bigint, gateway: Principal): Promise<WsResult> {
+    return this.#update(client, 'ws_open', encodeWsOpenArgs({ client_nonce: nonce, gateway_principal: gateway }), CanisterWsOpenResultIdl);
+  }
+
+  /** Opens and expects `Ok`. */
+  async open(client: Principal, nonce: bigint, gateway: Principal): Promise<ClientKey> {
+    expect(await this.wsOpen(client, nonce, gateway)).toEqual({ Ok: null });
+    return { client_principal: client, client_nonce: nonce };
+  }
+
+  async wsMessage(caller: Principal, msg: WebsocketMessage): Promise<WsResult> {
+    return this.#update(caller, 'ws_message', encodeWsMessageArgs({ msg }), CanisterWsMessageResultIdl);
+  }
+
+  /** Sends an app message of `key`'s client with sequence number `seq`. */
+  appMessage(key: ClientKey, seq: bigint, text: string): Promise<WsResult> {
+    return this.wsMessage(key.client_principal, message(key, seq, appBytes(text), false));
+  }
+
+  /** Sends a keep-alive of `key`'s client with sequence number `seq`. */
+  keepAlive(key: ClientKey, seq: bigint, lastReceived = 0n): Promise<WsResult> {
+    return this.wsMessage(key.client_principal, message(key, seq, encodeServiceMessage(keepAliveMessage(lastReceived)), true));
+  }
+
+  async wsClose(gateway: Principal, key: ClientKey): Promise<WsResult> {
+    return this.#update(gateway, 'ws_close', encodeWsCloseArgs({ client_key: key }), CanisterWsCloseResultIdl);
+  }
+
+  /** `ws_get_messages` as the gateway polls it (a query). */
+  async getMessages(gateway: Principal, nonce: bigint): Promise<CanisterOutputCertifiedMessages> {
+    const result = await this.getMessagesResult(gateway, nonce);
+    if ('Err' in result) throw new Error(`ws_get_messages answered Err: ${result.Err}`);
+    return result.Ok;
+  }
+
+  async getMessagesResult(gateway: Principal, nonce: bigint, mode: 'query' | 'update' = 'query') {
+    const arg = encodeWsGetMessagesArgs({ nonce });
+    const outcome = mode === 'query' ? await this.replica.query(this.canisterId, 'ws_get_messages', arg, gateway) : await this.replica.update(this.canisterId, 'ws_get_messages', arg, gateway);
+    if (outcome.status !== 'replied') throw new Error(`ws_get_messages rejected: ${outcome.rejectMessage}`);
+    return IDL.decode([CanisterWsGetMessagesResultIdl], outcome.reply)[0] as unknown as { Ok: CanisterOutputCertifiedMessages } | { Err: string };
+  }
+
+  /** All of `gateway`'s queued messages from `nonce`, decoded. */
+  async queued(gateway: Principal, nonce = 0n): Promise<DecodedOutput[]> {
+    const out: DecodedOutput[] = [];
+    for (;;) {
+      const batch = await this.getMessages(gateway, nonce);
+      out.push(...batch.messages.map(decodeOutput));
+      if (batch.is_end_of_queue || batch.messages.length === 0) return out;
+      nonce = out[out.length - 1].nonce + 1n;
+    }
+  }
+
+  /** Calls the test canister's `send` (one update, all messages). */
+  async send(caller: Principal, to: Principal, ...texts: string[]): Promise<WsResult> {
+    const arg = new Uint8Array(IDL.encode([IDL.Principal, Blobs], [to, texts.map(appBytes)]));
+    return this.#update(caller, 'send', arg, CanisterSendResultIdl);
+  }
+
+  /**
+   * Queues `count` copies of `text` for `to` in one update.
+   * @returns milliseconds per message spent in the canister, certification included
+   */
+  async timedSends(to: Principal, count: number, text = 'x'): Promise<number> {
+    const arg = new Uint8Array(IDL.encode([IDL.Principal, IDL.Nat32, IDL.Vec(IDL.Nat8)], [to, count, appBytes(text)]));
+    const outcome = await this.replica.update(this.canisterId, 'timed_sends', arg, to);
+    if (outcome.status !== 'replied') throw new Error(`timed_sends rejected: ${outcome.rejectMessage}`);
+    return this.timings[this.timings.length - 1];
+  }
+
+  /** Calls the test canister's `close`. */
+  async closeClient(caller: Principal, principal: Principal): Promise<WsResult> {
+    return this.#update(caller, 'close', new Uint8Array(IDL.encode([IDL.Principal], [principal])), CanisterSendResultIdl);
+  }
+
+  /** Runs an update and @returns its raw outcome. */
+  raw(caller: Principal, method: string, arg: Uint8Array) {
+    return this.replica.update(this.canisterId, method, arg, caller);
+  }
+
+  /**
+   * Checks a poll's certification as a client does: the certificate verifies against the root key,
+   * the tree's root hash is the canister's certified data, and each message's content hashes to
+   * the leaf at `["websocket", key]`. @throws naming the first check that fails
+   */
+  async verify(batch: Pick<CanisterOutputCertifiedMessages, 'messages' | 'cert' | 'tree'>, options: { disableTimeVerification?: boolean } = {}): Promise<void> {
+    const certificate = await Certificate.create({
+      certificate: batch.cert,
+      rootKey: this.replica.rootKey.der,
+      canisterId: this.canisterId,
+      disableTimeVerification: options.disableTimeVerification,
+    });
+    const certified = certificate.lookup_path(['canister', this.canisterId.toUint8Array(), 'certified_data']);
+    if (certified.status !== LookupPathStatus.Found) throw new Error('the certificate has no certified_data');
+    const tree = Cbor.decode<HashTree>(batch.tree);
+    if (hex(await reconstruct(tree)) !== hex(certified.value as Uint8Array)) throw new Error('the tree does not match the certified data');
+    for (const output of batch.messages) {
+      const found = lookup_path(['websocket', output.key], tree);
+      if (found.status !== LookupPathStatus.Found) throw new Error(`the tree has no websocket/${output.key} (${found.status})`);
+      if (hex(createHash('sha256').update(output.content).digest()) !== hex(found.value as Uint8Array)) {
+        throw new Error(`the content of ${output.key} does not hash to its leaf`);
+      }
+    }
+  }
+
+  async #update(caller: Principal, method: string, arg: Uint8Array, resultType: IDL.Type): Promise<WsResult> {
+    const outcome = await this.replica.update(this.canisterId, method, arg, caller);
+    if (outcome.status !== 'replied') throw new Error(`${method} rejected: ${outcome.rejectMessage}`);
+    return IDL.decode([resultType], outcome.reply)[0] as unknown as WsResult;
+  }
+}
+
+/** @returns a client-to-canister WebsocketMessage. */
+export function message(key: ClientKey, seq: bigint, content: Uint8Array, isServiceMessage: boolean): WebsocketMessage {
+  return { client_key: key, sequence_num: seq, timestamp: BigInt(Date.now()) * 1_000_000n, is_service_message: isServiceMessage, content };
+}
+
+/** @returns a queued message decoded down to its service or app content. */
+export function decodeOutput(output: CanisterOutputMessage): DecodedOutput {
+  const message = decodeWebsocketMessage(output.content);
+  const content = message.content.slice(); // a copy at offset 0 for @dfinity/candid
+  return {
+    key: output.key,
+    nonce: parseMessageKey(output.key).nonce,
+    message,
+    service: message.is_service_message ? decodeServiceMessage(content) : undefined,
+    app: message.is_service_message ? undefined : (IDL.decode([TestAppMessage], content)[0] as unknown as TestAppMessage),
+  };
+}
+
+export function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('hex');
+}
