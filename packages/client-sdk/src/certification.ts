@@ -1,0 +1,276 @@
+/**
+ * Verification of the messages a gateway relays: nothing it sends is believed unless the replica's
+ * root key vouches for it.
+ *
+ * ```
+ *  root key ──verifies──▶ cert (BLS signature over its tree; time not older than the limit)
+ *                           └─ canister/<id>/certified_data ══ reconstruct(tree)
+ *                                                              └─ websocket/<key> ══ sha256(content)
+ * ```
+ *
+ * All the messages of one poll share one certificate and one tree, and a BLS verification costs
+ * tens of milliseconds, so each distinct certificate is verified once and each distinct tree
+ * reconstructed once (under its certificate); both are cached by their exact bytes, compared in
+ * full on every lookup (a gateway that changes one byte gets a cache miss and a fresh
+ * verification). A cached certificate is still checked for age on each use.
+ * The caches are shared by every verifier of the same canister under the same root key in the
+ * process: the clients of one gateway receive the same certificates, and a Node process holding
+ * many connections (a bot, a load test, a server) verifies each one once, not once per client.
+ */
+import {
+  Cbor,
+  Certificate,
+  CertificateTimeErrorCode,
+  hashValue,
+  lookup_path,
+  LookupPathStatus,
+  reconstruct,
+  uint8Equals,
+  type HashTree,
+} from '@dfinity/agent';
+import type { Principal } from '@dfinity/principal';
+import { CERTIFICATION_LABEL, type CanisterToClientMessage } from '@icws/protocol';
+import { describeError, IcWebSocketError, IcWebSocketErrorCode as Code } from './errors';
+
+/** Options of {@link MessageVerifier}. */
+export interface MessageVerifierOptions {
+  /** The canister whose certified data must cover the messages. */
+  canisterId: Principal;
+  /** Gives the root key (possibly fetched). */
+  rootKey: () => Promise<Uint8Array>;
+  /** Oldest certificate accepted, in minutes. */
+  maxCertificateAgeInMinutes: number;
+  /** Current time in milliseconds since the epoch; injectable for tests. @default Date.now */
+  now?: () => number;
+  /** Whether to use the process-wide caches (see the module comment). @default true */
+  sharedCache?: boolean;
+}
+
+/** A certificate being (or having been) verified, with the trees checked against it. */
+interface CertificateEntry {
+  verified: Promise<VerifiedCertificate>;
+  trees: BytesCache<Promise<HashTree>>;
+}
+
+/** Caches of one canister under one root key. */
+interface Caches {
+  certificates: BytesCache<CertificateEntry>;
+}
+
+const CERTIFICATES_CACHED = 32;
+const TREES_CACHED_PER_CERTIFICATE = 8;
+/** Per canister and root key; few in any process. */
+const sharedCaches = new Map<string, Caches>();
+
+/** What a verified certificate tells. */
+interface VerifiedCertificate {
+  /** The canister's certified data. */
+  certifiedData: Uint8Array;
+  /** When the replica signed it, ms since the epoch. */
+  timeMs: number;
+}
+
+/** Checks that relayed messages are certified by the canister; see the module comment. */
+export class MessageVerifier {
+  readonly #canisterId: Principal;
+  readonly #certifiedDataPath: [string, Uint8Array, string];
+  readonly #rootKey: () => Promise<Uint8Array>;
+  readonly #maxAgeMs: number;
+  readonly #maxAgeInMinutes: number;
+  readonly #now: () => number;
+  readonly #sharedCache: boolean;
+  #caches: Promise<Caches & { rootKey: Uint8Array }> | undefined;
+  /** Certificates this verifier checked with BLS so far (cache misses), for tests and benchmarks. */
+  verifications = 0;
+
+  constructor(options: MessageVerifierOptions) {
+    this.#canisterId = options.canisterId;
+    this.#certifiedDataPath = ['canister', options.canisterId.toUint8Array(), 'certified_data'];
+    this.#rootKey = options.rootKey;
+    this.#maxAgeInMinutes = options.maxCertificateAgeInMinutes;
+    this.#maxAgeMs = options.maxCertificateAgeInMinutes * 60_000;
+    this.#now = options.now ?? Date.now;
+    this.#sharedCache = options.sharedCache ?? true;
+  }
+
+  /**
+   * Verifies that the canister certified `message.content` under `message.key`.
+   * @throws {IcWebSocketError} `ICWS_ERR_INVALID_CERTIFICATE`, `ICWS_ERR_CERTIFICATE_TOO_OLD`,
+   *   `ICWS_ERR_INVALID_TREE` or `ICWS_ERR_INVALID_CONTENT`, naming what does not match;
+   *   `ICWS_ERR_ROOT_KEY_UNAVAILABLE` when the root key cannot be had
+   */
+  async verify(message: CanisterToClientMessage): Promise<void> {
+    const caches = await this.#cachesOnce();
+    const entry = this.#certificate(caches, message.cert);
+    const certificate = await entry.verified;
+    const age = this.#now() - certificate.timeMs;
+    if (age > this.#maxAgeMs) {
+      throw new IcWebSocketError(
+        Code.CERTIFICATE_TOO_OLD,
+        `the certificate of message ${message.key} was signed ${Math.round(age / 1000)} s ago, more than the ${this.#maxAgeInMinutes} minutes allowed (maxCertificateAgeInMinutes)`,
+      );
+    }
+    const tree = await treeOf(entry, certificate, message.tree);
+    const leaf = lookup_path([CERTIFICATION_LABEL, message.key], tree);
+    if (leaf.status !== LookupPathStatus.Found || !(leaf.value instanceof Uint8Array)) {
+      throw new IcWebSocketError(Code.INVALID_CONTENT, `the certified tree has no message at ${CERTIFICATION_LABEL}/${message.key}`);
+    }
+    if (!uint8Equals(hashValue(message.content), leaf.value)) {
+      throw new IcWebSocketError(Code.INVALID_CONTENT, `the content of message ${message.key} is not the content the canister certified (SHA-256 differs)`);
+    }
+  }
+
+  /** @returns the caches for this canister and root key (the root key may have to be fetched first). */
+  #cachesOnce(): Promise<Caches & { rootKey: Uint8Array }> {
+    this.#caches ??= this.#rootKey().then(
+      (rootKey) => {
+        const fresh = (): Caches => ({ certificates: new BytesCache(CERTIFICATES_CACHED) });
+        if (!this.#sharedCache) return { rootKey, ...fresh() };
+        const scope = `${this.#canisterId.toText()} ${Array.from(rootKey, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+        let caches = sharedCaches.get(scope);
+        if (caches === undefined) sharedCaches.set(scope, (caches = fresh()));
+        return { rootKey, ...caches };
+      },
+      (err: unknown) => {
+        this.#caches = undefined; // try again next time
+        throw err;
+      },
+    );
+    return this.#caches;
+  }
+
+  #certificate(caches: Caches & { rootKey: Uint8Array }, bytes: Uint8Array): CertificateEntry {
+    const { certificates } = caches;
+    let entry = certificates.get(bytes);
+    if (entry === undefined) {
+      entry = { verified: this.#verifyCertificate(caches.rootKey, bytes), trees: new BytesCache(TREES_CACHED_PER_CERTIFICATE) };
+      certificates.set(bytes, entry);
+      entry.verified.catch(() => certificates.delete(bytes));
+    }
+    return entry;
+  }
+
+  async #verifyCertificate(rootKey: Uint8Array, bytes: Uint8Array): Promise<VerifiedCertificate> {
+    this.verifications++;
+    let certificate: Certificate;
+    try {
+      certificate = await Certificate.create({
+        certificate: bytes,
+        rootKey,
+        canisterId: this.#canisterId,
+        maxAgeInMinutes: this.#maxAgeInMinutes,
+      });
+    } catch (cause) {
+      const code = (cause as { cause?: { code?: unknown } })?.cause?.code;
+      if (code instanceof CertificateTimeErrorCode) {
+        throw new IcWebSocketError(Code.CERTIFICATE_TOO_OLD, `the certificate of a relayed message is out of date: ${describeError(cause)}`, { cause });
+      }
+      throw new IcWebSocketError(Code.INVALID_CERTIFICATE, `the certificate of a relayed message does not verify against the root key: ${describeError(cause)}`, {
+        cause,
+      });
+    }
+    const data = certificate.lookup_path(this.#certifiedDataPath);
+    if (data.status !== LookupPathStatus.Found || !(data.value instanceof Uint8Array)) {
+      throw new IcWebSocketError(Code.INVALID_CERTIFICATE, `the certificate holds no certified data of canister ${this.#canisterId.toText()}`);
+    }
+    const time = certificate.lookup_path(['time']);
+    if (time.status !== LookupPathStatus.Found || !(time.value instanceof Uint8Array)) {
+      throw new IcWebSocketError(Code.INVALID_CERTIFICATE, 'the certificate holds no time');
+    }
+    return { certifiedData: data.value, timeMs: Number(decodeLeb128(time.value) / 1_000_000n) };
+  }
+
+}
+
+/** @returns the tree in `bytes`, checked once against `certificate` (whose entry caches it). */
+function treeOf(entry: CertificateEntry, certificate: VerifiedCertificate, bytes: Uint8Array): Promise<HashTree> {
+  let tree = entry.trees.get(bytes);
+  if (tree === undefined) {
+    tree = checkTree(certificate, bytes);
+    entry.trees.set(bytes, tree);
+    tree.catch(() => entry.trees.delete(bytes));
+  }
+  return tree;
+}
+
+async function checkTree(certificate: VerifiedCertificate, bytes: Uint8Array): Promise<HashTree> {
+  let tree: HashTree;
+  let root: Uint8Array;
+  try {
+    tree = Cbor.decode<HashTree>(bytes);
+    root = await reconstruct(tree);
+  } catch (cause) {
+    throw new IcWebSocketError(Code.INVALID_TREE, `the hash tree of a relayed message is not a hash tree: ${describeError(cause)}`, { cause });
+  }
+  if (!uint8Equals(root, certificate.certifiedData)) {
+    throw new IcWebSocketError(Code.INVALID_TREE, "the hash tree of a relayed message is not the one the canister certified (its root hash differs from the canister's certified data)");
+  }
+  return tree;
+}
+
+/** @returns the unsigned LEB128 number in `bytes` (certificate `time` is nanoseconds in LEB128). */
+function decodeLeb128(bytes: Uint8Array): bigint {
+  let value = 0n;
+  let shift = 0n;
+  for (const byte of bytes) {
+    value |= BigInt(byte & 0x7f) << shift;
+    if ((byte & 0x80) === 0) break;
+    shift += 7n;
+  }
+  return value;
+}
+
+/**
+ * A cache keyed by byte strings that forgets its oldest entries beyond `capacity`. Entries are
+ * found by a hash of the length and the last bytes (a certificate ends with its signature, a tree
+ * with a hash) and confirmed by comparing every byte, so lookups allocate nothing.
+ */
+class BytesCache<V> {
+  readonly #buckets = new Map<number, Array<{ bytes: Uint8Array; value: V }>>();
+  /** Insertion order, for eviction. */
+  readonly #order: Uint8Array[] = [];
+
+  constructor(private readonly capacity: number) {}
+
+  get(bytes: Uint8Array): V | undefined {
+    const bucket = this.#buckets.get(fingerprint(bytes));
+    if (bucket !== undefined) for (const entry of bucket) if (equalBytes(entry.bytes, bytes)) return entry.value;
+    return undefined;
+  }
+
+  set(bytes: Uint8Array, value: V): void {
+    const hash = fingerprint(bytes);
+    const bucket = this.#buckets.get(hash) ?? [];
+    bytes = bytes.slice(); // a copy: the caller's buffer may be reused
+    bucket.push({ bytes, value });
+    this.#buckets.set(hash, bucket);
+    this.#order.push(bytes);
+    if (this.#order.length > this.capacity) this.delete(this.#order[0]!);
+  }
+
+  delete(bytes: Uint8Array): void {
+    const hash = fingerprint(bytes);
+    const bucket = this.#buckets.get(hash);
+    const index = bucket?.findIndex((entry) => equalBytes(entry.bytes, bytes)) ?? -1;
+    if (index < 0) return;
+    const [removed] = bucket!.splice(index, 1);
+    if (bucket!.length === 0) this.#buckets.delete(hash);
+    const at = this.#order.indexOf(removed!.bytes);
+    if (at >= 0) this.#order.splice(at, 1);
+  }
+}
+
+/** FNV-1a over the length and the last 32 bytes. */
+function fingerprint(bytes: Uint8Array): number {
+  let hash = (0x811c9dc5 ^ bytes.length) >>> 0;
+  for (let i = Math.max(0, bytes.length - 32); i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193) >>> 0;
+  return hash;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  // compare from the end: the signature (or root-most hash) differs first
+  for (let i = a.length - 1; i >= 0; i--) if (a[i] !== b[i]) return false;
+  return true;
+}

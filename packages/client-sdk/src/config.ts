@@ -1,0 +1,219 @@
+/**
+ * The configuration of an `IcWebSocket`: its type (shaped like the upstream `ic-websocket-js`
+ * config, plus optional extras) and its checking, which turns a config into the settings a
+ * connection runs with or names the field that is wrong.
+ */
+import { Actor, type ActorMethod, type ActorSubclass, type SignIdentity } from '@dfinity/agent';
+import { IDL } from '@dfinity/candid';
+import { Principal } from '@dfinity/principal';
+import {
+  clientAckTimeoutMs,
+  CLIENT_OPEN_TIMEOUT_MS,
+  DEFAULT_MAX_CERTIFICATE_AGE_MINUTES,
+  DEFAULT_SEND_ACK_INTERVAL_MS,
+  type CanisterWsMessageArguments,
+  type CanisterWsMessageResult,
+  type CanisterWsOpenArguments,
+  type CanisterWsOpenResult,
+} from '@icws/protocol';
+import WebSocketImpl from 'isomorphic-ws';
+import { describeError, IcWebSocketError, IcWebSocketErrorCode as Code } from './errors';
+import type { FetchFn } from './root-key';
+import type { SocketConstructor } from './session';
+
+/** The `ws_*` methods a canister's actor must have; `T` is its application message type. */
+export interface WsCanisterService<T = any> {
+  ws_message: ActorMethod<[CanisterWsMessageArguments, [] | [T]], CanisterWsMessageResult>;
+  ws_open: ActorMethod<[CanisterWsOpenArguments], CanisterWsOpenResult>;
+}
+
+/** The application message type of a canister service: the `opt` second argument of its `ws_message`. */
+export type ApplicationMessageOf<S extends WsCanisterService> = Exclude<ArgumentsOf<S['ws_message']>[1], []>[0];
+
+type ArgumentsOf<F> = F extends ActorMethod<infer A, any> ? A : never; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Reconnection settings. */
+export interface ReconnectOptions {
+  /** Ceiling of the first delay (full jitter below it); doubles with each attempt. @default 500 */
+  minDelayMs?: number;
+  /** Largest delay. @default 30_000 */
+  maxDelayMs?: number;
+  /** Attempts after a connection ended before giving up; counting restarts once a connection opens. @default Infinity */
+  maxAttempts?: number;
+}
+
+/** Configuration of an `IcWebSocket`; make one with {@link createWsConfig}. */
+export interface IcWebSocketConfig<S extends WsCanisterService = WsCanisterService> {
+  /** The canister to connect to. */
+  canisterId: string | Principal;
+  /**
+   * An actor of the canister: its `ws_message` method gives the Candid type of the messages.
+   * Give either this or {@link idlFactory}.
+   */
+  canisterActor?: ActorSubclass<S>;
+  /**
+   * The canister's interface factory (as `dfx generate` writes it: `({ IDL }) => IDL.Service(…)`),
+   * instead of an actor: for pages that load only this SDK (the browser bundle), or whose actor
+   * comes from another copy of `@dfinity/agent`. It is called with this SDK's `IDL`.
+   */
+  idlFactory?: IDL.InterfaceFactory;
+  /**
+   * Signs every envelope: any `SignIdentity`, including a `DelegationIdentity`; use
+   * {@link generateRandomIdentity} for anonymous users. Its principal is the client's.
+   */
+  identity: SignIdentity;
+  /**
+   * The IC network the canister lives on (`https://icp-api.io` or a local replica such as
+   * `http://127.0.0.1:4943`). Mainnet's root key is built in; a local network's is fetched from it.
+   */
+  networkUrl: string;
+  /**
+   * The canister's ack interval: must equal it. A sent message not acknowledged within this plus
+   * the latency bound (30 s) closes the connection.
+   * @default 300_000
+   */
+  ackMessageIntervalMs?: number;
+  /** Oldest certificate accepted on a canister message, in minutes. @default 5 */
+  maxCertificateAgeInMinutes?: number;
+  /** Time from creating the socket to the canister's open message. @default 60_000 */
+  openTimeoutMs?: number;
+  /** Reopen the connection (a new session each time) when it ends other than by `close()`. @default false */
+  reconnect?: boolean | ReconnectOptions;
+  /** The root key to check certificates against, instead of fetching or the built-in one. */
+  rootKey?: Uint8Array;
+  /** WebSocket constructor. @default the platform's `WebSocket` in browsers, `ws` in Node */
+  WebSocket?: SocketConstructor;
+  /** `fetch`, used to get a local network's root key. @default globalThis.fetch */
+  fetch?: FetchFn;
+}
+
+/** @returns `config`, typed; for symmetry with the upstream client. */
+export function createWsConfig<S extends WsCanisterService>(config: IcWebSocketConfig<S>): IcWebSocketConfig<S> {
+  return config;
+}
+
+/** The settings a connection runs with, checked and with defaults filled in. @internal */
+export interface ResolvedConfig {
+  canisterId: Principal;
+  messageType: IDL.Type;
+  identity: SignIdentity;
+  networkUrl: string;
+  fetch: FetchFn;
+  rootKey: Uint8Array | undefined;
+  WebSocket: SocketConstructor;
+  ackTimeoutMs: number;
+  openTimeoutMs: number;
+  maxCertificateAgeInMinutes: number;
+  reconnect: Required<ReconnectOptions> | undefined;
+}
+
+/**
+ * @returns the settings of `config`.
+ * @throws {IcWebSocketError} `ICWS_ERR_INVALID_CONFIG` naming what is missing or wrong
+ * @internal
+ */
+export function resolveConfig<S extends WsCanisterService>(config: IcWebSocketConfig<S>): ResolvedConfig {
+  if (config === undefined || config === null) throw invalidConfig('a config is required (see createWsConfig)');
+  const canisterId = canisterIdOf(config.canisterId);
+  const messageType = messageTypeOf(serviceOf(config as unknown as IcWebSocketConfig));
+  const identity = identityOf(config.identity);
+  if (typeof config.networkUrl !== 'string' || !isUrl(config.networkUrl)) {
+    throw invalidConfig(`networkUrl must be the URL of the IC network (e.g. https://icp-api.io), got ${String(config.networkUrl)}`);
+  }
+  const fetchImpl = config.fetch ?? (globalThis.fetch?.bind(globalThis) as FetchFn | undefined);
+  if (fetchImpl === undefined && config.rootKey === undefined) throw invalidConfig('no fetch in this environment: pass config.fetch or config.rootKey');
+  const WebSocket = config.WebSocket ?? (WebSocketImpl as unknown as SocketConstructor);
+  if (typeof WebSocket !== 'function') throw invalidConfig('no WebSocket in this environment: pass config.WebSocket');
+  return {
+    canisterId,
+    messageType,
+    identity,
+    networkUrl: config.networkUrl,
+    fetch: fetchImpl!,
+    rootKey: config.rootKey,
+    WebSocket,
+    ackTimeoutMs: clientAckTimeoutMs(positive(config.ackMessageIntervalMs, 'ackMessageIntervalMs') ?? DEFAULT_SEND_ACK_INTERVAL_MS),
+    openTimeoutMs: positive(config.openTimeoutMs, 'openTimeoutMs') ?? CLIENT_OPEN_TIMEOUT_MS,
+    maxCertificateAgeInMinutes: positive(config.maxCertificateAgeInMinutes, 'maxCertificateAgeInMinutes') ?? DEFAULT_MAX_CERTIFICATE_AGE_MINUTES,
+    reconnect: reconnectOptions(config.reconnect),
+  };
+}
+
+function invalidConfig(problem: string): IcWebSocketError {
+  return new IcWebSocketError(Code.INVALID_CONFIG, `IcWebSocket config: ${problem}`);
+}
+
+function canisterIdOf(value: unknown): Principal {
+  try {
+    if (typeof value === 'string') return Principal.fromText(value);
+    if (value !== null && typeof value === 'object' && typeof (value as Principal).toUint8Array === 'function') {
+      return Principal.fromUint8Array((value as Principal).toUint8Array());
+    }
+  } catch (cause) {
+    throw invalidConfig(`canisterId is not a principal: ${describeError(cause)}`);
+  }
+  throw invalidConfig(`canisterId must be a Principal or its text, got ${String(value)}`);
+}
+
+function identityOf(identity: unknown): SignIdentity {
+  const candidate = identity as Partial<Record<'getPrincipal' | 'getPublicKey' | 'sign' | 'transformRequest', unknown>> | undefined;
+  const methods = ['getPrincipal', 'getPublicKey', 'sign', 'transformRequest'] as const;
+  if (candidate === undefined || candidate === null || methods.some((m) => typeof candidate[m] !== 'function')) {
+    throw invalidConfig('identity must be a SignIdentity (e.g. generateRandomIdentity(), an Ed25519KeyIdentity or a DelegationIdentity)');
+  }
+  const principal = (identity as SignIdentity).getPrincipal();
+  if (principal.isAnonymous()) throw invalidConfig('identity must not be anonymous: each client is known by its principal');
+  return identity as SignIdentity;
+}
+
+/** @returns the canister's service type, from its actor or its interface factory. */
+function serviceOf(config: IcWebSocketConfig<WsCanisterService>): IDL.ServiceClass {
+  const { canisterActor: actor, idlFactory } = config;
+  if ((actor === undefined || actor === null) === (idlFactory === undefined || idlFactory === null)) {
+    throw invalidConfig('give either canisterActor (Actor.createActor with the canister interface) or idlFactory (its interface factory)');
+  }
+  try {
+    return actor ? Actor.interfaceOf(actor as unknown as Actor) : idlFactory!({ IDL });
+  } catch (cause) {
+    throw invalidConfig(`${actor ? 'canisterActor is not an actor' : 'idlFactory failed'}: ${describeError(cause)}`);
+  }
+}
+
+/** @returns the Candid type of the application messages: the `opt T` second argument of `ws_message`. */
+function messageTypeOf(service: IDL.ServiceClass): IDL.Type {
+  const method = service?._fields?.find(([name]) => name === 'ws_message')?.[1];
+  if (method === undefined) throw invalidConfig("the canister's interface has no ws_message method");
+  if (method.argTypes.length !== 2) {
+    throw invalidConfig(`ws_message must take (CanisterWsMessageArguments, opt AppMessage), it takes ${method.argTypes.length} argument(s)`);
+  }
+  const option = method.argTypes[1] as IDL.Type & { _type?: IDL.Type };
+  if (!(option instanceof IDL.OptClass) && !(option?._type !== undefined && option.display().startsWith('opt'))) {
+    throw invalidConfig(`the second argument of ws_message must be opt AppMessage, got ${option?.display?.()}`);
+  }
+  return option._type!;
+}
+
+function positive(value: number | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) throw invalidConfig(`${name} must be a positive number, got ${String(value)}`);
+  return value;
+}
+
+function reconnectOptions(value: boolean | ReconnectOptions | undefined): Required<ReconnectOptions> | undefined {
+  if (value === undefined || value === false) return undefined;
+  const options = value === true ? {} : value;
+  const resolved = { minDelayMs: options.minDelayMs ?? 500, maxDelayMs: options.maxDelayMs ?? 30_000, maxAttempts: options.maxAttempts ?? Infinity };
+  if (!(resolved.minDelayMs >= 0) || !(resolved.maxDelayMs >= resolved.minDelayMs) || !(resolved.maxAttempts >= 0)) {
+    throw invalidConfig(`reconnect needs 0 <= minDelayMs <= maxDelayMs and maxAttempts >= 0, got ${JSON.stringify(options)}`);
+  }
+  return resolved;
+}
+
+function isUrl(text: string): boolean {
+  try {
+    new URL(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

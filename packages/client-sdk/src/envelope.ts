@@ -1,0 +1,106 @@
+/**
+ * Signed `call` envelopes for `ws_open` and `ws_message`, made exactly as `HttpAgent.call` makes
+ * them (request content, `Expiry`, `makeNonce`, then the identity's `transformRequest`, which signs
+ * `"\x0Aic-request" ++ requestIdOf(content)` and adds the sender key and any delegation chain), and
+ * wrapped in the `ClientRequest` frame the gateway relays. Any `SignIdentity` works, including a
+ * `DelegationIdentity` from Internet Identity.
+ */
+import { Endpoint, Expiry, makeNonce, SubmitRequestType, type CallRequest, type SignIdentity } from '@dfinity/agent';
+import type { Principal } from '@dfinity/principal';
+import { encodeClientRequest, type CallEnvelope, type SignedDelegation } from '@icws/protocol';
+import { describeError, IcWebSocketError, IcWebSocketErrorCode } from './errors';
+
+/**
+ * How far ahead an envelope expires: the IC accepts at most 5 minutes, and `Expiry` rounds down to
+ * the minute, as `HttpAgent` does by default.
+ */
+export const INGRESS_EXPIRY_MS = 5 * 60 * 1000;
+
+/** What the signer needs of an identity: `SignIdentity`'s methods (duck-typed, so any copy of the agent works). */
+export type SigningIdentity = Pick<SignIdentity, 'getPrincipal' | 'getPublicKey' | 'sign' | 'transformRequest'>;
+
+/** Signs the calls of one client to one canister. */
+export class EnvelopeSigner {
+  readonly principal: Principal;
+
+  /**
+   * @param identity - signs every envelope
+   * @param canisterId - the canister called
+   * @param ingressExpiryMs - validity of each envelope
+   */
+  constructor(
+    private readonly identity: SigningIdentity,
+    private readonly canisterId: Principal,
+    private readonly ingressExpiryMs: number = INGRESS_EXPIRY_MS,
+  ) {
+    this.principal = identity.getPrincipal();
+  }
+
+  /**
+   * @returns the `ClientRequest` frame of a signed call of `methodName` with Candid `arg`.
+   * @throws {IcWebSocketError} `ICWS_ERR_SIGNING_FAILED` when the identity fails to sign
+   */
+  async sign(methodName: string, arg: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
+    const content: CallRequest = {
+      request_type: SubmitRequestType.Call,
+      canister_id: this.canisterId,
+      method_name: methodName,
+      arg,
+      sender: this.principal,
+      ingress_expiry: Expiry.fromDeltaInMilliseconds(this.ingressExpiryMs),
+      nonce: makeNonce(),
+    };
+    let signed: unknown;
+    try {
+      signed = await this.identity.transformRequest({
+        request: { body: null, method: 'POST', headers: { 'Content-Type': 'application/cbor' } },
+        endpoint: Endpoint.Call,
+        body: content,
+      });
+    } catch (cause) {
+      throw new IcWebSocketError(IcWebSocketErrorCode.SIGNING_FAILED, `the identity failed to sign a ${methodName} envelope: ${describeError(cause)}`, { cause });
+    }
+    return encodeClientRequest({ envelope: toCallEnvelope(signed, content) });
+  }
+}
+
+interface TransformedBody {
+  content: CallRequest;
+  sender_pubkey?: Uint8Array;
+  sender_sig?: Uint8Array;
+  sender_delegation?: Array<{ delegation: { pubkey: Uint8Array; expiration: bigint; targets?: Principal[] }; signature: Uint8Array }>;
+}
+
+/** @returns the identity's signed body in the protocol's envelope type. */
+function toCallEnvelope(signed: unknown, content: CallRequest): CallEnvelope {
+  const body = (signed as { body?: TransformedBody }).body;
+  if (body === undefined || body.content !== content) {
+    throw new IcWebSocketError(IcWebSocketErrorCode.SIGNING_FAILED, 'the identity returned no signed envelope for the request it was given');
+  }
+  const envelope: CallEnvelope = {
+    content: {
+      request_type: 'call',
+      canister_id: content.canister_id,
+      method_name: content.method_name,
+      arg: content.arg,
+      sender: content.sender as Principal,
+      ingress_expiry: content.ingress_expiry.toBigInt(),
+      nonce: content.nonce,
+    },
+  };
+  if (body.sender_pubkey !== undefined) envelope.sender_pubkey = body.sender_pubkey;
+  if (body.sender_sig !== undefined) envelope.sender_sig = body.sender_sig;
+  if (body.sender_delegation !== undefined) {
+    envelope.sender_delegation = body.sender_delegation.map(
+      ({ delegation, signature }): SignedDelegation => ({
+        delegation: {
+          pubkey: delegation.pubkey,
+          expiration: delegation.expiration,
+          ...(delegation.targets === undefined ? {} : { targets: delegation.targets }),
+        },
+        signature,
+      }),
+    );
+  }
+  return envelope;
+}

@@ -1,0 +1,221 @@
+/**
+ * IcWebSocket without a network: configuration checks, events and reconnection against fake
+ * sockets that never get past connecting. The exchange itself is tested end to end in
+ * test/client-sdk.
+ */
+import { Actor, AnonymousIdentity, HttpAgent, type ActorMethod } from '@dfinity/agent';
+import { IDL } from '@dfinity/candid';
+import { Ed25519KeyIdentity } from '@dfinity/identity';
+import { Principal } from '@dfinity/principal';
+import { wsServiceMethods } from '@icws/protocol';
+import { IcWebSocketError } from './errors';
+import { IcWebSocketCloseEvent, IcWebSocketReconnectEvent } from './events';
+import { createWsConfig, type ApplicationMessageOf, type IcWebSocketConfig, type WsCanisterService } from './config';
+import { IcWebSocket } from './ic-websocket';
+import type { SocketLike } from './session';
+
+const AppMessage = IDL.Record({ text: IDL.Text });
+interface AppMessage {
+  text: string;
+}
+type Service = WsCanisterService<AppMessage> & { other: ActorMethod<[], void> };
+
+// Type-level: the message type comes from the service's ws_message.
+const typed: ApplicationMessageOf<Service> = { text: 'hi' };
+// @ts-expect-error a number is not an AppMessage
+const mistyped: ApplicationMessageOf<Service> = 42;
+void typed, mistyped;
+
+const canisterId = Principal.fromText('bkyz2-fmaaa-aaaaa-qaaaq-cai');
+const idlFactory: IDL.InterfaceFactory = () => IDL.Service({ ...wsServiceMethods(AppMessage) });
+const actor = Actor.createActor<Service>(idlFactory, { agent: HttpAgent.createSync({ host: 'http://127.0.0.1:1' }), canisterId });
+
+/** A socket that never opens: it fails as soon as the test says so. */
+class DeadSocket implements SocketLike {
+  static all: DeadSocket[] = [];
+  binaryType = 'blob';
+  readyState = 0;
+  onopen: SocketLike['onopen'] = null;
+  onmessage: SocketLike['onmessage'] = null;
+  onclose: SocketLike['onclose'] = null;
+  onerror: SocketLike['onerror'] = null;
+  constructor(readonly url: string) {
+    DeadSocket.all.push(this);
+  }
+  send(): void {
+    throw new Error('not open');
+  }
+  close(): void {
+    this.refuse();
+  }
+  refuse(): void {
+    if (this.readyState === 3) return;
+    this.readyState = 3;
+    this.onerror?.({ message: 'connect ECONNREFUSED' });
+    this.onclose?.({ code: 1006, reason: '', wasClean: false });
+  }
+}
+
+function config(extra: Partial<IcWebSocketConfig<Service>> = {}): IcWebSocketConfig<Service> {
+  return createWsConfig<Service>({
+    canisterId,
+    canisterActor: actor,
+    identity: Ed25519KeyIdentity.generate(),
+    networkUrl: 'http://127.0.0.1:4943',
+    rootKey: new Uint8Array(133),
+    WebSocket: DeadSocket,
+    ...extra,
+  });
+}
+
+function invalid(make: () => unknown): IcWebSocketError {
+  try {
+    make();
+  } catch (err) {
+    expect(err).toBeInstanceOf(IcWebSocketError);
+    expect((err as IcWebSocketError).code).toBe('ICWS_ERR_INVALID_CONFIG');
+    return err as IcWebSocketError;
+  }
+  throw new Error('expected an invalid config');
+}
+
+beforeEach(() => {
+  DeadSocket.all = [];
+  jest.useFakeTimers();
+});
+afterEach(() => jest.useRealTimers());
+
+describe('IcWebSocket', () => {
+  describe('constructor', () => {
+    it('connects at once to the gateway URL, CONNECTING until the canister opens', () => {
+      const ws = new IcWebSocket('ws://gateway.test/', undefined, config());
+      expect(DeadSocket.all.map((s) => s.url)).toEqual(['ws://gateway.test/']);
+      expect(ws.readyState).toBe(IcWebSocket.CONNECTING);
+      expect(ws.CONNECTING).toBe(0);
+      expect(ws.canisterId.toText()).toBe(canisterId.toText());
+      ws.close();
+    });
+
+    it('takes the message type from an interface factory instead of an actor', () => {
+      const ws = new IcWebSocket('ws://gateway.test/', undefined, config({ canisterActor: undefined, idlFactory }));
+      ws.close();
+    });
+
+    it.each([
+      ['no config', () => new IcWebSocket('ws://g/', undefined, undefined as never), 'a config is required'],
+      ['a bad canister id', () => new IcWebSocket('ws://g/', undefined, config({ canisterId: 'nope' })), 'canisterId is not a principal'],
+      ['no actor or factory', () => new IcWebSocket('ws://g/', undefined, config({ canisterActor: undefined })), 'give either canisterActor'],
+      ['both actor and factory', () => new IcWebSocket('ws://g/', undefined, config({ idlFactory })), 'give either canisterActor'],
+      [
+        'a canister without ws_message',
+        () => new IcWebSocket('ws://g/', undefined, config({ canisterActor: undefined, idlFactory: ({ IDL: I }) => I.Service({}) })),
+        'has no ws_message method',
+      ],
+      [
+        'a ws_message without the opt message argument',
+        () =>
+          new IcWebSocket('ws://g/', undefined, config({ canisterActor: undefined, idlFactory: ({ IDL: I }) => I.Service({ ws_message: I.Func([I.Text, I.Text], [], []) }) })),
+        'the second argument of ws_message must be opt AppMessage, got text',
+      ],
+      ['no identity', () => new IcWebSocket('ws://g/', undefined, config({ identity: undefined as never })), 'identity must be a SignIdentity'],
+      ['an identity that cannot sign', () => new IcWebSocket('ws://g/', undefined, config({ identity: new AnonymousIdentity() as never })), 'identity must be a SignIdentity'],
+      ['a bad network URL', () => new IcWebSocket('ws://g/', undefined, config({ networkUrl: 'localhost' })), 'networkUrl must be the URL'],
+      ['a negative ack interval', () => new IcWebSocket('ws://g/', undefined, config({ ackMessageIntervalMs: -1 })), 'ackMessageIntervalMs must be a positive number'],
+      ['bad reconnect options', () => new IcWebSocket('ws://g/', undefined, config({ reconnect: { minDelayMs: 10, maxDelayMs: 5 } })), 'reconnect needs'],
+    ])('refuses %s', (_what, make, message) => {
+      expect(invalid(make).message).toContain(message);
+      expect(DeadSocket.all).toEqual([]);
+    });
+  });
+
+  describe('#close', () => {
+    it('before the connection opened: rejects opened, fires close once', async () => {
+      const ws = new IcWebSocket('ws://g/', undefined, config());
+      const closes: IcWebSocketCloseEvent[] = [];
+      ws.onclose = (event) => closes.push(event);
+      const opened = ws.opened;
+      ws.close();
+      ws.close();
+      await expect(opened).rejects.toMatchObject({ code: 'ICWS_ERR_CLOSED_BEFORE_OPEN' });
+      expect(closes).toHaveLength(1);
+      expect(closes[0]).toMatchObject({ code: 1000, error: undefined });
+      expect(ws.readyState).toBe(IcWebSocket.CLOSED);
+    });
+  });
+
+  describe('without reconnection', () => {
+    it('reports an unreachable gateway with error then close', async () => {
+      const ws = new IcWebSocket('ws://g/', undefined, config());
+      const seen: string[] = [];
+      ws.onerror = (event) => seen.push(`error ${event.error.code}: ${event.message}`);
+      ws.onclose = (event) => seen.push(`close ${event.code} ${event.error?.code}`);
+      const messages = ws[Symbol.asyncIterator]();
+      DeadSocket.all[0]!.refuse();
+      expect(seen).toEqual([
+        'error ICWS_ERR_CONNECTION_CLOSED: could not connect to the gateway at ws://g/ (connect ECONNREFUSED)',
+        'close 1006 ICWS_ERR_CONNECTION_CLOSED',
+      ]);
+      await expect(messages.next()).rejects.toMatchObject({ code: 'ICWS_ERR_CONNECTION_CLOSED' });
+      await expect(ws.opened).rejects.toMatchObject({ code: 'ICWS_ERR_CONNECTION_CLOSED' });
+    });
+  });
+
+  describe('with reconnection', () => {
+    it('opens a new session after a backoff delay each time a connection fails, then gives up', async () => {
+      const ws = new IcWebSocket('ws://g/', undefined, config({ reconnect: { minDelayMs: 100, maxDelayMs: 1_000, maxAttempts: 3 } }));
+      const reconnects: IcWebSocketReconnectEvent[] = [];
+      const errors: string[] = [];
+      ws.addEventListener('reconnecting', (event) => reconnects.push(event));
+      ws.addEventListener('error', (event) => errors.push(event.error.code));
+      const closed = new Promise<IcWebSocketCloseEvent>((resolve) => ws.addEventListener('close', resolve));
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        DeadSocket.all.at(-1)!.refuse();
+        expect(ws.readyState).toBe(IcWebSocket.CONNECTING);
+        const event = reconnects.at(-1)!;
+        expect(event).toBeInstanceOf(IcWebSocketReconnectEvent);
+        expect(event).toMatchObject({ attempt, code: 1006 });
+        expect(event.delayMs).toBeLessThan(Math.min(1_000, 100 * 2 ** (attempt - 1)));
+        expect(event.error?.code).toBe('ICWS_ERR_CONNECTION_CLOSED');
+        await jest.advanceTimersByTimeAsync(event.delayMs);
+        expect(DeadSocket.all).toHaveLength(attempt + 1);
+      }
+      DeadSocket.all.at(-1)!.refuse();
+      const close = await closed;
+      expect(close).toMatchObject({ code: 1006, wasClean: false });
+      expect(close.error?.code).toBe('ICWS_ERR_CONNECTION_CLOSED');
+      expect(errors).toHaveLength(4);
+      expect(reconnects).toHaveLength(3);
+    });
+
+    it('stops for good when closed while waiting to reconnect', async () => {
+      const ws = new IcWebSocket('ws://g/', undefined, config({ reconnect: true }));
+      const closes: IcWebSocketCloseEvent[] = [];
+      ws.onclose = (event) => closes.push(event);
+      DeadSocket.all[0]!.refuse();
+      ws.close(1000, 'bye');
+      expect(closes).toHaveLength(1);
+      expect(closes[0]).toMatchObject({ code: 1000, reason: 'bye', wasClean: true });
+      await jest.advanceTimersByTimeAsync(60_000);
+      expect(DeadSocket.all).toHaveLength(1);
+    });
+  });
+
+  describe('#addEventListener', () => {
+    it('supports once and removal, next to the on* handler', () => {
+      const ws = new IcWebSocket('ws://g/', undefined, config({ reconnect: { minDelayMs: 1, maxDelayMs: 1 } }));
+      const calls: string[] = [];
+      const listener = () => calls.push('listener');
+      ws.addEventListener('error', () => calls.push('once'), { once: true });
+      ws.addEventListener('error', listener);
+      ws.onerror = () => calls.push('handler');
+      DeadSocket.all[0]!.refuse();
+      ws.removeEventListener('error', listener);
+      ws.onerror = null;
+      jest.advanceTimersByTime(1);
+      DeadSocket.all[1]!.refuse();
+      expect(calls).toEqual(['once', 'listener', 'handler']);
+      expect(ws.onerror).toBeNull();
+      ws.close();
+    });
+  });
+});

@@ -1,0 +1,324 @@
+/**
+ * `IcWebSocket`: a WebSocket-like object that talks to a canister through an untrusted gateway.
+ * Shaped like the upstream `ic-websocket-js` client (constructor, config, `send`, `close`,
+ * `readyState`, `on*` handlers), so its users can switch; beyond it, `opened`, an async iterator of
+ * messages and optional reconnection with backoff. The protocol itself lives in `session.ts`.
+ */
+import { IDL } from '@dfinity/candid';
+import type { Principal } from '@dfinity/principal';
+import { backoff } from './backoff';
+import { CloseCode, isReconnectable } from './codes';
+import { EnvelopeSigner, type SigningIdentity } from './envelope';
+import { resolveConfig, type ApplicationMessageOf, type IcWebSocketConfig, type ReconnectOptions, type WsCanisterService } from './config';
+import { describeError, IcWebSocketError, IcWebSocketErrorCode as Code } from './errors';
+import {
+  IcWebSocketCloseEvent,
+  IcWebSocketErrorEvent,
+  IcWebSocketMessageEvent,
+  IcWebSocketReconnectEvent,
+  type IcWebSocketEventMap,
+} from './events';
+import { MessageVerifier } from './certification';
+import { MessageStream } from './message-stream';
+import { rootKeyProvider } from './root-key';
+import { Session, type SessionEnd, type SocketConstructor } from './session';
+
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSING = 2;
+const CLOSED = 3;
+
+type Handler<E, T> = ((this: T, event: E) => unknown) | null;
+
+/**
+ * A WebSocket to a canister through an IC WebSocket gateway. Every message it sends is a signed
+ * envelope; every message it delivers is certified by the canister and in sequence.
+ *
+ * `readyState` is `CONNECTING` until the canister's certified open message arrives (and again
+ * while reconnecting), `OPEN` while messages flow, `CLOSED` once closed for good.
+ *
+ * ```
+ *  session ──open──▶ OPEN ──session ends──▶ close() called, code not reconnectable (codes.ts),
+ *     ▲                                      no reconnect option or attempts used up?
+ *     │                                        ├─ yes ──▶ CLOSED ('close', once)
+ *     └──── backoff delay ◀── 'reconnecting' ◀─┘ no
+ * ```
+ */
+export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = ApplicationMessageOf<S>> {
+  static readonly CONNECTING = CONNECTING;
+  static readonly OPEN = OPEN;
+  static readonly CLOSING = CLOSING;
+  static readonly CLOSED = CLOSED;
+  readonly CONNECTING = CONNECTING;
+  readonly OPEN = OPEN;
+  readonly CLOSING = CLOSING;
+  readonly CLOSED = CLOSED;
+
+  /** The canister this socket talks to. */
+  readonly canisterId: Principal;
+  readonly #url: string;
+  readonly #protocols: string | string[] | undefined;
+  readonly #messageType: IDL.Type;
+  readonly #signer: EnvelopeSigner;
+  readonly #verifier: MessageVerifier;
+  readonly #WebSocket: SocketConstructor;
+  readonly #ackTimeoutMs: number;
+  readonly #openTimeoutMs: number;
+  readonly #reconnect: Required<ReconnectOptions> | undefined;
+  readonly #events = new EventTarget();
+  readonly #handlers = new Map<string, EventListener>();
+  readonly #streams = new Set<MessageStream<M>>();
+  #openWaiters: Array<{ resolve(): void; reject(err: unknown): void }> = [];
+  #session: Session | undefined;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #attempt = 0;
+  #closeRequested = false;
+  #closed: IcWebSocketCloseEvent | undefined;
+
+  /**
+   * Connects at once: the socket opens, the gateway's handshake is answered with a signed
+   * `ws_open`, and the socket is open when the canister's certified open message arrives.
+   * @param url - the gateway, e.g. `wss://gateway.example.org`
+   * @param protocols - WebSocket subprotocols, as for `new WebSocket`
+   * @param config - see {@link IcWebSocketConfig}
+   * @throws {IcWebSocketError} `ICWS_ERR_INVALID_CONFIG` naming what is missing or wrong
+   */
+  constructor(url: string | URL, protocols: string | string[] | undefined, config: IcWebSocketConfig<S>) {
+    const resolved = resolveConfig(config);
+    this.canisterId = resolved.canisterId;
+    this.#messageType = resolved.messageType;
+    this.#url = String(url);
+    this.#protocols = protocols;
+    this.#WebSocket = resolved.WebSocket;
+    this.#ackTimeoutMs = resolved.ackTimeoutMs;
+    this.#openTimeoutMs = resolved.openTimeoutMs;
+    this.#reconnect = resolved.reconnect;
+    this.#signer = new EnvelopeSigner(resolved.identity as SigningIdentity, this.canisterId);
+    this.#verifier = new MessageVerifier({
+      canisterId: this.canisterId,
+      rootKey: rootKeyProvider(resolved.networkUrl, resolved.fetch, resolved.rootKey),
+      maxCertificateAgeInMinutes: resolved.maxCertificateAgeInMinutes,
+    });
+    this.#connect();
+  }
+
+  /** `CONNECTING` (0), `OPEN` (1), `CLOSING` (2) or `CLOSED` (3); see the class comment. */
+  get readyState(): number {
+    if (this.#closed !== undefined) return CLOSED;
+    switch (this.#session?.state) {
+      case 'open':
+        return OPEN;
+      case 'closing':
+      case 'closed':
+        // a failing connection is CONNECTING again if another will follow
+        return this.#closeRequested || this.#reconnect === undefined ? CLOSING : CONNECTING;
+      default:
+        return CONNECTING;
+    }
+  }
+
+  /** Resolves when the connection is open (at once if it is); rejects if it closes for good first. */
+  get opened(): Promise<void> {
+    if (this.readyState === OPEN) return Promise.resolve();
+    if (this.#closed !== undefined) return Promise.reject(this.#closed.error ?? closedBeforeOpen());
+    return new Promise((resolve, reject) => this.#openWaiters.push({ resolve, reject }));
+  }
+
+  /** @returns the client's principal (the identity's). */
+  getPrincipal(): Principal {
+    return this.#signer.principal;
+  }
+
+  /** @returns whether the canister's open message arrived and the connection has not ended since. */
+  isConnectionEstablished(): boolean {
+    return this.readyState === OPEN;
+  }
+
+  /**
+   * Sends `message`, encoded with the canister's Candid message type, as a signed `ws_message`.
+   * @throws {IcWebSocketError} `ICWS_ERR_NOT_OPEN` unless open; `ICWS_ERR_INVALID_MESSAGE` if
+   *   `message` does not fit the Candid type
+   */
+  send(message: M): void {
+    const session = this.#session;
+    if (session === undefined || session.state !== 'open') {
+      throw new IcWebSocketError(Code.NOT_OPEN, `cannot send: the connection is not open (readyState ${this.readyState}); await ws.opened first`);
+    }
+    let bytes: Uint8Array;
+    try {
+      // this package's IDL, the one the message type was built with (see serviceOf)
+      bytes = IDL.encode([this.#messageType], [message]);
+    } catch (cause) {
+      throw new IcWebSocketError(Code.INVALID_MESSAGE, `the message does not fit the canister's message type ${this.#messageType.display()}: ${describeError(cause)}`, {
+        cause,
+      });
+    }
+    session.send(bytes);
+  }
+
+  /**
+   * Closes the connection for good (no reconnection); `close` fires once the closing handshake is done.
+   * @param code - close code sent to the gateway @default 1000
+   * @param reason - close reason @default ''
+   */
+  close(code: number = CloseCode.NORMAL, reason = ''): void {
+    if (this.#closeRequested || this.#closed !== undefined) return;
+    this.#closeRequested = true;
+    if (this.#session !== undefined && this.#session.state !== 'closed') return this.#session.close(code, reason);
+    clearTimeout(this.#reconnectTimer);
+    this.#finalize({ code, reason, wasClean: true });
+  }
+
+  /** Iterates over the messages received from now on; ends when the socket closes, throws if it closed with an error. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<M> {
+    const stream: MessageStream<M> = new MessageStream<M>(() => this.#streams.delete(stream));
+    if (this.#closed !== undefined) stream.end(this.#closed.error);
+    else this.#streams.add(stream);
+    return stream;
+  }
+
+  // ---- events ----
+
+  /** Adds a listener, as `EventTarget.addEventListener` does. */
+  addEventListener<K extends keyof IcWebSocketEventMap<M>>(
+    type: K,
+    listener: (this: IcWebSocket<S, M>, event: IcWebSocketEventMap<M>[K]) => unknown,
+    options?: boolean | AddEventListenerOptions,
+  ): void {
+    this.#events.addEventListener(type, listener as unknown as EventListener, options);
+  }
+
+  /** Removes a listener added with {@link addEventListener}. */
+  removeEventListener<K extends keyof IcWebSocketEventMap<M>>(
+    type: K,
+    listener: (this: IcWebSocket<S, M>, event: IcWebSocketEventMap<M>[K]) => unknown,
+    options?: boolean | EventListenerOptions,
+  ): void {
+    this.#events.removeEventListener(type, listener as unknown as EventListener, options);
+  }
+
+  /** Called when the connection opens (each time, with reconnection). */
+  get onopen(): Handler<Event, this> {
+    return this.#handler('open');
+  }
+  set onopen(handler: Handler<Event, this>) {
+    this.#setHandler('open', handler);
+  }
+  /** Called with each certified application message. */
+  get onmessage(): Handler<IcWebSocketMessageEvent<M>, this> {
+    return this.#handler('message');
+  }
+  set onmessage(handler: Handler<IcWebSocketMessageEvent<M>, this>) {
+    this.#setHandler('message', handler);
+  }
+  /** Called when a connection fails; `close` or `reconnecting` follows. */
+  get onerror(): Handler<IcWebSocketErrorEvent, this> {
+    return this.#handler('error');
+  }
+  set onerror(handler: Handler<IcWebSocketErrorEvent, this>) {
+    this.#setHandler('error', handler);
+  }
+  /** Called once, when the socket is closed for good. */
+  get onclose(): Handler<IcWebSocketCloseEvent, this> {
+    return this.#handler('close');
+  }
+  set onclose(handler: Handler<IcWebSocketCloseEvent, this>) {
+    this.#setHandler('close', handler);
+  }
+
+  #handler<E>(type: string): Handler<E, this> {
+    const listener = this.#handlers.get(type) as unknown as { handler?: unknown } | undefined;
+    return (listener?.handler ?? null) as Handler<E, this>;
+  }
+
+  #setHandler<E>(type: string, handler: Handler<E, this>): void {
+    const previous = this.#handlers.get(type);
+    if (previous !== undefined) this.#events.removeEventListener(type, previous);
+    this.#handlers.delete(type);
+    if (typeof handler !== 'function') return;
+    const listener = Object.assign((event: Event) => handler.call(this, event as E), { handler });
+    this.#handlers.set(type, listener);
+    this.#events.addEventListener(type, listener);
+  }
+
+  #emit(event: Event): void {
+    this.#events.dispatchEvent(event);
+  }
+
+  // ---- sessions ----
+
+  #connect(): void {
+    const session: Session = new Session({
+      url: this.#url,
+      protocols: this.#protocols,
+      WebSocket: this.#WebSocket,
+      signer: this.#signer,
+      verifier: this.#verifier,
+      clientNonce: randomU64(),
+      openTimeoutMs: this.#openTimeoutMs,
+      ackTimeoutMs: this.#ackTimeoutMs,
+      onOpen: () => this.#onOpen(session),
+      onMessage: (content) => this.#onMessage(session, content),
+      onEnd: (end) => this.#onEnd(session, end),
+    });
+    this.#session = session;
+  }
+
+  #onOpen(session: Session): void {
+    if (session !== this.#session) return;
+    this.#attempt = 0;
+    for (const waiter of this.#openWaiters.splice(0)) waiter.resolve();
+    this.#emit(new Event('open'));
+  }
+
+  #onMessage(session: Session, content: Uint8Array): void {
+    if (session !== this.#session) return;
+    let message: M;
+    try {
+      // @dfinity/candid 3.4 ignores byteOffset: decode a copy of a view
+      message = IDL.decode([this.#messageType], content.byteOffset === 0 ? content : content.slice())[0] as M;
+    } catch (cause) {
+      return session.fail(
+        new IcWebSocketError(Code.BAD_APP_MESSAGE, `the canister sent a message that is not of its message type ${this.#messageType.display()}: ${describeError(cause)}`, {
+          cause,
+        }),
+      );
+    }
+    for (const stream of this.#streams) stream.push(message);
+    this.#emit(new IcWebSocketMessageEvent(message));
+  }
+
+  #onEnd(session: Session, end: SessionEnd): void {
+    if (session !== this.#session) return;
+    if (end.error !== undefined) this.#emit(new IcWebSocketErrorEvent(end.error));
+    const options = this.#reconnect;
+    if (this.#closeRequested || options === undefined || !isReconnectable(end.code) || this.#attempt >= options.maxAttempts) {
+      return this.#finalize(end);
+    }
+    const delayMs = backoff(this.#attempt, options.minDelayMs, options.maxDelayMs);
+    this.#attempt++;
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      if (!this.#closeRequested) this.#connect();
+    }, delayMs);
+    this.#emit(new IcWebSocketReconnectEvent(this.#attempt, delayMs, end.code, end.reason, end.error));
+  }
+
+  #finalize(end: SessionEnd): void {
+    if (this.#closed !== undefined) return;
+    const event = new IcWebSocketCloseEvent(end.code, end.reason, end.wasClean, end.error);
+    this.#closed = event;
+    const error = end.error ?? closedBeforeOpen();
+    for (const waiter of this.#openWaiters.splice(0)) waiter.reject(error);
+    for (const stream of [...this.#streams]) stream.end(end.error);
+    this.#emit(event);
+  }
+}
+
+function closedBeforeOpen(): IcWebSocketError {
+  return new IcWebSocketError(Code.CLOSED_BEFORE_OPEN, 'the connection is closed and will not open');
+}
+
+function randomU64(): bigint {
+  return globalThis.crypto.getRandomValues(new BigUint64Array(1))[0]!;
+}

@@ -1,0 +1,446 @@
+/**
+ * One connection to a canister through a gateway, from socket creation to close. An `IcWebSocket`
+ * runs one session at a time and a new one for each reconnection (new socket, new client nonce,
+ * sequence numbers from 1). The session trusts nothing the gateway says until it is verified.
+ *
+ * ```
+ *  connecting ──socket open──▶ handshaking ──gateway handshake; signed ws_open sent──▶ opening
+ *      │                            │                                                    │
+ *      │                            │                         certified OpenMessage (seq 1) for our client key
+ *      │                            │                                                    ▼
+ *      │                            │                                                  open ◀─┐ certified messages in
+ *      │                            │                                                    │    │ sequence; acks answered
+ *      │                            │                                                    │    │ with keep-alives
+ *      ▼                            ▼                                                    ▼ ───┘
+ *  ─────────── close(), any error, open/ack timeout, CloseMessage ──▶ closing ──socket closed (or grace period)──▶ closed
+ *  ─────────── socket closed by the gateway or the network ─────────────────────────────────────────────────────▶ closed
+ * ```
+ *
+ * Every way out goes through `#end` (teardown) and then `#finish`, which reports once. Socket
+ * events and async work that complete after the state moved on are ignored.
+ */
+import type { Principal } from '@dfinity/principal';
+import {
+  closeReasonKind,
+  decodeCanisterToClientMessage,
+  decodeGatewayHandshake,
+  decodeServiceMessage,
+  decodeWebsocketMessage,
+  encodeServiceMessage,
+  encodeWsMessageArgs,
+  encodeWsOpenArgs,
+  keepAliveMessage,
+  WS_MESSAGE_METHOD,
+  WS_OPEN_METHOD,
+  type CanisterToClientMessage,
+  type ClientKey,
+  type WebsocketMessage,
+  type WebsocketServiceMessageContent,
+} from '@icws/protocol';
+import { closeCodeOfError, closeReason, CloseCode } from './codes';
+import { describeError, IcWebSocketError, IcWebSocketErrorCode as Code } from './errors';
+import { Outbox } from './outbox';
+import { AckTracker, IncomingSequence } from './sequence';
+
+/** States of a {@link Session}; see the diagram above. */
+export type SessionState = 'connecting' | 'handshaking' | 'opening' | 'open' | 'closing' | 'closed';
+
+/** The part of the WebSocket API a session uses: the browser's `WebSocket` and `ws` both have it. */
+export interface SocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string; wasClean: boolean }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** A WebSocket constructor (the platform's, `ws`, or a fake in tests). */
+export type SocketConstructor = new (url: string, protocols?: string | string[]) => SocketLike;
+
+/** How a session ended. */
+export interface SessionEnd {
+  /** The close code sent (if the client closed) or received (if the gateway did); see `codes.ts`. */
+  code: number;
+  reason: string;
+  /** Whether the closing handshake completed. */
+  wasClean: boolean;
+  /** Why, unless the application or the canister closed the connection normally. */
+  error?: IcWebSocketError;
+}
+
+/** What a session needs; everything with I/O or time is injected. */
+export interface SessionOptions {
+  url: string;
+  protocols?: string | string[];
+  WebSocket: SocketConstructor;
+  /** Signs `ws_open` / `ws_message` calls into `ClientRequest` frames. */
+  signer: { readonly principal: Principal; sign(methodName: string, arg: Uint8Array): Promise<Uint8Array> };
+  /** Verifies that a relayed message is certified by the canister. */
+  verifier: { verify(message: CanisterToClientMessage): Promise<void> };
+  /** Random u64 telling this connection apart from the client's other ones. */
+  clientNonce: bigint;
+  /** How long from socket creation to the canister's open message. */
+  openTimeoutMs: number;
+  /** How long a sent message may wait for the canister's ack. */
+  ackTimeoutMs: number;
+  /** How long to wait for the closing handshake before giving up on it. @default 1000 */
+  closeGraceMs?: number;
+  /** Milliseconds since the epoch. @default Date.now */
+  now?: () => number;
+  onOpen(): void;
+  /** An application message (Candid bytes), certified and in sequence. */
+  onMessage(content: Uint8Array): void;
+  onEnd(end: SessionEnd): void;
+}
+
+const DEFAULT_CLOSE_GRACE_MS = 1000;
+const SOCKET_CLOSED = 3;
+
+/** One connection; see the module comment. */
+export class Session {
+  static #nextId = 1;
+  /** Tells sessions apart in logs and lets owners ignore a replaced session's callbacks. */
+  readonly id = Session.#nextId++;
+  readonly clientKey: ClientKey;
+  #state: SessionState = 'connecting';
+  readonly #options: SessionOptions;
+  readonly #now: () => number;
+  readonly #socket: SocketLike;
+  #gatewayPrincipal: Principal | undefined;
+  readonly #incoming = new IncomingSequence();
+  readonly #acks: AckTracker;
+  #lastAssigned = 0n;
+  readonly #inbox: Uint8Array[] = [];
+  #draining = false;
+  /** Signed frames in order; tagged with the sequence number of a `ws_message`, `undefined` for `ws_open`. */
+  readonly #outbox = new Outbox<bigint | undefined>(
+    (frame, sequenceNum) => this.#write(frame, sequenceNum),
+    (err) => this.fail(err instanceof IcWebSocketError ? err : new IcWebSocketError(Code.SIGNING_FAILED, describeError(err), { cause: err })),
+  );
+  #openTimer: ReturnType<typeof setTimeout> | undefined;
+  #ackTimer: ReturnType<typeof setTimeout> | undefined;
+  #graceTimer: ReturnType<typeof setTimeout> | undefined;
+  #ending: SessionEnd | undefined;
+  #socketError: string | undefined;
+
+  constructor(options: SessionOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#acks = new AckTracker(options.ackTimeoutMs);
+    this.clientKey = { client_principal: options.signer.principal, client_nonce: options.clientNonce };
+    this.#openTimer = setTimeout(() => this.#onOpenTimeout(), options.openTimeoutMs);
+    const socket = new options.WebSocket(options.url, options.protocols);
+    this.#socket = socket;
+    socket.binaryType = 'arraybuffer';
+    socket.onopen = () => this.#onSocketOpen();
+    socket.onmessage = (event) => this.#onSocketMessage(event.data);
+    socket.onerror = (event) => this.#onSocketError(event);
+    socket.onclose = (event) => this.#onSocketClose(event);
+  }
+
+  get state(): SessionState {
+    return this.#state;
+  }
+
+  /** The principal the gateway announced in its handshake. */
+  get gatewayPrincipal(): Principal | undefined {
+    return this.#gatewayPrincipal;
+  }
+
+  /**
+   * Sends an application message (Candid bytes) as the next `ws_message`.
+   * @throws {IcWebSocketError} `ICWS_ERR_NOT_OPEN` unless the session is open
+   */
+  send(content: Uint8Array): void {
+    if (this.#state !== 'open') {
+      throw new IcWebSocketError(Code.NOT_OPEN, `cannot send: the connection is ${this.#state}, not open`);
+    }
+    this.#sendMessage(content, false);
+  }
+
+  /** Closes the connection (idempotent). */
+  close(code: number = CloseCode.NORMAL, reason = ''): void {
+    this.#end({ code, reason, wasClean: true });
+  }
+
+  /** Ends the connection because of `error`, with the close code that goes with it. */
+  fail(error: IcWebSocketError): void {
+    this.#end({ code: closeCodeOfError(error.code), reason: error.message, wasClean: true, error });
+  }
+
+  #setState(next: SessionState): void {
+    this.#state = next;
+  }
+
+  #live(): boolean {
+    return this.#state !== 'closing' && this.#state !== 'closed';
+  }
+
+  // ---- socket events ----
+
+  #onSocketOpen(): void {
+    if (this.#state === 'connecting') this.#setState('handshaking');
+  }
+
+  #onSocketMessage(data: unknown): void {
+    if (!this.#live()) return;
+    const bytes = toBytes(data);
+    if (bytes === undefined) {
+      return this.fail(new IcWebSocketError(Code.BAD_FRAME, `the gateway sent a ${typeof data === 'string' ? 'text' : typeof data} frame; the protocol uses binary CBOR frames`));
+    }
+    if (this.#state === 'handshaking') return this.#onHandshake(bytes);
+    this.#inbox.push(bytes);
+    if (!this.#draining) void this.#drainInbox();
+  }
+
+  #onSocketError(event: unknown): void {
+    const error = (event as { error?: unknown; message?: unknown }) ?? {};
+    this.#socketError = error.error !== undefined ? describeError(error.error) : typeof error.message === 'string' ? error.message : undefined;
+  }
+
+  #onSocketClose(event: { code: number; reason: string; wasClean: boolean }): void {
+    if (this.#state === 'closed') return;
+    if (this.#state === 'closing') return this.#finish(event.wasClean);
+    const detail = this.#socketError === undefined ? '' : ` (${this.#socketError})`;
+    const message =
+      this.#state === 'connecting'
+        ? `could not connect to the gateway at ${this.#options.url}${detail}`
+        : `the gateway closed the connection with code ${event.code}${event.reason ? `: ${event.reason}` : ''}${detail}`;
+    this.#clearTimers();
+    this.#ending = { code: event.code, reason: event.reason, wasClean: event.wasClean, error: new IcWebSocketError(Code.CONNECTION_CLOSED, message) };
+    this.#finish(event.wasClean);
+  }
+
+  // ---- opening ----
+
+  #onHandshake(bytes: Uint8Array): void {
+    try {
+      this.#gatewayPrincipal = decodeGatewayHandshake(bytes).gateway_principal;
+    } catch (cause) {
+      return this.fail(new IcWebSocketError(Code.BAD_HANDSHAKE, `the first frame of the gateway is not its handshake: ${describeError(cause)}`, { cause }));
+    }
+    this.#setState('opening');
+    const arg = encodeWsOpenArgs({ client_nonce: this.#options.clientNonce, gateway_principal: this.#gatewayPrincipal });
+    this.#outbox.push(undefined, this.#options.signer.sign(WS_OPEN_METHOD, arg));
+  }
+
+  #onOpenTimeout(): void {
+    this.#openTimer = undefined;
+    if (!this.#live() || this.#state === 'open') return;
+    const ms = this.#options.openTimeoutMs;
+    const what = {
+      connecting: `the socket to the gateway at ${this.#options.url} did not open within ${ms} ms`,
+      handshaking: `the gateway sent no handshake within ${ms} ms`,
+      opening: `the canister's open message did not arrive within ${ms} ms: the gateway did not relay ws_open or its reply, or the canister is not an IC WebSocket canister`,
+    }[this.#state as 'connecting' | 'handshaking' | 'opening'];
+    this.fail(new IcWebSocketError(Code.OPEN_TIMEOUT, what));
+  }
+
+  // ---- incoming ----
+
+  async #drainInbox(): Promise<void> {
+    this.#draining = true;
+    try {
+      while (this.#inbox.length > 0 && this.#live()) {
+        await this.#receive(this.#inbox.shift()!);
+      }
+    } catch (err) {
+      this.fail(err instanceof IcWebSocketError ? err : new IcWebSocketError(Code.BAD_FRAME, describeError(err), { cause: err }));
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  async #receive(bytes: Uint8Array): Promise<void> {
+    let relayed: CanisterToClientMessage;
+    try {
+      relayed = decodeCanisterToClientMessage(bytes);
+    } catch (cause) {
+      throw new IcWebSocketError(Code.BAD_FRAME, `the gateway sent a frame that is not a relayed canister message: ${describeError(cause)}`, { cause });
+    }
+    await this.#options.verifier.verify(relayed);
+    if (!this.#live()) return;
+    let message: WebsocketMessage;
+    try {
+      message = decodeWebsocketMessage(relayed.content);
+    } catch (cause) {
+      // certified bytes that do not decode: the canister, not the gateway, is at fault
+      throw new IcWebSocketError(Code.BAD_FRAME, `message ${relayed.key} is certified but is not a WebsocketMessage: ${describeError(cause)}`, { cause });
+    }
+    if (!sameClientKey(message.client_key, this.clientKey)) {
+      throw new IcWebSocketError(
+        Code.WRONG_CLIENT_KEY,
+        `message ${relayed.key} is certified for client ${describeKey(message.client_key)}, not for this one (${describeKey(this.clientKey)})`,
+      );
+    }
+    this.#incoming.accept(message.sequence_num);
+    if (message.is_service_message) return this.#onServiceMessage(message.content);
+    if (this.#state !== 'open') {
+      throw new IcWebSocketError(Code.BAD_SERVICE_MESSAGE, "the canister's first message must be its open message, got an application message");
+    }
+    this.#options.onMessage(message.content);
+  }
+
+  #onServiceMessage(content: Uint8Array): void {
+    let service: WebsocketServiceMessageContent;
+    try {
+      service = decodeServiceMessage(content);
+    } catch (cause) {
+      throw new IcWebSocketError(Code.BAD_SERVICE_MESSAGE, `the canister sent an invalid service message: ${describeError(cause)}`, { cause });
+    }
+    if ('OpenMessage' in service) {
+      if (this.#state !== 'opening') throw new IcWebSocketError(Code.BAD_SERVICE_MESSAGE, 'the canister sent a second open message');
+      if (!sameClientKey(service.OpenMessage.client_key, this.clientKey)) {
+        throw new IcWebSocketError(Code.WRONG_CLIENT_KEY, `the open message names client ${describeKey(service.OpenMessage.client_key)}, not this one (${describeKey(this.clientKey)})`);
+      }
+      clearTimeout(this.#openTimer);
+      this.#openTimer = undefined;
+      this.#setState('open');
+      this.#options.onOpen();
+      return;
+    }
+    if (this.#state !== 'open') {
+      throw new IcWebSocketError(Code.BAD_SERVICE_MESSAGE, `the canister's first message must be its open message, got ${Object.keys(service)[0]}`);
+    }
+    if ('AckMessage' in service) return this.#onAck(service.AckMessage.last_incoming_sequence_num);
+    if ('CloseMessage' in service) {
+      const reason = closeReasonKind(service.CloseMessage.reason);
+      if (reason === 'ClosedByApplication') return this.#end({ code: CloseCode.CLOSED_BY_APPLICATION, reason, wasClean: true });
+      return this.fail(new IcWebSocketError(Code.CANISTER_CLOSED, `the canister closed the connection: ${reason}`));
+    }
+    throw new IcWebSocketError(Code.BAD_SERVICE_MESSAGE, `the canister sent a ${Object.keys(service)[0]}, which only clients send`);
+  }
+
+  #onAck(lastIncoming: bigint): void {
+    const result = this.#acks.ack(lastIncoming, this.#now());
+    if (result.status === 'ahead') {
+      throw new IcWebSocketError(Code.BAD_SERVICE_MESSAGE, `the canister acknowledged message ${lastIncoming}, but only ${result.lastSent} were sent`);
+    }
+    if (result.status === 'overdue') return this.fail(this.#ackTimeoutError(result.overdue));
+    this.#armAckTimer(true);
+    this.#sendMessage(encodeServiceMessage(keepAliveMessage(this.#incoming.last)), true);
+  }
+
+  // ---- outgoing ----
+
+  #sendMessage(content: Uint8Array, isServiceMessage: boolean): void {
+    const sequenceNum = ++this.#lastAssigned;
+    const msg: WebsocketMessage = {
+      client_key: this.clientKey,
+      sequence_num: sequenceNum,
+      timestamp: BigInt(this.#now()) * 1_000_000n,
+      is_service_message: isServiceMessage,
+      content,
+    };
+    this.#outbox.push(sequenceNum, this.#options.signer.sign(WS_MESSAGE_METHOD, encodeWsMessageArgs({ msg })));
+  }
+
+  #write(frame: Uint8Array, sequenceNum: bigint | undefined): void {
+    if (!this.#live()) return;
+    try {
+      this.#socket.send(frame);
+    } catch (cause) {
+      throw new IcWebSocketError(Code.CONNECTION_CLOSED, `could not write to the socket: ${describeError(cause)}`, { cause });
+    }
+    if (sequenceNum !== undefined) {
+      this.#acks.add(sequenceNum, this.#now());
+      this.#armAckTimer(false);
+    }
+  }
+
+  /** Sets the ack timer to the oldest unacknowledged message's deadline; `restart` re-arms a running one. */
+  #armAckTimer(restart: boolean): void {
+    if (this.#ackTimer !== undefined) {
+      if (!restart) return;
+      clearTimeout(this.#ackTimer);
+      this.#ackTimer = undefined;
+    }
+    const deadline = this.#acks.nextDeadlineMs();
+    if (deadline === undefined) return;
+    this.#ackTimer = setTimeout(() => {
+      this.#ackTimer = undefined;
+      if (!this.#live()) return;
+      const overdue = this.#acks.overdue(this.#now());
+      if (overdue.length > 0) return this.fail(this.#ackTimeoutError(overdue));
+      this.#armAckTimer(false);
+    }, Math.max(0, deadline - this.#now()));
+  }
+
+  #ackTimeoutError(overdue: bigint[]): IcWebSocketError {
+    const which = overdue.length === 1 ? `message ${overdue[0]}` : `messages ${overdue[0]}..${overdue[overdue.length - 1]}`;
+    return new IcWebSocketError(
+      Code.ACK_TIMEOUT,
+      `the canister did not acknowledge ${which} within ${this.#options.ackTimeoutMs} ms: the gateway may be dropping messages (ackMessageIntervalMs must equal the canister's ack interval)`,
+    );
+  }
+
+  // ---- teardown ----
+
+  /** The one way into `closing`. */
+  #end(end: SessionEnd): void {
+    if (!this.#live()) return;
+    this.#ending = end;
+    this.#setState('closing');
+    this.#clearTimers();
+    this.#inbox.length = 0;
+    this.#outbox.stop();
+    const socket = this.#socket;
+    if (socket.readyState === SOCKET_CLOSED) return this.#finish(false);
+    try {
+      socket.close(end.code, closeReason(end.reason));
+    } catch {
+      // a code the platform refuses (1006 and the like): close without one
+      try {
+        socket.close();
+      } catch {
+        return this.#finish(false);
+      }
+    }
+    this.#graceTimer = setTimeout(() => this.#finish(false), this.#options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS);
+  }
+
+  #finish(wasClean: boolean): void {
+    if (this.#state === 'closed') return;
+    this.#setState('closed');
+    this.#clearTimers();
+    const socket = this.#socket;
+    // no-ops rather than null: `ws` throws on an 'error' event nobody listens to
+    socket.onopen = socket.onmessage = socket.onerror = socket.onclose = ignore;
+    (socket as { terminate?: () => void }).terminate?.();
+    const end = this.#ending ?? { code: CloseCode.ABNORMAL, reason: '', wasClean };
+    this.#options.onEnd({ ...end, wasClean: wasClean && end.wasClean });
+  }
+
+  #clearTimers(): void {
+    clearTimeout(this.#openTimer);
+    clearTimeout(this.#ackTimer);
+    clearTimeout(this.#graceTimer);
+    this.#openTimer = this.#ackTimer = this.#graceTimer = undefined;
+  }
+}
+
+function ignore(): void {}
+
+function toBytes(data: unknown): Uint8Array | undefined {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (data instanceof Uint8Array) return data;
+  if (Array.isArray(data) && data.every((d) => d instanceof Uint8Array)) {
+    // ws delivers fragmented messages as Buffer[] with binaryType 'fragments'; join them
+    const out = new Uint8Array(data.reduce((n: number, d: Uint8Array) => n + d.length, 0));
+    let at = 0;
+    for (const d of data as Uint8Array[]) out.set(d, (at += d.length) - d.length);
+    return out;
+  }
+  return undefined;
+}
+
+function sameClientKey(a: ClientKey, b: ClientKey): boolean {
+  return a.client_nonce === b.client_nonce && a.client_principal.compareTo(b.client_principal) === 'eq';
+}
+
+function describeKey(key: ClientKey): string {
+  return `${key.client_principal.toText()}:${key.client_nonce}`;
+}
