@@ -3,7 +3,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
+import { HttpAgent } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
 import { startReplica, type RunningReplica } from '@icws/backend-cdk';
@@ -59,4 +61,34 @@ test('prints its principal, and on SIGTERM closes sessions with ws_close and exi
   expect(await exited).toBe(0);
   const outcome = await replica.replica.update(replica.canisterIds.ping_pong, 'send', new Uint8Array(IDL.encode([IDL.Principal, IDL.Vec(IDL.Nat8)], [client.principal, new Uint8Array([1])])), Principal.anonymous());
   expect(outcome.status === 'replied' && IDL.decode([IDL.Variant({ Ok: IDL.Null, Err: IDL.Text })], new Uint8Array(outcome.reply))[0]).toHaveProperty('Err');
+});
+
+test('--dev also starts an embedded replica with the example canisters', async () => {
+  const port = await new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = server.address() as { port: number };
+      server.close(() => resolve(free));
+    });
+  });
+  const child = spawn(process.execPath, [CLI, '--dev', '--gateway-address', '127.0.0.1:0', '--ic-network-url', `http://127.0.0.1:${port}`, '--prometheus-endpoint', 'off', '--log-level', 'warn', '--data-dir', mkdtempSync(join(tmpdir(), 'icws-gw-dev-'))]);
+  const output: string[] = [];
+  const url = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      output.push(line);
+      const match = /^gateway listening on (\S+)$/.exec(line);
+      if (match) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`icws-gateway --dev exited with ${code}`)));
+  });
+  expect(output).toContain(`replica listening on http://127.0.0.1:${port}`);
+  const pingPongLine = output.find((line) => line.startsWith('canister ping_pong '));
+  expect(output.some((line) => line.startsWith('canister chat '))).toBe(true);
+  const rootKey = (await HttpAgent.create({ host: `http://127.0.0.1:${port}`, shouldFetchRootKey: true })).rootKey!;
+  const client = new RawClient(url, Principal.fromText(pingPongLine!.split(' ')[2]), rootKey);
+  await client.handshake();
+  await client.open();
+  expect((await client.receive()).service).toHaveProperty('OpenMessage');
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  child.kill('SIGTERM');
+  expect(await exited).toBe(0);
 });

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAddress, type GatewayConfig } from './config';
+import type { GatewayConfig } from './config';
 import { GatewayError } from './errors';
 
 /** Example canisters `--dev` deploys, by name and module path under the examples folder. */
@@ -30,12 +30,12 @@ export async function startDevReplica(config: GatewayConfig): Promise<{ url: str
   });
   for (const [name, id] of Object.entries(running.canisterIds)) console.log(`canister ${name} ${id.toText()}`);
   console.log(`replica listening on ${running.url.origin}`);
-  parseAddress(config.gatewayAddress);
   return { url: running.url.origin, close: () => running.close() };
 }
 
 function findExamples(): string {
-  const candidates = [process.env.ICWS_EXAMPLES_DIR, join(__dirname, '../examples'), join(__dirname, '../../../examples')];
+  // The compiled copies shipped in this package first, then the repository's sources.
+  const candidates = [process.env.ICWS_EXAMPLES_DIR, join(__dirname, 'examples'), join(__dirname, '../../../examples')];
   const found = candidates.find((dir) => dir !== undefined && existsSync(join(dir, 'ping-pong')));
   if (found === undefined) throw new GatewayError('config', 'ICWS_ERR_USAGE', '--dev cannot find the example canisters; set ICWS_EXAMPLES_DIR');
   return found;
