@@ -16,7 +16,7 @@ export { RejectCode, type CallOutcome } from './canister/outcome';
 export { SystemClock, TestClock, type Clock } from './replica/clock';
 export { Replica, type ReplicaOptions, type ReplicaStats, type IngressCall } from './replica/replica';
 export { startReplica, type StartReplicaOptions, type RunningReplica, type CanisterSpec } from './replica/launch';
-export { loadCanisterModule } from './replica/load-module';
+export { loadCanisterModule, enableTypeScriptModules } from './replica/load-module';
 export { canisterIdAt } from './replica/canister-ids';
 export {
   createIcWebSocket,

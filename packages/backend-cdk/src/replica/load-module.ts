@@ -12,7 +12,7 @@ type ModuleHooks = Record<string, (module: { _compile(code: string, filename: st
  */
 export function loadCanisterModule(path: string): CanisterDefinition<unknown> {
   const file = resolve(path);
-  if (/\.[cm]?ts$/.test(file)) registerTypeScript(file);
+  if (/\.[cm]?ts$/.test(file)) enableTypeScriptModules(file);
   let exported: Record<string, unknown>;
   try {
     exported = require(file) as Record<string, unknown>;
@@ -26,14 +26,19 @@ export function loadCanisterModule(path: string): CanisterDefinition<unknown> {
   return candidate;
 }
 
-function registerTypeScript(file: string): void {
+/**
+ * Lets `require` load TypeScript files, compiling each with swc (which must be installed), so
+ * canister modules and scripts run from their sources.
+ * @param forFile - the file that needs it, named in the error when swc is missing
+ */
+export function enableTypeScriptModules(forFile = 'a TypeScript module'): void {
   const hooks = require.extensions as unknown as ModuleHooks;
   if (hooks['.ts'] !== undefined) return;
   let swc: { transformSync(code: string, options: object): { code: string } };
   try {
     swc = require('@swc/core') as typeof swc;
   } catch {
-    throw new IcwsError('config', 'ICWS_ERR_CANISTER_MODULE', `${file} is TypeScript: install @swc/core to load it directly, or pass the compiled .js file`);
+    throw new IcwsError('config', 'ICWS_ERR_CANISTER_MODULE', `${forFile} is TypeScript: install @swc/core to load it directly, or pass the compiled .js file`);
   }
   hooks['.ts'] = (module, filename) => {
     const { code } = swc.transformSync(readFileSync(filename, 'utf8'), {
