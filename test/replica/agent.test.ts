@@ -10,6 +10,7 @@ import { Principal } from '@dfinity/principal';
 import { startReplica, type RunningReplica } from '@icws/backend-cdk';
 import certifiedVariable, { certifiedBytes, CertifiedValue } from '../../examples/certified-variable/canister';
 import counter from '../../examples/counter/canister';
+import { InThreadSignatureVerifier } from '../../packages/backend-cdk/src/replica/envelope/signature-verifier';
 
 const counterIdl: IDL.InterfaceFactory = ({ IDL: I }) =>
   I.Service({
@@ -153,5 +154,43 @@ describe('rounds', () => {
     const signed = running.replica.stats.certificatesSigned - before.certificatesSigned;
     expect(signed).toBeGreaterThan(0);
     expect(signed).toBeLessThan(40);
+  });
+});
+
+describe('signature verification', () => {
+  test('a verifier of yours checks the envelopes, and the replica leaves it open when it closes', async () => {
+    const inThread = new InThreadSignatureVerifier();
+    const checked: number[] = [];
+    const close = jest.fn(async () => undefined);
+    const own = await startReplica({
+      port: 0,
+      canisters: [{ name: 'counter', module: counter }],
+      log: () => undefined,
+      verifier: {
+        verify(items) {
+          checked.push(items.length);
+          return inThread.verify(items);
+        },
+        close,
+      },
+    });
+    try {
+      const agent = await HttpAgent.create({ host: own.url.origin, identity: Ed25519KeyIdentity.generate(), shouldFetchRootKey: true });
+      const actor = Actor.createActor<Counter>(counterIdl, { agent, canisterId: own.canisterIds.counter });
+      await expect(actor.increment()).resolves.toBe(1n);
+      expect(checked.length).toBeGreaterThan(0);
+    } finally {
+      await own.close();
+    }
+    expect(close).not.toHaveBeenCalled();
+  });
+
+  test('the same query envelope sent again is answered, signed, from the remembered validation', async () => {
+    const identity = Ed25519KeyIdentity.generate();
+    const actor = counterActor(await agentFor(identity));
+    // Agents round the expiry of queries and send no nonce, so these envelopes are byte-identical.
+    const [a, b] = await Promise.all([actor.whoami(), actor.whoami()]);
+    expect(a.toText()).toBe(identity.getPrincipal().toText());
+    expect(b.toText()).toBe(a.toText());
   });
 });

@@ -15,7 +15,7 @@ export interface CertificateSigner {
  * it and stalling queries when cores are few. Elsewhere the priority belongs to the whole process,
  * so it is left alone.
  */
-const SIGNER_NICE = 19;
+const SIGNER_NICE = 10;
 
 // The worker is plain JavaScript evaluated in place, so it runs the same from TypeScript sources
 // (tests) and from the compiled package; it loads noble from the path the parent resolved.

@@ -2,8 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Principal } from '@dfinity/principal';
 import { IcwsError } from '../errors';
+import { encodeCallReply, encodeQueryResponse } from './response-cbor';
 import { encodeCbor } from './cbor';
-import { decodeEnvelope, EnvelopeError, MAX_ENVELOPE_BYTES, MAX_INGRESS_EXPIRY_NS, validateEnvelope, type RequestType } from './envelope';
+import { EnvelopeError, EnvelopeValidator, MAX_ENVELOPE_BYTES, type RequestType } from './envelope';
 import { selectionForPaths } from './read-state-paths';
 import { LruCache } from './envelope/lru-cache';
 import { QueryResponseSigner } from './query-response';
@@ -18,9 +19,11 @@ const CANISTER_ID_CACHE_CAPACITY = 1024;
 export class ReplicaHttpServer {
   readonly #server: Server;
   readonly #querySigner: QueryResponseSigner;
+  readonly #validator: EnvelopeValidator;
   readonly #canisterIds = new LruCache<string, Principal>(CANISTER_ID_CACHE_CAPACITY);
 
   constructor(private readonly replica: Replica) {
+    this.#validator = new EnvelopeValidator(replica.verifier);
     this.#querySigner = new QueryResponseSigner(replica.nodeKey.nodeId, (message) => replica.signWithNodeKey(message));
     this.#server = createServer((req, res) => {
       this.#handle(req, res).catch((err: unknown) => sendError(res, err));
@@ -66,13 +69,7 @@ export class ReplicaHttpServer {
     const effectiveCanisterId = this.#canisterId(canisterText);
     const body = await readBody(req);
     const requestType: RequestType = endpoint === 'call' ? 'call' : endpoint === 'query' ? 'query' : 'read_state';
-    const request = await validateEnvelope(
-      decodeEnvelope(body),
-      { requestType, effectiveCanisterId },
-      BigInt(Date.now()) * 1_000_000n,
-      MAX_INGRESS_EXPIRY_NS,
-      this.replica.verifier,
-    );
+    const request = await this.#validator.validate(body, { requestType, effectiveCanisterId }, BigInt(Date.now()) * 1_000_000n);
     if (!this.replica.hasCanister(effectiveCanisterId)) {
       throw new EnvelopeError(400, 'ICWS_ERR_CANISTER_NOT_FOUND', `canister ${effectiveCanisterId.toText()} is not installed on this replica`);
     }
@@ -86,7 +83,7 @@ export class ReplicaHttpServer {
     const canisterId = effectiveCanisterId;
     if (content.request_type === 'query') {
       const outcome = await this.replica.query(canisterId, content.method_name, content.arg, request.sender);
-      return sendCbor(res, 200, await this.#querySigner.sign(outcome, request.requestId));
+      return sendBody(res, 200, encodeQueryResponse(await this.#querySigner.sign(outcome, request.requestId)));
     }
     const certified = this.replica.submit({
       requestId: request.requestId,
@@ -103,7 +100,7 @@ export class ReplicaHttpServer {
     }
     await certified;
     const certificate = await this.replica.certificate({ canisters: [], requestIds: [request.requestId], subnet: false });
-    return sendCbor(res, 200, { status: 'replied', certificate });
+    return sendBody(res, 200, encodeCallReply(certificate));
   }
 
   #canisterId(text: string): Principal {
@@ -120,27 +117,41 @@ export class ReplicaHttpServer {
   }
 }
 
-async function readBody(req: IncomingMessage): Promise<Uint8Array> {
+/** Reads the body with plain events: an async iterator per request cost more than the reading. */
+function readBody(req: IncomingMessage): Promise<Uint8Array> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > MAX_ENVELOPE_BYTES) {
     req.resume();
-    throw new EnvelopeError(413, 'ICWS_ERR_TOO_LARGE', `request body of ${declared} bytes exceeds the limit of ${MAX_ENVELOPE_BYTES} bytes`);
+    return Promise.reject(new EnvelopeError(413, 'ICWS_ERR_TOO_LARGE', `request body of ${declared} bytes exceeds the limit of ${MAX_ENVELOPE_BYTES} bytes`));
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_ENVELOPE_BYTES) {
-      req.resume();
-      throw new EnvelopeError(413, 'ICWS_ERR_TOO_LARGE', `request body exceeds the limit of ${MAX_ENVELOPE_BYTES} bytes`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > MAX_ENVELOPE_BYTES) {
+        req.off('data', onData);
+        req.resume();
+        reject(new EnvelopeError(413, 'ICWS_ERR_TOO_LARGE', `request body exceeds the limit of ${MAX_ENVELOPE_BYTES} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    req.once('error', reject);
+    req.once('close', () => {
+      if (!req.complete) reject(new Error('the request was aborted before its body was complete'));
+    });
+  });
 }
 
 function sendCbor(res: ServerResponse, status: number, value: unknown): void {
-  const body = encodeCbor(value);
+  sendBody(res, status, encodeCbor(value));
+}
+
+/** Sends a CBOR body already encoded. */
+function sendBody(res: ServerResponse, status: number, body: Uint8Array): void {
   res.writeHead(status, { 'content-type': 'application/cbor', 'content-length': body.length });
   res.end(body);
 }

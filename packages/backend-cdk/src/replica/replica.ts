@@ -5,7 +5,7 @@ import { rejected, RejectCode, type CallOutcome } from '../canister/outcome';
 import { IcwsError } from '../errors';
 import { InlineCertificateSigner, WorkerCertificateSigner, type CertificateSigner } from './bls-signer';
 import { canisterIdAt, isCanisterIdFormat } from './canister-ids';
-import { encodeCbor } from './cbor';
+import { encodeCertificate } from './response-cbor';
 import { SystemClock, type Clock } from './clock';
 import { CryptoWorkerPool } from './crypto-worker-pool';
 import { CachingSignatureVerifier } from './envelope/caching-verifier';
@@ -18,6 +18,13 @@ const STATE_ROOT_DOMAIN = new Uint8Array([13, ...new TextEncoder().encode('ic-st
 /** A certificate older than this is refreshed by an empty round before it is handed out. */
 const MAX_CERTIFICATE_REUSE_NS = 10_000_000_000n;
 const MAX_QUERY_RETRIES = 3;
+/**
+ * A round gives the event loop a turn after about this much work, and settles the requests waiting
+ * for its certificate a few at a time, so queries are answered in between instead of behind the
+ * whole round (executing a hundred calls and answering them takes tens of milliseconds).
+ */
+const ROUND_SLICE_MS = 1;
+const WAITERS_PER_SLICE = 16;
 
 export interface ReplicaOptions {
   /** Where the root and node keys are kept; without it, fresh keys live in memory only. */
@@ -78,10 +85,15 @@ export class Replica {
   readonly #calls: IngressCall[] = [];
   /** Waiting for the certificate of a round that has not started yet. */
   #certifiedWaiters: Waiter[] = [];
-  /** Waiting for the certificate of the round being signed now. */
-  #signingWaiters: Waiter[] = [];
-  #signing = false;
-  readonly #outcomes = new WeakMap<Uint8Array, CallOutcome>();
+  /** Waiting for the certificate of the round under way. */
+  #roundWaiters: Waiter[] = [];
+  #roundUnderWay = false;
+  /** Bumped by every change of the state tree, so a round knows whether its signature still covers it. */
+  #stateVersion = 0;
+  /** Outcomes of the calls made by {@link update}, kept only for those (others read request_status). */
+  readonly #outcomes = new WeakMap<Uint8Array, CallOutcome | undefined>();
+  /** Data certificates of the current round by canister; queries polling for messages ask for them. */
+  readonly #dataCertificates = new Map<string, Uint8Array>();
   #idleWaiters: Array<() => void> = [];
   #signature: Uint8Array | undefined;
   #certifiedTimeNs = 0n;
@@ -155,6 +167,7 @@ export class Replica {
     }, this.clock.nowNs());
     this.#canisters.set(canisterKey(id), instance);
     this.#state.setCanister(id, instance.certifiedData);
+    this.#stateVersion++;
     this.#certifiedCurrent = false;
     void this.#kick();
     return id;
@@ -199,6 +212,7 @@ export class Replica {
    */
   async update(canisterId: Principal, methodName: string, arg: Uint8Array, caller: Principal): Promise<CallOutcome> {
     const requestId = crypto.getRandomValues(new Uint8Array(32));
+    this.#outcomes.set(requestId, undefined);
     await this.submit({ requestId, sender: caller, canisterId, methodName, arg, ingressExpiryNs: this.clock.nowNs() + 300_000_000_000n });
     const outcome = this.#outcomes.get(requestId);
     this.#outcomes.delete(requestId);
@@ -243,12 +257,12 @@ export class Replica {
     this.#removeClockListener();
     clearTimeout(this.#timerWakeUp);
     const err = new IcwsError('internal', 'ICWS_ERR_REPLICA_CLOSED', 'the replica was shut down');
-    for (const waiter of [...this.#certifiedWaiters.splice(0), ...this.#signingWaiters.splice(0)]) waiter.reject(err);
+    for (const waiter of [...this.#certifiedWaiters.splice(0), ...this.#roundWaiters.splice(0)]) waiter.reject(err);
     await Promise.all([this.signer.close(), this.pool?.close()]);
   }
 
   #encodeCertificate(selection: StateSelection): Uint8Array {
-    return encodeCbor({ tree: this.#state.witness(selection), signature: this.#signature });
+    return encodeCertificate(this.#state.witness(selection), this.#signature!);
   }
 
   #dataCertificate(id: Principal): Uint8Array {
@@ -256,7 +270,14 @@ export class Replica {
       void this.#kick();
       throw new QueryDeferred();
     }
-    return this.#encodeCertificate({ canisters: [id], requestIds: [], subnet: false });
+    // Usable means the state is the one signed last, so the round's certificate can be reused.
+    const key = canisterKey(id);
+    let certificate = this.#dataCertificates.get(key);
+    if (certificate === undefined) {
+      certificate = this.#encodeCertificate({ canisters: [id], requestIds: [], subnet: false });
+      this.#dataCertificates.set(key, certificate);
+    }
+    return certificate.slice();
   }
 
   #certificateUsable(): boolean {
@@ -268,10 +289,10 @@ export class Replica {
     return true;
   }
 
-  /** Waits for the round being signed, or for a new round when none is. */
+  /** Waits for the round under way, or for a new round when none is. */
   #freshCertificate(): Promise<void> {
-    if (!this.#signing) return this.#nextCertificate();
-    return new Promise<void>((resolve, reject) => this.#signingWaiters.push({ resolve, reject }));
+    if (!this.#roundUnderWay) return this.#nextCertificate();
+    return new Promise<void>((resolve, reject) => this.#roundWaiters.push({ resolve, reject }));
   }
 
   /** Waits for the certificate of a round that starts after now. */
@@ -299,9 +320,9 @@ export class Replica {
         await this.#round();
       }
     } catch (err) {
-      this.#signing = false;
+      this.#roundUnderWay = false;
       this.log(`replica round failed: ${(err as Error).stack ?? String(err)}`);
-      for (const waiter of [...this.#certifiedWaiters.splice(0), ...this.#signingWaiters.splice(0)]) waiter.reject(err as Error);
+      for (const waiter of [...this.#certifiedWaiters.splice(0), ...this.#roundWaiters.splice(0)]) waiter.reject(err as Error);
     } finally {
       this.#driving = false;
       this.#armTimerWakeUp();
@@ -309,31 +330,52 @@ export class Replica {
     }
   }
 
+  /**
+   * Executes the queued calls, certifies the state with one signature (made off this thread) and
+   * settles whoever waits for that certificate. Queries keep being answered throughout: the round
+   * yields to the event loop between slices of execution and of settling. A query meanwhile sees the
+   * calls executed so far, each whole, as if the round had been split in smaller ones.
+   */
   async #round(): Promise<void> {
     this.#roundWanted = false;
+    this.#roundUnderWay = true;
     const timeNs = this.#nextRoundTimeNs();
     const calls = this.#calls.splice(0);
     const waiters = this.#certifiedWaiters.splice(0);
     this.#certifiedCurrent = false;
+    this.#stateVersion++;
     this.stats.rounds++;
 
     for (const instance of this.#canisters.values()) instance.runDueTimers(timeNs);
-    for (const call of calls) this.#execute(call, timeNs);
+    let sliceStart = performance.now();
+    for (const call of calls) {
+      this.#execute(call, timeNs);
+      if (performance.now() - sliceStart >= ROUND_SLICE_MS) {
+        await yieldToEventLoop();
+        sliceStart = performance.now();
+      }
+    }
     for (const instance of this.#canisters.values()) this.#state.setCanister(instance.id, instance.certifiedData);
     this.#state.pruneExpired(BigInt(Date.now()) * 1_000_000n);
     this.#state.setTime(timeNs);
 
     const root = this.#state.rootHash();
+    const version = this.#stateVersion;
     const message = new Uint8Array(STATE_ROOT_DOMAIN.length + root.length);
     message.set(STATE_ROOT_DOMAIN);
     message.set(root, STATE_ROOT_DOMAIN.length);
-    this.#signing = true;
     this.#signature = await this.signer.sign(message);
-    this.#signing = false;
+    this.#roundUnderWay = false;
+    this.#dataCertificates.clear();
     this.#certifiedTimeNs = timeNs;
-    this.#certifiedCurrent = true;
+    // A canister installed while the round was signed is not covered: the next round will be.
+    this.#certifiedCurrent = version === this.#stateVersion;
     this.stats.certificatesSigned++;
-    for (const waiter of [...waiters, ...this.#signingWaiters.splice(0)]) waiter.resolve();
+    const settled = [...waiters, ...this.#roundWaiters.splice(0)];
+    for (let i = 0; i < settled.length; i += WAITERS_PER_SLICE) {
+      if (i > 0) await yieldToEventLoop();
+      for (const waiter of settled.slice(i, i + WAITERS_PER_SLICE)) waiter.resolve();
+    }
   }
 
   #execute(call: IngressCall, timeNs: bigint): void {
@@ -344,7 +386,7 @@ export class Replica {
       : instance.execute({ methodName: call.methodName, arg: call.arg, caller: call.sender, mode: 'update', timeNs });
     this.stats.updatesExecuted++;
     this.#state.recordStatus(call.requestId, call.sender, call.ingressExpiryNs, outcome);
-    this.#outcomes.set(call.requestId, outcome);
+    if (this.#outcomes.has(call.requestId)) this.#outcomes.set(call.requestId, outcome);
   }
 
   /** Round time never goes back and steps through due timers one due time at a time. */
@@ -393,6 +435,11 @@ export class Replica {
   #assertOpen(): void {
     if (this.#closed) throw new IcwsError('internal', 'ICWS_ERR_REPLICA_CLOSED', 'the replica was shut down');
   }
+}
+
+/** Lets the event loop handle I/O (queries) before going on. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function canisterKey(id: Principal): string {

@@ -13,7 +13,13 @@ const LABEL = {
   canisterRanges: utf8('canister_ranges'),
   node: utf8('node'),
   publicKey: utf8('public_key'),
+  reply: utf8('reply'),
+  status: utf8('status'),
+  errorCode: utf8('error_code'),
+  rejectCode: utf8('reject_code'),
+  rejectMessage: utf8('reject_message'),
 };
+const STATUS = { replied: utf8('replied'), rejected: utf8('rejected') };
 
 interface StatusRecord {
   readonly sender: Principal;
@@ -145,11 +151,11 @@ export class ReplicaStateTree {
 
 function statusTree(outcome: CallOutcome): HashTree {
   if (outcome.status === 'replied') {
-    return fork(labeled(utf8('reply'), leaf(outcome.reply)), labeled(utf8('status'), leaf(utf8('replied'))));
+    return fork(labeled(LABEL.reply, leaf(outcome.reply)), labeled(LABEL.status, leaf(STATUS.replied)));
   }
   return fork(
-    fork(labeled(utf8('error_code'), leaf(utf8(outcome.errorCode))), labeled(utf8('reject_code'), leaf(encodeUleb128(outcome.rejectCode)))),
-    fork(labeled(utf8('reject_message'), leaf(utf8(outcome.rejectMessage))), labeled(utf8('status'), leaf(utf8('rejected')))),
+    fork(labeled(LABEL.errorCode, leaf(utf8(outcome.errorCode))), labeled(LABEL.rejectCode, leaf(encodeUleb128(outcome.rejectCode)))),
+    fork(labeled(LABEL.rejectMessage, leaf(utf8(outcome.rejectMessage))), labeled(LABEL.status, leaf(STATUS.rejected))),
   );
 }
 

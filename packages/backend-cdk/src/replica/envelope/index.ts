@@ -28,6 +28,7 @@ export { verifySignature, KEY_CACHE_CAPACITY } from './verify-signature';
 export { InThreadSignatureVerifier, type SignatureItem, type SignatureVerifier } from './signature-verifier';
 export { CachingSignatureVerifier, VERIFIED_CACHE_CAPACITY } from './caching-verifier';
 export { validateEnvelope, type ExpectedRequest, type ValidatedRequest } from './validate';
+export { EnvelopeValidator, type EnvelopeValidatorOptions } from './envelope-validator';
 export type {
   CallContent,
   ContentBase,
