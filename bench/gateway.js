@@ -71,21 +71,25 @@ async function main() {
   const { url } = await gateway.next();
   const canisterId = Principal.fromText(canisterText);
 
-  // Latency: one message at a time per client, 20 clients.
-  const latencyClients = await openClients(Number(process.env.BENCH_LATENCY_CLIENTS ?? 20), url, canisterId);
-  const latencies = [];
-  await Promise.all(latencyClients.map(async (client) => {
-    for (let i = 0; i < 25; i++) {
-      const t0 = performance.now();
-      client.send(`m${i}`);
-      await client.frame();
-      latencies.push(performance.now() - t0);
-    }
-  }));
-  console.log(`reply latency at the 100 ms polling interval (20 clients × 25 round trips): p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms`);
+  // Latency: one message at a time per client, for one client (an idle system) and for 20.
+  const latencyClients = [];
+  for (const count of [1, Number(process.env.BENCH_LATENCY_CLIENTS ?? 20)]) {
+    const clients = await openClients(count - latencyClients.length, url, canisterId);
+    latencyClients.push(...clients);
+    const latencies = [];
+    await Promise.all(latencyClients.map(async (client) => {
+      for (let i = 0; i < 25; i++) {
+        const t0 = performance.now();
+        client.send(`m${i}`);
+        await client.frame();
+        latencies.push(performance.now() - t0);
+      }
+    }));
+    console.log(`reply latency at the 100 ms polling interval, ${String(count).padStart(2)} client(s) × 25 round trips: p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms`);
+  }
 
   // Throughput: 100 clients, each with 50 messages in flight.
-  const clients = [...latencyClients, ...(await openClients(80, url, canisterId))];
+  const clients = [...latencyClients, ...(await openClients(100 - latencyClients.length, url, canisterId))];
   const perClient = 50;
   const t0 = performance.now();
   await Promise.all(clients.map(async (client) => {
