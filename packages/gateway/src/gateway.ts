@@ -133,6 +133,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       const drainTimeout = new Promise<void>((resolve) => setTimeout(resolve, DRAIN_TIMEOUT_MS).unref());
       await Promise.race([Promise.allSettled([...pending]), drainTimeout]);
       await registry.stopAll();
+      ic.close();
       for (const client of wss.clients) client.terminate();
       server.closeAllConnections();
       await closed;

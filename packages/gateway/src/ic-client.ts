@@ -11,11 +11,14 @@ import {
 } from '@icws/protocol';
 import { isMainnet } from './config';
 import { GatewayError } from './errors';
+import { CborPoster, type PostResponse } from './http-post';
 
 /** What became of a relayed call. */
 export type RelayOutcome =
   | { readonly status: 'replied'; readonly reply: Uint8Array }
   | { readonly status: 'rejected'; readonly message: string }
+  /** Executed, with its outcome not read (the caller did not ask for it). */
+  | { readonly status: 'executed' }
   /** Accepted but not yet executed (the v2 interface, or a v3 call that took too long). */
   | { readonly status: 'accepted' };
 
@@ -32,13 +35,17 @@ export class IcClient {
 
   private constructor(
     private readonly agent: HttpAgent,
-    private readonly url: URL,
+    private readonly poster: CborPoster,
     private readonly mainnet: boolean,
   ) {}
 
   static create(icNetworkUrl: string, identity: Identity): IcClient {
     const agent = HttpAgent.createSync({ host: icNetworkUrl, identity, shouldFetchRootKey: false, retryTimes: 0 }); // the poller retries on its own schedule
-    return new IcClient(agent, new URL(icNetworkUrl), isMainnet(icNetworkUrl));
+    return new IcClient(agent, new CborPoster(new URL(icNetworkUrl)), isMainnet(icNetworkUrl));
+  }
+
+  get url(): URL {
+    return this.poster.origin;
   }
 
   /** Fetches the root key of a local network once; mainnet's is built into the agent. */
@@ -56,19 +63,17 @@ export class IcClient {
 
   /**
    * Posts a client's envelope to the canister's `call` endpoint, retrying transport failures.
+   * @param requestId - the envelope's request id, to read the call's outcome from the certificate;
+   *   without it an executed call is reported as `executed`
    * @throws GatewayError `ICWS_ERR_ENVELOPE_REFUSED` when the replica refuses the envelope (4xx),
    *   `ICWS_ERR_REPLICA_UNAVAILABLE` when it cannot be reached
    */
-  async relayCall(canisterId: Principal, envelopeCbor: Uint8Array, requestId: Uint8Array): Promise<RelayOutcome> {
+  async relayCall(canisterId: Principal, envelopeCbor: Uint8Array, requestId?: Uint8Array): Promise<RelayOutcome> {
     for (let attempt = 0; ; attempt++) {
       const version = this.#useV3 ? 'v3' : 'v2';
-      let response: Response;
+      let response: PostResponse;
       try {
-        response = await fetch(new URL(`/api/${version}/canister/${canisterId.toText()}/call`, this.url), {
-          method: 'POST',
-          headers: { 'content-type': 'application/cbor' },
-          body: envelopeCbor as Uint8Array<ArrayBuffer>,
-        });
+        response = await this.poster.post(`/api/${version}/canister/${canisterId.toText()}/call`, envelopeCbor);
       } catch (err) {
         if (attempt >= RETRIES) throw unavailable(this.url, err);
         await sleep(backoffMs(attempt));
@@ -79,15 +84,19 @@ export class IcClient {
         continue;
       }
       if (response.status === 202) return { status: 'accepted' };
-      if (response.status === 200) return readCallResponse(new Uint8Array(await response.arrayBuffer()), requestId);
-      const body = await response.text();
+      if (response.status === 200) return readCallResponse(response.body, requestId);
       if (response.status >= 500 && attempt < RETRIES) {
         await sleep(backoffMs(attempt));
         continue;
       }
       const kind = response.status >= 500 ? 'ICWS_ERR_REPLICA_UNAVAILABLE' : 'ICWS_ERR_ENVELOPE_REFUSED';
-      throw new GatewayError('replica', kind, `replica answered ${response.status}: ${body}`);
+      throw new GatewayError('replica', kind, `replica answered ${response.status}: ${text.decode(response.body)}`);
     }
+  }
+
+  /** Closes the connections kept open to the replica. */
+  close(): void {
+    this.poster.close();
   }
 
   /** Polls the canister's queue for this gateway from `nonce`. */
@@ -110,9 +119,10 @@ export class IcClient {
 }
 
 /** Reads a v3 call response: the certified status of the request, or a non-replicated reject. */
-function readCallResponse(body: Uint8Array, requestId: Uint8Array): RelayOutcome {
+function readCallResponse(body: Uint8Array, requestId: Uint8Array | undefined): RelayOutcome {
   const decoded = Cbor.decode<{ certificate?: Uint8Array; reject_message?: string }>(body);
   if (decoded.certificate === undefined) return { status: 'rejected', message: decoded.reject_message ?? 'rejected' };
+  if (requestId === undefined) return { status: 'executed' };
   const { tree } = Cbor.decode<{ tree: HashTree }>(decoded.certificate);
   const path = ['request_status', requestId];
   const status = lookup_path([...path, 'status'], tree);

@@ -167,7 +167,7 @@ export class ClientSession {
     const work = this.#relayChain.then(async () => {
       if (this.#state === 'closed') return;
       try {
-        const outcome = await this.#relayWithRetries(canisterId, request);
+        const outcome = await this.#relayWithRetries(canisterId, request, onOutcome !== undefined);
         this.host.metrics.messagesRelayed.inc({ direction: 'client_to_canister' });
         if (outcome.status !== 'accepted') this.host.pollSoon(canisterId);
         onOutcome?.(outcome);
@@ -181,10 +181,14 @@ export class ClientSession {
     this.host.track(work);
   }
 
-  /** The replica may be restarting: keep trying within the envelope's validity. */
-  async #relayWithRetries(canisterId: Principal, request: DecodedClientRequest): Promise<RelayOutcome> {
+  /**
+   * The replica may be restarting: keep trying within the envelope's validity.
+   * @param readOutcome - whether to read the call's reply or reject (it costs a request id and a
+   *   tree lookup, so it is done only where the session acts on it)
+   */
+  async #relayWithRetries(canisterId: Principal, request: DecodedClientRequest, readOutcome: boolean): Promise<RelayOutcome> {
     const content = request.envelope.content;
-    const requestId = requestIdOf(withoutUndefined(content as unknown as Record<string, unknown>));
+    const requestId = readOutcome ? requestIdOf(withoutUndefined(content as unknown as Record<string, unknown>)) : undefined;
     const deadline = Math.min(Date.now() + RELAY_RETRY_WINDOW_MS, Number(content.ingress_expiry / 1_000_000n));
     for (let attempt = 0; ; attempt++) {
       try {
