@@ -12,6 +12,7 @@ import {
 import { isMainnet } from './config';
 import { GatewayError } from './errors';
 import { CborPoster, type PostResponse } from './http-post';
+import { QuerySignatureVerifier } from './query-signatures';
 
 /** What became of a relayed call. */
 export type RelayOutcome =
@@ -32,15 +33,19 @@ const text = new TextDecoder();
 export class IcClient {
   #useV3 = true;
   #rootKeyFetched: Promise<void> | undefined;
+  readonly #querySignatures: QuerySignatureVerifier;
 
   private constructor(
     private readonly agent: HttpAgent,
     private readonly poster: CborPoster,
     private readonly mainnet: boolean,
-  ) {}
+  ) {
+    this.#querySignatures = new QuerySignatureVerifier(agent);
+  }
 
   static create(icNetworkUrl: string, identity: Identity): IcClient {
-    const agent = HttpAgent.createSync({ host: icNetworkUrl, identity, shouldFetchRootKey: false, retryTimes: 0 }); // the poller retries on its own schedule
+    // The poller retries on its own schedule; query signatures are checked natively by getMessages.
+    const agent = HttpAgent.createSync({ host: icNetworkUrl, identity, shouldFetchRootKey: false, retryTimes: 0, verifyQuerySignatures: false });
     return new IcClient(agent, new CborPoster(new URL(icNetworkUrl)), isMainnet(icNetworkUrl));
   }
 
@@ -99,10 +104,15 @@ export class IcClient {
     this.poster.close();
   }
 
-  /** Polls the canister's queue for this gateway from `nonce`. */
+  /**
+   * Polls the canister's queue for this gateway from `nonce`.
+   * @throws GatewayError `ICWS_ERR_QUERY_SIGNATURE` when the reply is not signed by a node of the
+   *   canister's subnet, `ICWS_ERR_POLL_REJECTED` when the canister refused the poll
+   */
   async getMessages(canisterId: Principal, nonce: bigint): Promise<CanisterOutputCertifiedMessages> {
     await this.ready();
     const response = await this.agent.query(canisterId, { methodName: WS_GET_MESSAGES_METHOD, arg: encodeWsGetMessagesArgs({ nonce }) });
+    await this.#querySignatures.verify(canisterId, response);
     if (response.status !== 'replied') {
       throw new GatewayError('replica', 'ICWS_ERR_POLL_REJECTED', `ws_get_messages was rejected: ${response.reject_message}`);
     }
