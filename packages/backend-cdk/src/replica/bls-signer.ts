@@ -76,7 +76,7 @@ export class WorkerCertificateSigner implements CertificateSigner {
     const modules = {
       noble: require.resolve('@noble/curves/bls12-381'),
       hashToCurve: require.resolve('@noble/curves/abstract/hash-to-curve'),
-      sha256: require.resolve('@noble/hashes/sha256'),
+      sha256: require.resolve('@noble/hashes/sha2'),
       mcl: require.resolve('mcl-wasm'),
     };
     this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { secretKey, dst: G1_SIGNATURE_DST, modules } });
