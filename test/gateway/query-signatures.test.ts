@@ -43,12 +43,16 @@ afterAll(async () => {
   await new Promise((resolve) => proxy.close(resolve));
   await replica.close();
 });
+const clients: IcClient[] = [];
 afterEach(() => {
   alter = undefined;
+  for (const ic of clients.splice(0)) ic.close();
 });
 
 function client(): IcClient {
-  return IcClient.create(proxyUrl, Ed25519KeyIdentity.generate());
+  const ic = IcClient.create(proxyUrl, Ed25519KeyIdentity.generate());
+  clients.push(ic);
+  return ic;
 }
 
 describe('IcClient', () => {
