@@ -1,7 +1,5 @@
+import { cborHeadSize, MAJOR_BYTES, SELF_DESCRIBE_TAG, writeCborHead } from './cbor-head';
 import type { HashTree } from './hash-tree';
-
-/** CBOR tag 55799 ("self-describe"), as it prefixes an encoded item. */
-const SELF_DESCRIBE = [0xd9, 0xd9, 0xf7] as const;
 
 /**
  * @returns the CBOR of `tree` in the form the IC and `@dfinity/agent` use for hash trees (and the
@@ -14,21 +12,21 @@ const SELF_DESCRIBE = [0xd9, 0xd9, 0xf7] as const;
  * @throws TypeError when `tree` is not a hash tree
  */
 export function encodeHashTreeCbor(tree: HashTree): Uint8Array {
-  const out = new Uint8Array(SELF_DESCRIBE.length + encodedSize(tree));
-  out.set(SELF_DESCRIBE);
-  const end = write(tree, out, SELF_DESCRIBE.length);
-  if (end !== out.length) throw new Error(`encodeHashTreeCbor: wrote ${end} bytes, expected ${out.length}`);
+  const out = new Uint8Array(SELF_DESCRIBE_TAG.length + hashTreeCborSize(tree));
+  out.set(SELF_DESCRIBE_TAG);
+  writeHashTreeCbor(tree, out, SELF_DESCRIBE_TAG.length);
   return out;
 }
 
-function encodedSize(tree: HashTree): number {
+/** @returns the size of the CBOR of `tree` without the tag, for encoders that embed it. */
+export function hashTreeCborSize(tree: HashTree): number {
   switch (tree[0]) {
     case 0:
       return 2;
     case 1:
-      return 2 + encodedSize(tree[1]) + encodedSize(tree[2]);
+      return 2 + hashTreeCborSize(tree[1]) + hashTreeCborSize(tree[2]);
     case 2:
-      return 2 + bytesSize(tree[1]) + encodedSize(tree[2]);
+      return 2 + bytesSize(tree[1]) + hashTreeCborSize(tree[2]);
     case 3:
     case 4:
       return 2 + bytesSize(tree[1]);
@@ -38,18 +36,14 @@ function encodedSize(tree: HashTree): number {
 }
 
 function bytesSize(bytes: Uint8Array): number {
-  return headerSize(bytes.length) + bytes.length;
+  return cborHeadSize(bytes.length) + bytes.length;
 }
 
-function headerSize(length: number): number {
-  if (length < 24) return 1;
-  if (length < 0x100) return 2;
-  if (length < 0x10000) return 3;
-  return 5;
-}
-
-/** Writes `tree` at `at` and @returns the offset after it. */
-function write(tree: HashTree, out: Uint8Array, at: number): number {
+/**
+ * Writes the CBOR of `tree` (without the tag) at `at`, into room sized by {@link hashTreeCborSize}.
+ * @returns the offset after it
+ */
+export function writeHashTreeCbor(tree: HashTree, out: Uint8Array, at: number): number {
   switch (tree[0]) {
     case 0:
       out[at] = 0x81;
@@ -58,11 +52,11 @@ function write(tree: HashTree, out: Uint8Array, at: number): number {
     case 1:
       out[at] = 0x83;
       out[at + 1] = 1;
-      return write(tree[2], out, write(tree[1], out, at + 2));
+      return writeHashTreeCbor(tree[2], out, writeHashTreeCbor(tree[1], out, at + 2));
     case 2:
       out[at] = 0x83;
       out[at + 1] = 2;
-      return write(tree[2], out, writeBytes(tree[1], out, at + 2));
+      return writeHashTreeCbor(tree[2], out, writeBytes(tree[1], out, at + 2));
     case 3:
     case 4:
       out[at] = 0x82;
@@ -73,27 +67,11 @@ function write(tree: HashTree, out: Uint8Array, at: number): number {
   }
 }
 
-/** Writes a CBOR byte string (major type 2). */
+/** Writes a CBOR byte string. */
 function writeBytes(bytes: Uint8Array, out: Uint8Array, at: number): number {
-  const n = bytes.length;
-  if (n < 24) {
-    out[at++] = 0x40 | n;
-  } else if (n < 0x100) {
-    out[at++] = 0x58;
-    out[at++] = n;
-  } else if (n < 0x10000) {
-    out[at++] = 0x59;
-    out[at++] = n >>> 8;
-    out[at++] = n & 0xff;
-  } else {
-    out[at++] = 0x5a;
-    out[at++] = n >>> 24;
-    out[at++] = (n >>> 16) & 0xff;
-    out[at++] = (n >>> 8) & 0xff;
-    out[at++] = n & 0xff;
-  }
-  out.set(bytes, at);
-  return at + n;
+  const start = writeCborHead(MAJOR_BYTES, bytes.length, out, at);
+  out.set(bytes, start);
+  return start + bytes.length;
 }
 
 function describe(node: unknown): string {
