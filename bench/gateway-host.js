@@ -1,5 +1,6 @@
 // Runs the gateway in its own process so its memory can be read alone. Prints its URL and principal
-// as one JSON line; answers "memory" on stdin with process.memoryUsage() after a GC.
+// as one JSON line; answers "memory" on stdin with process.memoryUsage() after a GC, and "cpu" with
+// its CPU use so far and the number of polls it made.
 const { startGateway } = require('@icws/gateway');
 const { mkdtempSync } = require('node:fs');
 const { tmpdir } = require('node:os');
@@ -15,7 +16,11 @@ async function main() {
   });
   console.log(JSON.stringify({ url: gateway.url.href, principal: gateway.principal.toText() }));
   process.stdin.setEncoding('utf8');
-  process.stdin.on('data', (line) => {
+  process.stdin.on('data', async (line) => {
+    if (line.trim() === 'cpu') {
+      const polls = (await gateway.metrics.pollLatency.get()).values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
+      console.log(JSON.stringify({ cpu: process.cpuUsage(), polls }));
+    }
     if (line.trim() === 'memory') {
       global.gc?.();
       global.gc?.();

@@ -102,6 +102,22 @@ async function main() {
   for (const client of clients) client.socket.close();
   await new Promise((resolve) => setTimeout(resolve, 1000));
 
+  // CPU per poll of an idle canister: what a gateway spends on each canister it serves, ten times a
+  // second. The gateway's CPU with one idle session, less its CPU with none over as long a time.
+  const cpuOver = async (ms) => {
+    const before = await gateway.ask('cpu');
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    const after = await gateway.ask('cpu');
+    return { cpuMs: (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1000, polls: after.polls - before.polls };
+  };
+  const baseline = await cpuOver(5000);
+  const idleClient = (await openClients(1, url, canisterId))[0];
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const polling = await cpuOver(5000);
+  console.log(`idle polling: ${polling.polls} polls in 5 s, gateway CPU ${((polling.cpuMs - baseline.cpuMs) / polling.polls).toFixed(2)} ms per poll`);
+  idleClient.socket.close();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+
   // Memory per idle connection.
   const before = await gateway.ask('memory');
   const idle = await openClients(IDLE_CLIENTS, url, canisterId);

@@ -1,6 +1,7 @@
 /**
- * The gateway trusts a poll's reply only when a node of the canister's subnet signed it: a proxy
- * between the gateway and the replica that alters replies to `ws_get_messages` is caught.
+ * The gateway's polls: signed by the gateway, and trusted only when a node of the canister's subnet
+ * signed the reply; a proxy between the gateway and the replica that alters replies to
+ * `ws_get_messages` is caught.
  */
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,10 +18,20 @@ let proxy: Server;
 let proxyUrl: string;
 /** How the proxy changes query replies; undefined relays them as they are. */
 let alter: ((reply: QueryReply) => void) | undefined;
+/** A status and body the proxy answers queries with instead of relaying them. */
+let refuse: { status: number; body: string } | undefined;
+/** The query bodies the proxy saw. */
+const queryBodies: Buffer[] = [];
 
 beforeAll(async () => {
   replica = await startReplica({ port: 0, canisters: [{ name: 'ping_pong', module: pingPong }], log: () => undefined });
   proxy = createServer((req, res) => {
+    if (req.url!.endsWith('/query')) {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => queryBodies.push(Buffer.concat(chunks)));
+      if (refuse !== undefined) return void req.on('end', () => res.writeHead(refuse!.status).end(refuse!.body));
+    }
     const upstream = request(new URL(req.url!, replica.url), { method: req.method, headers: req.headers }, (answer) => {
       const chunks: Buffer[] = [];
       answer.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -46,6 +57,8 @@ afterAll(async () => {
 const clients: IcClient[] = [];
 afterEach(() => {
   alter = undefined;
+  refuse = undefined;
+  queryBodies.length = 0;
   for (const ic of clients.splice(0)) ic.close();
 });
 
@@ -81,6 +94,27 @@ describe('IcClient', () => {
         code: 'ICWS_ERR_QUERY_SIGNATURE',
         message: expect.stringMatching(/which is not a node of the canister's subnet/),
       });
+    });
+
+    it('sends the same bytes for polls of one nonce within a minute, so the replica can remember them', async () => {
+      const ic = client();
+      await ic.getMessages(replica.canisterIds.ping_pong, 7n);
+      await ic.getMessages(replica.canisterIds.ping_pong, 7n);
+      const [first, second] = queryBodies.map((body) => Cbor.decode<{ content: { ingress_expiry: bigint } }>(body).content.ingress_expiry);
+      const expiryStepNs = BigInt(second) - BigInt(first);
+      // Unless the two polls straddle a minute, in which case the expiry moves on by exactly one.
+      if (expiryStepNs === 0n) expect(queryBodies[1]).toEqual(queryBodies[0]);
+      else expect(expiryStepNs).toBe(60_000_000_000n);
+    });
+
+    it('names the status and reason when the replica refuses the poll', async () => {
+      refuse = { status: 400, body: 'ingress_expiry is too far in the future' };
+      await expect(client().getMessages(replica.canisterIds.ping_pong, 0n)).rejects.toMatchObject({
+        code: 'ICWS_ERR_POLL_REJECTED',
+        message: 'replica answered the ws_get_messages query with 400: ingress_expiry is too far in the future',
+      });
+      refuse = { status: 503, body: 'overloaded' };
+      await expect(client().getMessages(replica.canisterIds.ping_pong, 0n)).rejects.toMatchObject({ code: 'ICWS_ERR_REPLICA_UNAVAILABLE' });
     });
 
     it('refuses a reply without node signatures', async () => {
