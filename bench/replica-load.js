@@ -130,10 +130,4 @@ async function runLoad(pool, requests, concurrency) {
   return { seconds, latencies };
 }
 
-/** @returns the p-th percentile (0–100) of `values`. */
-function percentile(values, p) {
-  const sorted = Float64Array.from(values).sort();
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-module.exports = { ConnectionPool, percentile, postRequest, runLoad };
+module.exports = { ConnectionPool, postRequest, runLoad };

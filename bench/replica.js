@@ -6,17 +6,14 @@
 // The replica runs in its own process (replica-host.js); the load generator (replica-load.js)
 // keeps its own CPU use small, and both processes' CPU use is printed for each phase.
 // Env: BENCH_UPDATES, BENCH_QUERIES, BENCH_CONCURRENCY (updates), BENCH_QUERY_CONCURRENCY,
-// BENCH_PROFILE=<dir> (CPU profile of the replica), BENCH_ONLY=updates,cold,repeated,latency (phases
+// BENCH_PROFILE=<dir> (CPU profile of the replica), BENCH_ONLY=signing,updates,cold,repeated,latency (phases
 // to run, e.g. to profile one), BENCH_BACKEND (module to load the replica from, e.g. an older build),
 // BENCH_DEBUG=1 (crypto pool counters).
-const { spawn } = require('node:child_process');
-const { generateKeyPairSync, sign } = require('node:crypto');
 const { readFileSync } = require('node:fs');
-const { createInterface } = require('node:readline');
-const { Cbor, requestIdOf, IC_REQUEST_DOMAIN_SEPARATOR } = require('@dfinity/agent');
 const { IDL } = require('@dfinity/candid');
 const { Principal } = require('@dfinity/principal');
-const { ConnectionPool, percentile, postRequest, runLoad } = require('./replica-load');
+const { ConnectionPool, postRequest, runLoad } = require('./replica-load');
+const { Cbor, nativeIdentity, percentile, signedEnvelope, startChild } = require('./support');
 
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 20000);
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 30000);
@@ -32,24 +29,10 @@ const LATENCY_CONCURRENCY = 2;
 const LATENCY_UPDATE_CONCURRENCY = 16;
 const ONLY = process.env.BENCH_ONLY?.split(',');
 
-function identity() {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const der = publicKey.export({ type: 'spki', format: 'der' });
-  return { privateKey, der, principal: Principal.selfAuthenticating(der) };
-}
-
-function envelope(id, content) {
-  const requestId = requestIdOf(content);
-  const signature = sign(null, Buffer.concat([IC_REQUEST_DOMAIN_SEPARATOR, requestId]), id.privateKey);
-  return Buffer.from(Cbor.encode({ content, sender_pubkey: id.der, sender_sig: signature }));
-}
-
 function startHost() {
   const flags = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...flags, require.resolve('./replica-host.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout });
-  const next = () => new Promise((resolve) => lines.once('line', (line) => resolve(JSON.parse(line))));
-  return { child, next, stats: () => (child.stdin.write('stats\n'), next()) };
+  const host = startChild(require.resolve('./replica-host.js'), [], flags);
+  return { ...host, stats: () => host.ask('stats') };
 }
 
 /** CPU seconds the whole machine has spent busy (Linux), to tell when other processes competed. */
@@ -102,7 +85,7 @@ async function main() {
   const { url: urlText, counter } = await host.next();
   const url = new URL(urlText);
   const canisterId = Principal.fromText(counter);
-  const ids = Array.from({ length: 16 }, identity);
+  const ids = Array.from({ length: 16 }, nativeIdentity);
   const expiry = BigInt(Date.now() + 4 * 60_000) * 1_000_000n;
   const noArgs = new Uint8Array(IDL.encode([], []));
   let nonce = 0;
@@ -110,7 +93,7 @@ async function main() {
     Array.from({ length: count }, () => {
       const id = ids[nonce % ids.length];
       const content = { request_type: requestType, canister_id: canisterId, method_name: methodName, arg: noArgs, sender: id.principal, ingress_expiry: expiry, nonce: new Uint8Array(new Uint32Array([nonce++]).buffer) };
-      return envelope(id, content);
+      return Buffer.from(Cbor.encode(signedEnvelope(id, content)));
     });
   const callPath = `/api/v3/canister/${counter}/call`;
   const queryPath = `/api/v2/canister/${counter}/query`;
@@ -128,6 +111,22 @@ async function main() {
   // Warm-up: every repeated envelope once (its signature is then known), and the JIT.
   await runLoad(pool, repeatedSet, QUERY_CONCURRENCY);
   const phases = {
+    async signing() {
+      // The round's one BLS signature, as the replica makes it (worker thread, mcl) and as the reference does (noble, inline).
+      const { WorkerCertificateSigner, InlineCertificateSigner } = require('../packages/backend-cdk/dist/replica/bls-signer.js');
+      const { bls12_381 } = require('@noble/curves/bls12-381');
+      const secretKey = bls12_381.utils.randomSecretKey();
+      const figures = [];
+      for (const [name, signer, count] of [['worker (mcl)', new WorkerCertificateSigner(secretKey), 500], ['inline (noble)', new InlineCertificateSigner(secretKey), 50]]) {
+        const message = new Uint8Array(45);
+        for (let i = 0; i < count / 10; i++) await signer.sign(message);
+        const started = performance.now();
+        for (let i = 0; i < count; i++) await signer.sign(message.fill(i & 0xff, 13));
+        figures.push(`${name} ${ms((performance.now() - started) / count)}`);
+        await signer.close();
+      }
+      console.log(`root-key signature of a round: ${figures.join(', ')}`);
+    },
     async updates() {
       const { result, before, after, cpuText } = await measured(host, () => runLoad(pool, updates, CONCURRENCY));
       const rounds = after.certificatesSigned - before.certificatesSigned;
@@ -169,7 +168,7 @@ async function main() {
   for (const [name, phase] of Object.entries(phases)) if (ONLY === undefined || ONLY.includes(name)) await phase();
   console.log(`replica RSS ${(await host.stats()).rssMb.toFixed(0)} MB`);
   pool.close();
-  host.child.stdin.end();
+  host.stop();
 }
 
 main().catch((err) => {

@@ -40,8 +40,9 @@ function signedEnvelope(identity, content) {
   return { content, sender_pubkey: identity.der, sender_sig: signature };
 }
 
+/** @returns the p-th percentile (0–100) of `values`. */
 function percentile(values, p) {
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = Float64Array.from(values).sort();
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
