@@ -18,8 +18,8 @@ export const G1_SIGNATURE_DST = 'BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_';
 // The worker is plain JavaScript evaluated in place, so it runs the same from TypeScript sources
 // (tests) and from the compiled package; it loads its libraries from the paths the parent resolved.
 //
-// A signature is hash_to_curve(message) · secret key on G1. noble computes it in about 8 ms; mcl
-// (WebAssembly) does the curve work in under 1 ms, with noble's hash_to_field (the spec's
+// A signature is hash_to_curve(message) · secret key on G1. noble computes it in 7–10 ms; mcl
+// (WebAssembly) in about 1 ms (bench/replica.js prints both), with noble's hash_to_field (the spec's
 // expand_message_xmd) in front: hash_to_curve is clear_cofactor(map(u0) + map(u1)), mcl's mapToG1
 // is map then clear_cofactor, and clearing the cofactor is linear, so the sum of the two mapped
 // points is the same point. The signatures are byte for byte noble's (a test compares them); where
