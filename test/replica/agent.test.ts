@@ -188,8 +188,8 @@ describe('signature verification', () => {
   test('answers byte-identical query envelopes sent at once, each with its own verified reply', async () => {
     const identity = Ed25519KeyIdentity.generate();
     const actor = counterActor(await agentFor(identity));
-    // Agents round the expiry of queries and send no nonce, so these envelopes are byte-identical:
-    // the second is validated from what the first left in the replica's cache (unit-tested there).
+    // Agents round the expiry of queries and send no nonce, so these envelopes are byte-identical;
+    // the replica's cache of validated bodies (unit-tested beside it) must not confuse their answers.
     const [a, b] = await Promise.all([actor.whoami(), actor.whoami()]);
     expect(a.toText()).toBe(identity.getPrincipal().toText());
     expect(b.toText()).toBe(a.toText());
