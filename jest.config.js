@@ -7,7 +7,7 @@ module.exports = {
     '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
   },
   moduleNameMapper: {
-    '^@icws/(backend-cdk|gateway|client-sdk|protocol)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@icws/(backend-cdk|replica|gateway|client-sdk|protocol)$': '<rootDir>/packages/$1/src/index.ts',
   },
   testTimeout: 30000,
   // A leaked handle must not hang CI; leaks show up as the warning jest prints instead.

@@ -6,7 +6,8 @@
 const { IDL } = require('@dfinity/candid');
 const { Principal } = require('@dfinity/principal');
 const { randomBytes } = require('node:crypto');
-const { createIcWebSocket, defineCanister, update, Replica, TestClock } = require('@icws/backend-cdk');
+const { createIcWebSocket, defineCanister, update } = require('@icws/backend-cdk');
+const { Replica, TestClock } = require('@icws/replica');
 const { encodeWsGetMessagesArgs, encodeWsOpenArgs } = require('@icws/protocol');
 
 const SIZES = [1_000, 10_000, 100_000];

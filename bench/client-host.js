@@ -9,7 +9,7 @@ const { join } = require('node:path');
 const { createInterface } = require('node:readline');
 const { IDL } = require('@dfinity/candid');
 const { Principal } = require('@dfinity/principal');
-const { startReplica, loadCanisterModule } = require('@icws/backend-cdk');
+const { startReplica, loadCanisterModule } = require('@icws/replica');
 const { startGateway } = require('@icws/gateway');
 const { WebSocketServer } = require('ws');
 

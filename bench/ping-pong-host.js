@@ -1,5 +1,5 @@
 // Runs the replica with the ping-pong example in its own process; prints its URL and canister id.
-const { startReplica, loadCanisterModule } = require('@icws/backend-cdk');
+const { startReplica, loadCanisterModule } = require('@icws/replica');
 const { join } = require('node:path');
 
 startReplica({

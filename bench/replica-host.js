@@ -5,7 +5,7 @@
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { PerformanceObserver, constants } = require('node:perf_hooks');
-const { startReplica, loadCanisterModule } = require(process.env.BENCH_BACKEND ?? '@icws/backend-cdk');
+const { startReplica, loadCanisterModule } = require(process.env.BENCH_BACKEND ?? '@icws/replica');
 
 /** Main-thread garbage collection so far, in seconds: minor (scavenges) and major (mark-compact etc.), and the longest pause. */
 const gcSeconds = { minor: 0, major: 0, longestMs: 0 };

@@ -113,7 +113,7 @@ async function main() {
   const phases = {
     async signing() {
       // The round's one BLS signature, as the replica makes it (worker thread, mcl) and as the reference does (noble, inline).
-      const { WorkerCertificateSigner, InlineCertificateSigner } = require('../packages/backend-cdk/dist/replica/bls-signer.js');
+      const { WorkerCertificateSigner, InlineCertificateSigner } = require('../packages/replica/dist/bls-signer.js');
       const { bls12_381 } = require('@noble/curves/bls12-381');
       const secretKey = bls12_381.utils.randomSecretKey();
       const figures = [];

@@ -3,7 +3,7 @@
 const { mkdirSync, writeFileSync, readFileSync, existsSync } = require('node:fs');
 const { createServer, request } = require('node:http');
 const { join, extname, normalize } = require('node:path');
-const { startReplica, loadCanisterModule } = require('@icws/backend-cdk');
+const { startReplica, loadCanisterModule } = require('@icws/replica');
 const { startGateway } = require('@icws/gateway');
 
 const ROOT = join(__dirname, '..');

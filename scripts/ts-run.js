@@ -1,6 +1,6 @@
 // Runs a TypeScript file of this repository with Node, compiling each .ts module with swc on load.
 const { resolve } = require('node:path');
-const { enableTypeScriptModules } = require('@icws/backend-cdk');
+const { enableTypeScriptModules } = require('@icws/replica');
 
 const [file, ...args] = process.argv.slice(2);
 if (!file) {

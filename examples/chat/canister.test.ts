@@ -2,7 +2,7 @@
 import { IDL } from '@dfinity/candid';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import type { Principal } from '@dfinity/principal';
-import { Replica, TestClock } from '@icws/backend-cdk';
+import { Replica, TestClock } from '@icws/replica';
 import {
   CanisterWsGetMessagesResultIdl,
   decodeWebsocketMessage,

@@ -7,7 +7,8 @@ import { Actor, Cbor, Certificate, HttpAgent, lookup_path, LookupPathStatus, rec
 import { IDL } from '@dfinity/candid';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import type { Principal } from '@dfinity/principal';
-import { startReplica, type RunningReplica, type WsResult } from '@icws/backend-cdk';
+import { type WsResult } from '@icws/backend-cdk';
+import { startReplica, type RunningReplica } from '@icws/replica';
 import {
   decodeServiceMessage,
   decodeWebsocketMessage,

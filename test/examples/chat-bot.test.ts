@@ -5,7 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startReplica, type RunningReplica } from '@icws/backend-cdk';
+import { startReplica, type RunningReplica } from '@icws/replica';
 import { createWsConfig, generateRandomIdentity, IcWebSocket } from '@icws/client-sdk';
 import { startGateway, type RunningGateway } from '@icws/gateway';
 import { ChatRecorder } from '../../examples/chat-bot/recorder';

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { HttpAgent } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
-import { startReplica, type RunningReplica } from '@icws/backend-cdk';
+import { startReplica, type RunningReplica } from '@icws/replica';
 import pingPong from '../../examples/ping-pong/canister';
 import { RawClient } from '../support/raw-ws-client';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
-import { startReplica, type RunningReplica } from '@icws/backend-cdk';
+import { startReplica, type RunningReplica } from '@icws/replica';
 import { startGateway, type RunningGateway } from '@icws/gateway';
 import { decodeCandid } from '@icws/protocol';
 import { Encoder } from 'cbor-x';

@@ -8,7 +8,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IDL } from '@dfinity/candid';
-import { startReplica, type RunningReplica } from '@icws/backend-cdk';
+import { startReplica, type RunningReplica } from '@icws/replica';
 import { startGateway, type RunningGateway } from '@icws/gateway';
 import { decodeCandid } from '@icws/protocol';
 import pingPong from '../../examples/ping-pong/canister';

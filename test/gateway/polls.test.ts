@@ -7,7 +7,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Cbor } from '@dfinity/agent';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
-import { startReplica, type RunningReplica } from '@icws/backend-cdk';
+import { startReplica, type RunningReplica } from '@icws/replica';
 import pingPong from '../../examples/ping-pong/canister';
 import { IcClient } from '../../packages/gateway/src/ic-client';
 

@@ -7,10 +7,10 @@ import { IDL } from '@dfinity/candid';
 import { DelegationChain, DelegationIdentity, ECDSAKeyIdentity, Ed25519KeyIdentity } from '@dfinity/identity';
 import { Secp256k1KeyIdentity } from '@dfinity/identity-secp256k1';
 import { Principal } from '@dfinity/principal';
-import { startReplica, type RunningReplica } from '@icws/backend-cdk';
+import { startReplica, type RunningReplica } from '@icws/replica';
 import certifiedVariable, { certifiedBytes, CertifiedValue } from '../../examples/certified-variable/canister';
 import counter from '../../examples/counter/canister';
-import { InThreadSignatureVerifier } from '../../packages/backend-cdk/src/replica/envelope/signature-verifier';
+import { InThreadSignatureVerifier } from '../../packages/replica/src/envelope/signature-verifier';
 
 const counterIdl: IDL.InterfaceFactory = ({ IDL: I }) =>
   I.Service({

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Actor, HttpAgent } from '@dfinity/agent';
 
-const CLI = join(__dirname, '../../packages/backend-cdk/dist/replica/cli.js');
+const CLI = join(__dirname, '../../packages/replica/dist/cli.js');
 const COUNTER = join(__dirname, '../../examples/counter/canister.ts');
 
 interface Started {

@@ -7,7 +7,7 @@ import { IDL } from '@dfinity/candid';
 import { AnonymousIdentity } from '@dfinity/agent';
 import { DelegationChain, DelegationIdentity, Ed25519KeyIdentity } from '@dfinity/identity';
 import { Principal } from '@dfinity/principal';
-import { startReplica, type RunningReplica } from '@icws/backend-cdk';
+import { startReplica, type RunningReplica } from '@icws/replica';
 import counter from '../../examples/counter/canister';
 import { post, requestIdFor, signedEnvelope, type ContentFields } from '../support/envelopes';
 

@@ -7,7 +7,8 @@
 import { Cbor } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
 import type { Principal } from '@dfinity/principal';
-import { defineCanister, query, update, type Replica } from '@icws/backend-cdk';
+import { defineCanister, query, update } from '@icws/backend-cdk';
+import { type Replica } from '@icws/replica';
 import { CERTIFICATION_LABEL } from '@icws/protocol';
 import { fork, labeled, leaf, reconstruct, sha256, type HashTree } from '../../packages/backend-cdk/src/certification';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Actor, HttpAgent, type ActorSubclass, type SignIdentity } from '@dfinity/agent';
 import type { Principal } from '@dfinity/principal';
-import { startReplica, type RunningReplica } from '@icws/backend-cdk';
+import { startReplica, type RunningReplica } from '@icws/replica';
 import { createWsConfig, IcWebSocket, type IcWebSocketConfig, type IcWebSocketEventMap, type WsCanisterService } from '@icws/client-sdk';
 import { startGateway, type RunningGateway } from '@icws/gateway';
 import pingPong from '../../examples/ping-pong/canister';

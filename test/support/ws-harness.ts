@@ -7,20 +7,8 @@ import { Cbor, Certificate, lookup_path, LookupPathStatus, reconstruct, type Has
 import { IDL } from '@dfinity/candid';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import type { Principal } from '@dfinity/principal';
-import {
-  createIcWebSocket,
-  defineCanister,
-  query,
-  update,
-  CanisterSendResultIdl,
-  Replica,
-  TestClock,
-  type IcWebSocket,
-  type WsCloseCause,
-  type WsHandlers,
-  type WsResult,
-  type WsSettings,
-} from '@icws/backend-cdk';
+import { createIcWebSocket, defineCanister, query, update, CanisterSendResultIdl, type IcWebSocket, type WsCloseCause, type WsHandlers, type WsResult, type WsSettings } from '@icws/backend-cdk';
+import { Replica, TestClock } from '@icws/replica';
 import {
   CanisterWsCloseResultIdl,
   CanisterWsGetMessagesResultIdl,

@@ -12,12 +12,6 @@ export {
   type CandidReturn,
   type TimerId,
 } from './canister/define';
-export { RejectCode, type CallOutcome } from './canister/outcome';
-export { SystemClock, TestClock, type Clock } from './replica/clock';
-export { Replica, type ReplicaOptions, type ReplicaStats, type IngressCall } from './replica/replica';
-export { startReplica, type StartReplicaOptions, type RunningReplica, type CanisterSpec } from './replica/launch';
-export { loadCanisterModule, enableTypeScriptModules } from './replica/load-module';
-export { canisterIdAt } from './replica/canister-ids';
 export {
   createIcWebSocket,
   CanisterSendResultIdl,
@@ -39,3 +33,35 @@ export {
   type WsMetrics,
 } from './websocket/types';
 export { WsErrorCode } from './websocket/errors';
+export {
+  CertifiedMap,
+  empty,
+  fork,
+  labeled,
+  leaf,
+  pruned,
+  reconstruct,
+  encodeHashTreeCbor,
+  hashTreeCborSize,
+  writeHashTreeCbor,
+  cborHead,
+  cborHeadSize,
+  writeCborHead,
+  MAJOR_BYTES,
+  MAJOR_MAP,
+  MAJOR_TEXT,
+  MAJOR_UNSIGNED,
+  SELF_DESCRIBE_TAG,
+  encodeUleb128,
+  lookupPath,
+  compareBytes,
+  sha256,
+  type CertifiedEntry,
+  type PathLookup,
+  type HashTree,
+  type EmptyHashTree,
+  type ForkHashTree,
+  type LabeledHashTree,
+  type LeafHashTree,
+  type PrunedHashTree,
+} from './certification';

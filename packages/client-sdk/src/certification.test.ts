@@ -4,7 +4,7 @@
  */
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { Principal } from '@dfinity/principal';
-import { Replica, TestClock } from '@icws/backend-cdk';
+import { Replica, TestClock } from '@icws/replica';
 import type { CanisterToClientMessage } from '@icws/protocol';
 import certifiedMessages, { certify } from '../../../test/support/certified-messages-canister';
 import { MessageVerifier } from './certification';

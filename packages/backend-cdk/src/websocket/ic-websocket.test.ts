@@ -4,8 +4,7 @@ import type { Principal } from '@dfinity/principal';
 import { wsServiceMethods } from '@icws/protocol';
 import { defineCanister } from '../canister/define';
 import { IcwsError } from '../errors';
-import { Replica } from '../replica/replica';
-import { TestClock } from '../replica/clock';
+import { Replica, TestClock } from '@icws/replica';
 import { newPrincipal, WsHarness } from '../../../../test/support/ws-harness';
 import { createIcWebSocket, type IcWebSocketOptions } from './ic-websocket';
 

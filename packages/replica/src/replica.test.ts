@@ -1,7 +1,7 @@
 /** The replica's execution model: rounds, timers on the replica clock, certified data, traps. */
 import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
-import { defineCanister, query, update } from '../canister/define';
+import { defineCanister, query, update } from '@icws/backend-cdk';
 import { TestClock } from './clock';
 import { Replica } from './replica';
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { IcwsError } from '../errors';
+import { IcwsError } from '@icws/backend-cdk';
 import { startReplica, type CanisterSpec } from './launch';
 
 const USAGE = `Usage: icws-replica [--listen HOST:PORT] [--state-dir DIR] --canister NAME=PATH[@ID] ...

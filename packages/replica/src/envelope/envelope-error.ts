@@ -1,4 +1,4 @@
-import { IcwsError } from '../../errors';
+import { IcwsError } from '@icws/backend-cdk';
 
 /**
  * HTTP statuses a refused request envelope maps to: 400 for malformed or out-of-policy requests

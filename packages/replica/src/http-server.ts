@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Principal } from '@dfinity/principal';
-import { IcwsError } from '../errors';
+import { IcwsError } from '@icws/backend-cdk';
 import { encodeCallReply, encodeQueryResponse } from './response-cbor';
 import { encodeCbor } from './cbor';
 import { EnvelopeError, EnvelopeValidator, MAX_ENVELOPE_BYTES, type RequestType } from './envelope';

@@ -1,4 +1,4 @@
-import type { CallOutcome } from '../canister/outcome';
+import type { CallOutcome } from './canister/outcome';
 import { requestIdOf, type HashableMap } from './envelope/request-id';
 import { LruCache } from './envelope/lru-cache';
 import type { Principal } from '@dfinity/principal';

@@ -1,16 +1,4 @@
-import {
-  cborHead,
-  cborHeadSize,
-  hashTreeCborSize,
-  MAJOR_BYTES,
-  MAJOR_MAP,
-  MAJOR_TEXT,
-  MAJOR_UNSIGNED,
-  SELF_DESCRIBE_TAG,
-  writeCborHead,
-  writeHashTreeCbor,
-  type HashTree,
-} from '../certification';
+import { cborHead, cborHeadSize, hashTreeCborSize, MAJOR_BYTES, MAJOR_MAP, MAJOR_TEXT, MAJOR_UNSIGNED, SELF_DESCRIBE_TAG, writeCborHead, writeHashTreeCbor, type HashTree } from '@icws/backend-cdk';
 import { encodeCbor } from './cbor';
 import type { QueryResponseBody } from './query-response';
 

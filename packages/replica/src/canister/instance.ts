@@ -1,6 +1,6 @@
 import { IDL } from '@dfinity/candid';
 import type { Principal } from '@dfinity/principal';
-import type { CanisterContext, CanisterDefinition, CanisterMethods, TimerId } from './define';
+import type { CanisterContext, CanisterDefinition, CanisterMethods, TimerId } from '@icws/backend-cdk';
 import { rejected, RejectCode, type CallOutcome } from './outcome';
 import { CanisterTimers, type TimerChange } from './timers';
 

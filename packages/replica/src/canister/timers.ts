@@ -1,4 +1,4 @@
-import type { TimerId } from './define';
+import type { TimerId } from '@icws/backend-cdk';
 
 interface Timer {
   readonly id: TimerId;

@@ -1,7 +1,7 @@
 import { Principal } from '@dfinity/principal';
 import { encodeCbor } from './cbor';
-import type { CallOutcome } from '../canister/outcome';
-import { CertifiedMap, empty, encodeUleb128, fork, labeled, leaf, pruned, reconstruct, type HashTree } from '../certification';
+import type { CallOutcome } from './canister/outcome';
+import { CertifiedMap, empty, encodeUleb128, fork, labeled, leaf, pruned, reconstruct, type HashTree } from '@icws/backend-cdk';
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 const LABEL = {

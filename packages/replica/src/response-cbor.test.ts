@@ -1,5 +1,5 @@
 import { Cbor } from '@dfinity/agent';
-import { empty, fork, labeled, leaf, pruned } from '../certification';
+import { empty, fork, labeled, leaf, pruned } from '@icws/backend-cdk';
 import { encodeCbor } from './cbor';
 import { encodeCallReply, encodeCertificate, encodeQueryResponse } from './response-cbor';
 

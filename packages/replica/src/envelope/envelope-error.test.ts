@@ -1,4 +1,4 @@
-import { IcwsError } from '../../errors';
+import { IcwsError } from '@icws/backend-cdk';
 import { EnvelopeError } from './envelope-error';
 
 describe('EnvelopeError', () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { isCanisterDefinition, type CanisterDefinition } from '../canister/define';
-import { IcwsError } from '../errors';
+import { isCanisterDefinition, type CanisterDefinition } from '@icws/backend-cdk';
+import { IcwsError } from '@icws/backend-cdk';
 
 type ModuleHooks = Record<string, (module: { _compile(code: string, filename: string): void }, filename: string) => void>;
 

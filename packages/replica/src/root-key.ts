@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bls12_381 } from '@noble/curves/bls12-381';
-import { IcwsError } from '../errors';
+import { IcwsError } from '@icws/backend-cdk';
 
 /** DER prefix of a BLS12-381 min-sig public key (G2, 96 bytes), as the IC serves its root key. */
 const BLS_DER_PREFIX = Buffer.from(

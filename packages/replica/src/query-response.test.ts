@@ -1,6 +1,6 @@
 import { verify } from 'node:crypto';
 import { hashOfMap, IC_RESPONSE_DOMAIN_SEPARATOR } from '@dfinity/agent';
-import { rejected, RejectCode, type CallOutcome } from '../canister/outcome';
+import { rejected, RejectCode, type CallOutcome } from './canister/outcome';
 import { NodeKey } from './node-key';
 import { QueryResponseSigner, REPLY_TIMESTAMP_STEP_NS } from './query-response';
 

@@ -1,8 +1,8 @@
 import type { Principal } from '@dfinity/principal';
-import { isCanisterDefinition, type CanisterDefinition } from '../canister/define';
-import { CanisterInstance, QueryDeferred } from '../canister/instance';
-import { rejected, RejectCode, type CallOutcome } from '../canister/outcome';
-import { IcwsError } from '../errors';
+import { isCanisterDefinition, type CanisterDefinition } from '@icws/backend-cdk';
+import { CanisterInstance, QueryDeferred } from './canister/instance';
+import { rejected, RejectCode, type CallOutcome } from './canister/outcome';
+import { IcwsError } from '@icws/backend-cdk';
 import { InlineCertificateSigner, WorkerCertificateSigner, type CertificateSigner } from './bls-signer';
 import { canisterIdAt, isCanisterIdFormat } from './canister-ids';
 import { encodeCertificate } from './response-cbor';

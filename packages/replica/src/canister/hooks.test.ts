@@ -2,9 +2,9 @@
 import { Cbor, lookup_path, LookupPathStatus, type HashTree } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
-import { TestClock } from '../replica/clock';
-import { Replica } from '../replica/replica';
-import { defineCanister, query, update } from './define';
+import { TestClock } from '../clock';
+import { Replica } from '../replica';
+import { defineCanister, query, update } from '@icws/backend-cdk';
 
 const caller = Principal.fromText('2vxsx-fae');
 const none = new Uint8Array(IDL.encode([], []));

@@ -1,5 +1,5 @@
 import { Principal } from '@dfinity/principal';
-import type { CanisterDefinition } from '../canister/define';
+import type { CanisterDefinition } from '@icws/backend-cdk';
 import { ReplicaHttpServer } from './http-server';
 import { loadCanisterModule } from './load-module';
 import { Replica, type ReplicaOptions } from './replica';

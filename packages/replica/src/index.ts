@@ -1,0 +1,12 @@
+/**
+ * `@icws/replica`: an Internet-Computer-like host for canisters written with `@icws/backend-cdk`.
+ * It speaks the IC's HTTP interface, checks signed envelopes, executes update calls in rounds and
+ * certifies each round with one BLS signature, so stock IC agents work against it unchanged.
+ */
+export { RejectCode, type CallOutcome } from './canister/outcome';
+export { SystemClock, TestClock, type Clock } from './clock';
+export { Replica, type ReplicaOptions, type ReplicaStats, type IngressCall } from './replica';
+export { startReplica, type StartReplicaOptions, type RunningReplica, type CanisterSpec } from './launch';
+export { loadCanisterModule, enableTypeScriptModules } from './load-module';
+export { canisterIdAt } from './canister-ids';
+export { startDevReplica, DEV_CANISTERS, type DevReplica, type DevReplicaOptions } from './dev-replica';
