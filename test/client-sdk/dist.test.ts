@@ -14,6 +14,8 @@ const ROOT = join(__dirname, '../..');
 const DIST = join(ROOT, 'packages/client-sdk/dist');
 
 const PUBLIC_API = [
+  'CLIENT_ERROR_CODES',
+  'CLOSE_CODES',
   'CloseCode',
   'IcWebSocket',
   'IcWebSocketCloseEvent',
@@ -22,6 +24,7 @@ const PUBLIC_API = [
   'IcWebSocketErrorEvent',
   'IcWebSocketMessageEvent',
   'IcWebSocketReconnectEvent',
+  'IcwsError',
   'backoff',
   'createWsConfig',
   'generateRandomIdentity',

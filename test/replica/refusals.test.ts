@@ -36,19 +36,22 @@ const nowNs = () => BigInt(Date.now()) * 1_000_000n;
 
 describe('the replica refuses', () => {
   test.each([
-    ['a body that is not CBOR', () => new TextEncoder().encode('{"hello": "json"}'), 400, 'request body is not valid CBOR'],
-    ['an envelope without content', () => Cbor.encode({ sender_sig: new Uint8Array(64) }), 400, 'content'],
-    ['content with a field of the wrong type', () => Cbor.encode({ content: { request_type: 'call', method_name: 5 } }), 400, 'content'],
-  ])('%s with 400', async (_name, makeBody, status, fragment) => {
+    ['a body that is not CBOR', () => new TextEncoder().encode('{"hello": "json"}'), 400, 'request body is not valid CBOR', 'ICWS_ERR_BAD_CBOR'],
+    ['an envelope without content', () => Cbor.encode({ sender_sig: new Uint8Array(64) }), 400, 'content', 'ICWS_ERR_MALFORMED_ENVELOPE'],
+    ['content with a field of the wrong type', () => Cbor.encode({ content: { request_type: 'call', method_name: 5 } }), 400, 'content', 'ICWS_ERR_MALFORMED_ENVELOPE'],
+  ])('%s with 400 and the code in a header and at the end of the body', async (_name, makeBody, status, fragment, code) => {
     const response = await post(running.url, callUrl(), makeBody());
     expect(response.status).toBe(status);
     expect(response.text).toContain(fragment);
+    expect(response.errorCode).toBe(code);
+    expect(response.text.endsWith(` (${code})`)).toBe(true);
   });
 
   test('a body over the size limit with 413', async () => {
     const response = await post(running.url, callUrl(), new Uint8Array(3 * 1024 * 1024));
     expect(response.status).toBe(413);
     expect(response.text).toMatch(/exceeds the limit of \d+ bytes/);
+    expect(response.errorCode).toBe('ICWS_ERR_TOO_LARGE');
   });
 
   test('a non-anonymous sender without a signature with 403', async () => {

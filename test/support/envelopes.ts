@@ -42,10 +42,10 @@ export function requestIdFor(fields: Record<string, unknown>): Uint8Array {
 }
 
 /** POSTs a CBOR body to the replica and returns status and body. */
-export async function post(url: URL, path: string, body: Uint8Array): Promise<{ status: number; text: string; bytes: Uint8Array }> {
+export async function post(url: URL, path: string, body: Uint8Array): Promise<{ status: number; text: string; bytes: Uint8Array; errorCode: string | null }> {
   const response = await fetch(new URL(path, url), { method: "POST", headers: { "content-type": "application/cbor" }, body: new Uint8Array(body) as Uint8Array<ArrayBuffer> });
   const bytes = new Uint8Array(await response.arrayBuffer());
-  return { status: response.status, text: new TextDecoder().decode(bytes), bytes };
+  return { status: response.status, text: new TextDecoder().decode(bytes), bytes, errorCode: response.headers.get('x-icws-error-code') };
 }
 
 export { Principal };

@@ -1,35 +1,27 @@
 /**
- * Errors of `@icws/backend-cdk`. Every error is an {@link IcwsError} with a `kind` and a stable
- * string `code` that callers test with {@link IcwsError.hasCode}; messages say what went wrong and
- * what to do about it.
+ * Errors of `@icws/backend-cdk`. Mistakes of the canister's own code (bad settings, an app message
+ * that does not fit its type) are thrown as {@link CdkError}s, an `IcwsError` of `@icws/protocol`
+ * with a `kind` and a stable `code`. Refusals of protocol calls are not thrown: they travel as the
+ * `Err` texts of the protocol's results (see `websocket/errors.ts`).
  */
+import { defineErrorCodes, IcwsError } from '@icws/protocol';
 
-/** Broad classes of failure, for callers that branch on the category rather than the exact code. */
-export type IcwsErrorKind =
-  | 'input' // the caller sent something malformed or refused by policy
-  | 'trust' // a signature, delegation or certificate did not verify
-  | 'reject' // a canister rejected a call
-  | 'config' // the replica or a canister module was set up wrongly
-  | 'internal';
+/** The codes of {@link CdkError} and what each means. */
+export const CDK_ERROR_CODES = defineErrorCodes({
+  ICWS_ERR_WS_CONFIG: { kind: 'config', summary: '`createIcWebSocket` got settings out of range (at install)' },
+  ICWS_ERR_WS_APP_MESSAGE: { kind: 'input', summary: 'a value or bytes that do not fit the app message type' },
+});
 
-/** Base class of every error this package throws. */
-export class IcwsError extends Error {
+/** One of the codes of {@link CDK_ERROR_CODES}. */
+export type CdkErrorCode = keyof typeof CDK_ERROR_CODES;
+
+/** The error the canister kit throws. */
+export class CdkError extends IcwsError<CdkErrorCode> {
   /**
-   * @param kind - category of the failure
-   * @param code - stable machine-readable code, e.g. `ICWS_ERR_INVALID_SIGNATURE`
-   * @param message - human-readable explanation that names the problem
+   * @param code - stable machine-readable code, one of {@link CDK_ERROR_CODES}
+   * @param message - human-readable explanation that names the problem and the fix
    */
-  constructor(
-    readonly kind: IcwsErrorKind,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = new.target.name;
-  }
-
-  /** @returns whether this error carries `code`. */
-  hasCode(code: string): boolean {
-    return this.code === code;
+  constructor(code: CdkErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(code, message, { cause: options.cause, ...CDK_ERROR_CODES[code] });
   }
 }

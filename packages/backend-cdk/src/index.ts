@@ -1,4 +1,5 @@
-export { IcwsError, type IcwsErrorKind } from './errors';
+export { CdkError, CDK_ERROR_CODES, type CdkErrorCode } from './errors';
+export { IcwsError, type IcwsErrorKind } from '@icws/protocol';
 export {
   defineCanister,
   update,

@@ -12,8 +12,9 @@ export {
   IcWebSocketReconnectEvent,
   type IcWebSocketEventMap,
 } from './events';
-export { IcWebSocketError, IcWebSocketErrorCode, type IcWebSocketErrorKind } from './errors';
-export { CloseCode, isReconnectable } from './codes';
+export { IcWebSocketError, IcWebSocketErrorCode, CLIENT_ERROR_CODES, type IcWebSocketErrorKind } from './errors';
+export { CloseCode, CLOSE_CODES, isReconnectable } from './codes';
+export { IcwsError } from '@icws/protocol';
 export { backoff } from './backoff';
 export type { SocketLike, SocketConstructor } from './session';
 export type { FetchFn } from './root-key';

@@ -2,23 +2,28 @@
  * Errors of `@icws/protocol`. Every failure to encode or decode a protocol value is a
  * {@link ProtocolError} with a stable string `code`; decoders also say which field was wrong.
  */
+import { defineErrorCodes, IcwsError } from './icws-error';
 
-/** Stable codes of {@link ProtocolError}, for `err.hasCode(...)` and for logs. */
+/** The codes of {@link ProtocolError} and what each means. */
+export const PROTOCOL_ERROR_CODES = defineErrorCodes({
+  ICWS_ERR_BAD_MESSAGE: { kind: 'protocol', summary: 'bytes from a peer are not valid CBOR, or not the expected CBOR shape (see `field`)' },
+  ICWS_ERR_BAD_SERVICE_MESSAGE: { kind: 'protocol', summary: 'Candid bytes of a service message do not decode as `WebsocketServiceMessageContent`' },
+  ICWS_ERR_BAD_CANDID: { kind: 'protocol', summary: 'Candid bytes (other than a service message) do not decode as the expected type' },
+  ICWS_ERR_BAD_MESSAGE_KEY: { kind: 'protocol', summary: 'an outbound-queue message key is not `<gateway principal>_<20-digit nonce>`' },
+  ICWS_ERR_INVALID_ARGUMENT: { kind: 'input', summary: 'a value handed to an encoder is out of range or of the wrong type (a bug of the caller)' },
+});
+
+/** One of the codes of {@link PROTOCOL_ERROR_CODES}. */
+export type ProtocolErrorCode = keyof typeof PROTOCOL_ERROR_CODES;
+
+/** The codes of {@link ProtocolError} by name, for `err.hasCode(ProtocolErrorCode.BAD_MESSAGE)`. */
 export const ProtocolErrorCode = {
-  /** Bytes from a peer are not valid CBOR, or not the expected CBOR shape (see `field`). */
   BAD_MESSAGE: 'ICWS_ERR_BAD_MESSAGE',
-  /** Candid bytes of a service message do not decode as `WebsocketServiceMessageContent`. */
   BAD_SERVICE_MESSAGE: 'ICWS_ERR_BAD_SERVICE_MESSAGE',
-  /** Candid bytes (other than a service message) do not decode as the expected type. */
   BAD_CANDID: 'ICWS_ERR_BAD_CANDID',
-  /** An outbound-queue message key is not `<gateway principal>_<20-digit nonce>`. */
   BAD_MESSAGE_KEY: 'ICWS_ERR_BAD_MESSAGE_KEY',
-  /** A value handed to an encoder is out of range or of the wrong type (a bug of the caller). */
   INVALID_ARGUMENT: 'ICWS_ERR_INVALID_ARGUMENT',
-} as const;
-
-/** One of the {@link ProtocolErrorCode} values. */
-export type ProtocolErrorCode = (typeof ProtocolErrorCode)[keyof typeof ProtocolErrorCode];
+} as const satisfies Record<string, ProtocolErrorCode>;
 
 /**
  * Category of a {@link ProtocolError}: `protocol` when a peer sent bytes that break the protocol,
@@ -35,35 +40,23 @@ export interface ProtocolErrorOptions {
 }
 
 /** The error thrown by every encoder and decoder of this package. */
-export class ProtocolError extends Error {
-  /** Whether a peer (`protocol`) or the local caller (`input`) is at fault. */
-  readonly kind: ProtocolErrorKind;
+export class ProtocolError extends IcwsError<ProtocolErrorCode> {
+  declare readonly kind: ProtocolErrorKind;
   /** Dotted path of the offending field, when the error is about one field. */
   readonly field: string | undefined;
 
   /**
-   * @param code - stable machine-readable code, one of {@link ProtocolErrorCode}
+   * @param code - stable machine-readable code, one of {@link PROTOCOL_ERROR_CODES}
    * @param message - human-readable explanation naming the problem
    * @param options - offending field and underlying cause
    */
-  constructor(
-    readonly code: ProtocolErrorCode,
-    message: string,
-    options: ProtocolErrorOptions = {},
-  ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'ProtocolError';
-    this.kind = code === ProtocolErrorCode.INVALID_ARGUMENT ? 'input' : 'protocol';
+  constructor(code: ProtocolErrorCode, message: string, options: ProtocolErrorOptions = {}) {
+    super(code, message, { cause: options.cause, ...PROTOCOL_ERROR_CODES[code] });
     this.field = options.field;
   }
 
-  /** @returns whether this error carries `code`. */
-  hasCode(code: ProtocolErrorCode): boolean {
-    return this.code === code;
-  }
-
   /** @returns whether `err` is a {@link ProtocolError}, optionally with the given `code`. */
-  static is(err: unknown, code?: ProtocolErrorCode): err is ProtocolError {
+  static override is(err: unknown, code?: ProtocolErrorCode): err is ProtocolError {
     return err instanceof ProtocolError && (code === undefined || err.code === code);
   }
 }

@@ -2,7 +2,28 @@
  * `@icws/protocol`: the IC WebSocket protocol's types and encodings, defined once for the
  * canister CDK, the gateway and the client SDK. Browser-safe: no Node-only APIs.
  */
-export { ProtocolError, ProtocolErrorCode, type ProtocolErrorKind, type ProtocolErrorOptions } from './errors';
+export {
+  IcwsError,
+  defineErrorCodes,
+  codeOfWireText,
+  describeError,
+  type IcwsErrorKind,
+  type IcwsErrorOptions,
+  type ErrorCodeInfo,
+  type ErrorCodeRegistry,
+} from './icws-error';
+export { ProtocolError, ProtocolErrorCode, PROTOCOL_ERROR_CODES, type ProtocolErrorKind, type ProtocolErrorOptions } from './errors';
+export {
+  CLOSE_CODES,
+  CloseCode,
+  MAX_CLOSE_REASON_BYTES,
+  closeCodeInfo,
+  closeReason,
+  isReconnectable,
+  type CloseCodeInfo,
+  type CloseCodeName,
+  type CloseCodeSender,
+} from './close-codes';
 export {
   COMMUNICATION_LATENCY_BOUND_MS,
   DEFAULT_SEND_ACK_INTERVAL_MS,

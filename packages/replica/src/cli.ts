@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { IcwsError } from '@icws/backend-cdk';
+import { ReplicaError } from './errors';
 import { startReplica, type CanisterSpec } from './launch';
 
 const USAGE = `Usage: icws-replica [--listen HOST:PORT] [--state-dir DIR] --canister NAME=PATH[@ID] ...
@@ -17,7 +17,7 @@ Hosts canister modules written with @icws/backend-cdk behind the Internet Comput
 export function parseCanisterFlag(flag: string): CanisterSpec {
   const match = /^([A-Za-z0-9_-]+)=([^@]+)(?:@(.+))?$/.exec(flag);
   if (match === null) {
-    throw new IcwsError('config', 'ICWS_ERR_USAGE', `--canister ${flag}: expected NAME=PATH[@ID], e.g. counter=./counter.js`);
+    throw new ReplicaError('ICWS_ERR_USAGE', `--canister ${flag}: expected NAME=PATH[@ID], e.g. counter=./counter.js`);
   }
   return { name: match[1], module: match[2], id: match[3] };
 }
@@ -27,7 +27,7 @@ export function parseListen(listen: string): { host: string; port: number } {
   const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(listen);
   const port = match ? Number(match[2]) : NaN;
   if (match === null || port > 65535) {
-    throw new IcwsError('config', 'ICWS_ERR_USAGE', `--listen ${listen}: expected HOST:PORT, e.g. 127.0.0.1:4943`);
+    throw new ReplicaError('ICWS_ERR_USAGE', `--listen ${listen}: expected HOST:PORT, e.g. 127.0.0.1:4943`);
   }
   return { host: match[1].replace(/^\[|\]$/g, ''), port };
 }
@@ -65,7 +65,7 @@ async function main(argv: string[]): Promise<void> {
 if (require.main === module) {
   main(process.argv.slice(2)).catch((err: unknown) => {
     console.error(`icws-replica: ${err instanceof Error ? err.message : String(err)}`);
-    if (!(err instanceof IcwsError)) console.error(USAGE);
+    if (!(err instanceof ReplicaError)) console.error(USAGE);
     process.exit(2);
   });
 }

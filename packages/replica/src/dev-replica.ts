@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { IcwsError } from '@icws/backend-cdk';
+import { ReplicaError } from './errors';
 import { startReplica } from './launch';
 import { loadCanisterModule } from './load-module';
 
@@ -32,7 +32,7 @@ export interface DevReplica {
 /**
  * Starts a replica on 127.0.0.1 with the example canisters shipped in this package (ping-pong and
  * chat), for a one-command local stack such as `icws-gateway --dev`.
- * @throws IcwsError `ICWS_ERR_USAGE` when the compiled examples cannot be found
+ * @throws ReplicaError `ICWS_ERR_USAGE` when the compiled examples cannot be found
  */
 export async function startDevReplica(options: DevReplicaOptions): Promise<DevReplica> {
   const examples = findExamples();
@@ -53,7 +53,7 @@ function findExamples(): string {
   // The compiled copies shipped in this package first, then the repository's sources.
   const candidates = [process.env.ICWS_EXAMPLES_DIR, join(__dirname, 'examples'), join(__dirname, '../../../examples')];
   const found = candidates.find((dir) => dir !== undefined && existsSync(join(dir, 'ping-pong')));
-  if (found === undefined) throw new IcwsError('config', 'ICWS_ERR_USAGE', 'cannot find the example canisters; set ICWS_EXAMPLES_DIR to a folder holding ping-pong/ and chat/');
+  if (found === undefined) throw new ReplicaError('ICWS_ERR_USAGE', 'cannot find the example canisters; set ICWS_EXAMPLES_DIR to a folder holding ping-pong/ and chat/');
   return found;
 }
 

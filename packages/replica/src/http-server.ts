@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Principal } from '@dfinity/principal';
-import { IcwsError } from '@icws/backend-cdk';
+import { ReplicaError } from './errors';
 import { encodeCallReply, encodeQueryResponse } from './response-cbor';
 import { encodeCbor } from './cbor';
 import { EnvelopeError, EnvelopeValidator, MAX_ENVELOPE_BYTES, type RequestType } from './envelope';
@@ -162,9 +162,16 @@ function sendText(res: ServerResponse, status: number, message: string): void {
   res.end(message);
 }
 
+/** The response header that carries the `ICWS_ERR_…` code of a refused request. */
+export const ERROR_CODE_HEADER = 'x-icws-error-code';
+
 function sendError(res: ServerResponse, err: unknown): void {
-  if (err instanceof EnvelopeError) return sendText(res, err.status, err.message);
-  if (err instanceof IcwsError && err.hasCode('ICWS_ERR_REPLICA_CLOSED')) return sendText(res, 503, err.message);
+  // Refusals answer with their status and code. The body starts with the message because agents
+  // read its start (an expired request's "Invalid request expiry: " makes them resync their clock).
+  if (err instanceof ReplicaError && err.httpStatus !== undefined) {
+    res.setHeader(ERROR_CODE_HEADER, err.code);
+    return sendText(res, err.httpStatus, `${err.message} (${err.code})`);
+  }
   const message = err instanceof Error ? err.message : String(err);
   sendText(res, 500, `internal error: ${message}`);
 }

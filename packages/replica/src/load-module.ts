@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isCanisterDefinition, type CanisterDefinition } from '@icws/backend-cdk';
-import { IcwsError } from '@icws/backend-cdk';
+import { ReplicaError } from './errors';
 
 type ModuleHooks = Record<string, (module: { _compile(code: string, filename: string): void }, filename: string) => void>;
 
 /**
  * Loads a canister module from a file: its default export (or an export named `canister`) must be
  * made by `defineCanister`. TypeScript files are compiled on the fly with swc when it is installed.
- * @throws IcwsError `ICWS_ERR_CANISTER_MODULE` naming the file and what is wrong with it
+ * @throws ReplicaError `ICWS_ERR_CANISTER_MODULE` naming the file and what is wrong with it
  */
 export function loadCanisterModule(path: string): CanisterDefinition<unknown> {
   const file = resolve(path);
@@ -17,11 +17,11 @@ export function loadCanisterModule(path: string): CanisterDefinition<unknown> {
   try {
     exported = require(file) as Record<string, unknown>;
   } catch (err) {
-    throw new IcwsError('config', 'ICWS_ERR_CANISTER_MODULE', `cannot load canister module ${file}: ${(err as Error).message}`);
+    throw new ReplicaError('ICWS_ERR_CANISTER_MODULE', `cannot load canister module ${file}: ${(err as Error).message}`);
   }
   const candidate = isCanisterDefinition(exported) ? exported : exported.default ?? exported.canister;
   if (!isCanisterDefinition(candidate)) {
-    throw new IcwsError('config', 'ICWS_ERR_CANISTER_MODULE', `${file} must export a canister made by defineCanister() as its default export`);
+    throw new ReplicaError('ICWS_ERR_CANISTER_MODULE', `${file} must export a canister made by defineCanister() as its default export`);
   }
   return candidate;
 }
@@ -38,7 +38,7 @@ export function enableTypeScriptModules(forFile = 'a TypeScript module'): void {
   try {
     swc = require('@swc/core') as typeof swc;
   } catch {
-    throw new IcwsError('config', 'ICWS_ERR_CANISTER_MODULE', `${forFile} is TypeScript: install @swc/core to load it directly, or pass the compiled .js file`);
+    throw new ReplicaError('ICWS_ERR_CANISTER_MODULE', `${forFile} is TypeScript: install @swc/core to load it directly, or pass the compiled .js file`);
   }
   hooks['.ts'] = (module, filename) => {
     const { code } = swc.transformSync(readFileSync(filename, 'utf8'), {

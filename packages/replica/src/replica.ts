@@ -2,7 +2,7 @@ import type { Principal } from '@dfinity/principal';
 import { isCanisterDefinition, type CanisterDefinition } from '@icws/backend-cdk';
 import { CanisterInstance, QueryDeferred } from './canister/instance';
 import { rejected, RejectCode, type CallOutcome } from './canister/outcome';
-import { IcwsError } from '@icws/backend-cdk';
+import { ReplicaError } from './errors';
 import { InlineCertificateSigner, WorkerCertificateSigner, type CertificateSigner } from './bls-signer';
 import { canisterIdAt, isCanisterIdFormat } from './canister-ids';
 import { encodeCertificate } from './response-cbor';
@@ -147,19 +147,19 @@ export class Replica {
    * @param options.id - the canister id; by default the next id in the local range
    * @param options.init - the value passed to the canister's factory
    * @returns the canister id
-   * @throws IcwsError `ICWS_ERR_CANISTER_ID` when the id is taken or not a canister id
+   * @throws ReplicaError `ICWS_ERR_CANISTER_ID` when the id is taken or not a canister id
    */
   install<Init>(name: string, definition: CanisterDefinition<Init>, options: { id?: Principal; init?: Init } = {}): Principal {
     if (!isCanisterDefinition(definition)) {
-      throw new IcwsError('config', 'ICWS_ERR_NOT_A_CANISTER', `canister "${name}" is not a module made by defineCanister()`);
+      throw new ReplicaError('ICWS_ERR_NOT_A_CANISTER', `canister "${name}" is not a module made by defineCanister()`);
     }
     const id = options.id ?? this.#nextFreeId();
     if (!isCanisterIdFormat(id)) {
-      throw new IcwsError('config', 'ICWS_ERR_CANISTER_ID', `${id.toText()} is not a canister id (10 bytes ending in 0x0101)`);
+      throw new ReplicaError('ICWS_ERR_CANISTER_ID', `${id.toText()} is not a canister id (10 bytes ending in 0x0101)`);
     }
     const existing = this.#canisters.get(canisterKey(id));
     if (existing !== undefined) {
-      throw new IcwsError('config', 'ICWS_ERR_CANISTER_ID', `canister id ${id.toText()} is already taken by "${existing.name}"`);
+      throw new ReplicaError('ICWS_ERR_CANISTER_ID', `canister id ${id.toText()} is already taken by "${existing.name}"`);
     }
     const instance = new CanisterInstance(name, id, definition as CanisterDefinition<unknown>, options.init, {
       dataCertificate: () => this.#dataCertificate(id),
@@ -256,7 +256,7 @@ export class Replica {
     this.#closed = true;
     this.#removeClockListener();
     clearTimeout(this.#timerWakeUp);
-    const err = new IcwsError('internal', 'ICWS_ERR_REPLICA_CLOSED', 'the replica was shut down');
+    const err = new ReplicaError('ICWS_ERR_REPLICA_CLOSED', 'the replica was shut down');
     for (const waiter of [...this.#certifiedWaiters.splice(0), ...this.#roundWaiters.splice(0)]) waiter.reject(err);
     await Promise.all([this.signer.close(), this.pool?.close()]);
   }
@@ -433,7 +433,7 @@ export class Replica {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new IcwsError('internal', 'ICWS_ERR_REPLICA_CLOSED', 'the replica was shut down');
+    if (this.#closed) throw new ReplicaError('ICWS_ERR_REPLICA_CLOSED', 'the replica was shut down');
   }
 }
 

@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bls12_381 } from '@noble/curves/bls12-381';
-import { IcwsError } from '@icws/backend-cdk';
+import { ReplicaError } from './errors';
 
 /** DER prefix of a BLS12-381 min-sig public key (G2, 96 bytes), as the IC serves its root key. */
 const BLS_DER_PREFIX = Buffer.from(
@@ -34,7 +34,7 @@ export function generateRootKey(): RootKey {
 /**
  * Loads the root key kept in `stateDir`, creating and saving one on first start, so that clients
  * that fetched the root key once keep trusting this replica across restarts.
- * @throws IcwsError `ICWS_ERR_ROOT_KEY` when the stored key is unreadable
+ * @throws ReplicaError `ICWS_ERR_ROOT_KEY` when the stored key is unreadable
  */
 export async function loadOrCreateRootKey(stateDir: string): Promise<RootKey> {
   const path = join(stateDir, SECRET_KEY_FILE);
@@ -51,8 +51,7 @@ export async function loadOrCreateRootKey(stateDir: string): Promise<RootKey> {
     return key;
   }
   if (!/^[0-9a-f]{64}$/.test(hex)) {
-    throw new IcwsError(
-      'config',
+    throw new ReplicaError(
       'ICWS_ERR_ROOT_KEY',
       `${path} does not hold a 32-byte hex BLS secret key; delete it to let the replica create a new root key`,
     );

@@ -3,11 +3,11 @@
  * as the text of an `Err` result (never as traps), worded as the upstream Rust CDK words them, so
  * gateways and clients that log or match them see the same text from either CDK. Errors of the
  * developer's own code (bad configuration, an app message that does not decode) are thrown as
- * {@link IcwsError}s instead.
+ * {@link CdkError}s instead.
  */
 import type { Principal } from '@dfinity/principal';
 import type { ClientKey } from '@icws/protocol';
-import { IcwsError } from '../errors';
+import { CdkError, type CdkErrorCode } from '../errors';
 
 /** Stable codes of the errors the WebSocket CDK throws. */
 export const WsErrorCode = {
@@ -15,7 +15,7 @@ export const WsErrorCode = {
   CONFIG: 'ICWS_ERR_WS_CONFIG',
   /** An application message does not encode or decode as the canister's `AppMessage` type. */
   APP_MESSAGE: 'ICWS_ERR_WS_APP_MESSAGE',
-} as const;
+} as const satisfies Record<string, CdkErrorCode>;
 
 /** `<principal>_<nonce>`, how protocol errors show a client key. */
 export function formatClientKey(key: ClientKey): string {
@@ -51,11 +51,11 @@ export const wsErrors = {
 };
 
 /** @returns the error `createIcWebSocket` throws for unusable options. */
-export function configError(message: string): IcwsError {
-  return new IcwsError('config', WsErrorCode.CONFIG, `createIcWebSocket: ${message}`);
+export function configError(message: string): CdkError {
+  return new CdkError(WsErrorCode.CONFIG, `createIcWebSocket: ${message}`);
 }
 
 /** @returns the error thrown when an app message does not fit the `AppMessage` type. */
-export function appMessageError(message: string): IcwsError {
-  return new IcwsError('input', WsErrorCode.APP_MESSAGE, message);
+export function appMessageError(message: string): CdkError {
+  return new CdkError(WsErrorCode.APP_MESSAGE, message);
 }

@@ -3,7 +3,7 @@ import { IDL } from '@dfinity/candid';
 import type { Principal } from '@dfinity/principal';
 import { wsServiceMethods } from '@icws/protocol';
 import { defineCanister } from '../canister/define';
-import { IcwsError } from '../errors';
+import { IcwsError } from '@icws/protocol';
 import { Replica, TestClock } from '@icws/replica';
 import { newPrincipal, WsHarness } from '../../../../test/support/ws-harness';
 import { createIcWebSocket, type IcWebSocketOptions } from './ic-websocket';

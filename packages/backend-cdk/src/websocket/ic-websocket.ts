@@ -77,14 +77,14 @@ export interface IcWebSocket<AppMessage = unknown> {
    * @returns `Ok`, or `Err` naming the problem when the principal has no connection
    */
   send(clientPrincipal: Principal, bytes: Uint8Array): WsResult;
-  /** {@link send} of `message` encoded as the app message type. @throws IcwsError `ICWS_ERR_WS_APP_MESSAGE` when it does not fit */
+  /** {@link send} of `message` encoded as the app message type. @throws CdkError `ICWS_ERR_WS_APP_MESSAGE` when it does not fit */
   sendMessage(clientPrincipal: Principal, message: AppMessage): WsResult;
   /**
    * Queues the same `bytes` for every connected client, or those `filter` accepts; certifies once.
    * O(log n) per recipient. @returns how many clients it was queued for
    */
   broadcast(bytes: Uint8Array, filter?: (clientPrincipal: Principal) => boolean): number;
-  /** {@link broadcast} of `message` encoded as the app message type. @throws IcwsError `ICWS_ERR_WS_APP_MESSAGE` */
+  /** {@link broadcast} of `message` encoded as the app message type. @throws CdkError `ICWS_ERR_WS_APP_MESSAGE` */
   broadcastMessage(message: AppMessage, filter?: (clientPrincipal: Principal) => boolean): number;
   /**
    * Closes `clientPrincipal`'s connection: the client gets a close message (`ClosedByApplication`)
@@ -92,9 +92,9 @@ export interface IcWebSocket<AppMessage = unknown> {
    * @returns `Ok`, or `Err` when the principal has no connection
    */
   close(clientPrincipal: Principal): WsResult;
-  /** @returns `message` Candid-encoded as the app message type. @throws IcwsError `ICWS_ERR_WS_APP_MESSAGE` */
+  /** @returns `message` Candid-encoded as the app message type. @throws CdkError `ICWS_ERR_WS_APP_MESSAGE` */
   encodeMessage(message: AppMessage): Uint8Array;
-  /** @returns the app message in Candid `bytes` (as `onMessage` gets them). @throws IcwsError `ICWS_ERR_WS_APP_MESSAGE` */
+  /** @returns the app message in Candid `bytes` (as `onMessage` gets them). @throws CdkError `ICWS_ERR_WS_APP_MESSAGE` */
   decodeMessage(bytes: Uint8Array): AppMessage;
   /** @returns whether `clientPrincipal` has an open connection. O(1). */
   isConnected(clientPrincipal: Principal): boolean;
@@ -114,7 +114,7 @@ export interface IcWebSocket<AppMessage = unknown> {
  * every queued message there.
  * @param ic - the canister's context, as `defineCanister` passes it
  * @param options - handlers, app message type and settings
- * @throws IcwsError `ICWS_ERR_WS_CONFIG` when a setting is out of range
+ * @throws CdkError `ICWS_ERR_WS_CONFIG` when a setting is out of range
  */
 export function createIcWebSocket<AppMessage = unknown>(ic: CanisterContext, options: IcWebSocketOptions = {}): IcWebSocket<AppMessage> {
   const settings = resolveSettings(options);
