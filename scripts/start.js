@@ -5,6 +5,7 @@ const { createServer, request } = require('node:http');
 const { join, extname, normalize } = require('node:path');
 const { startReplica, loadCanisterModule } = require('@icws/replica');
 const { startGateway } = require('@icws/gateway');
+const { idlFactorySource } = require('@icws/backend-cdk');
 
 const ROOT = join(__dirname, '..');
 const STATE_DIR = process.env.ICWS_STATE_DIR ?? join(ROOT, '.icws');
@@ -23,7 +24,6 @@ const CONTENT_TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javasc
  * own origin, as behind a dev server).
  */
 function startDemoServer(port, replicaUrl, config) {
-  const { idlFactorySource } = require(join(ROOT, 'test/support/idl-source.ts'));
   const { methods } = require(join(ROOT, 'examples/chat/idl.ts'));
   const generated = {
     '/config.json': ['application/json', JSON.stringify(config)],

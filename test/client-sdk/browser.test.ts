@@ -10,9 +10,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { idlFactorySource } from '@icws/backend-cdk';
 import { chromium, type Browser } from 'playwright-core';
 import { methods } from '../../examples/ping-pong/idl';
-import { idlFactorySource } from '../support/idl-source';
 import { startStack, type Stack } from '../support/icws-stack';
 
 const BUNDLE = join(__dirname, '../../packages/client-sdk/dist/icws-client.browser.js');

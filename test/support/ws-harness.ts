@@ -1,4 +1,5 @@
 /**
+ * For end-to-end tests of the canister kit (the kit's unit tests use a fake context instead).
  * A canister with IC WebSockets on the embedded replica, driven the way clients and gateways drive
  * it: every call goes through `Replica.update` / `Replica.query` with Candid bytes and a caller.
  * The canister records its handler calls and hands its `IcWebSocket` to the test for inspection.
@@ -45,8 +46,6 @@ export type HandlerEvent =
 interface TestInit {
   settings: Partial<WsSettings>;
   events: HandlerEvent[];
-  /** Milliseconds per message of each `timed_sends`, certification included. */
-  timings: number[];
   hooks: WsHandlers;
   expose(ws: IcWebSocket<TestAppMessage>): void;
 }
@@ -87,13 +86,6 @@ const testCanister = defineCanister((ic, init: TestInit) => {
       ws.send(principal, Uint8Array.from(bytes));
       throw new Error('the application failed after sending');
     }),
-    // Sends `count` copies of `bytes`, and times them up to the end of the commit that certifies them.
-    timed_sends: update([IDL.Principal, IDL.Nat32, IDL.Vec(IDL.Nat8)], [], (principal, count, bytes) => {
-      const payload = Uint8Array.from(bytes);
-      const started = performance.now();
-      for (let i = 0; i < Number(count); i++) ws.send(principal, payload);
-      ic.onCommit(() => init.timings.push((performance.now() - started) / Number(count)));
-    }),
     send_in_query: query([IDL.Principal, IDL.Vec(IDL.Nat8)], [CanisterSendResultIdl], (principal, bytes) => ws.send(principal, Uint8Array.from(bytes))),
   };
 });
@@ -124,8 +116,6 @@ export class WsHarness {
     readonly canisterId: Principal,
     /** What the canister's handlers were called with, in order. */
     readonly events: HandlerEvent[],
-    /** Milliseconds per message of each `timedSends`. */
-    readonly timings: number[],
     /** Extra behaviour of the canister's handlers, settable by tests at any time. */
     readonly hooks: WsHandlers,
     /** The canister's WebSocket endpoint, for reading its state. */
@@ -137,12 +127,11 @@ export class WsHarness {
     const clock = new TestClock(startMs);
     const replica = await Replica.create({ clock, signer: 'inline', log: () => undefined });
     const events: HandlerEvent[] = [];
-    const timings: number[] = [];
     const hooks: WsHandlers = {};
     let ws: IcWebSocket<TestAppMessage> | undefined;
-    const init: TestInit = { settings, events, timings, hooks, expose: (exposed) => (ws = exposed) };
+    const init: TestInit = { settings, events, hooks, expose: (exposed) => (ws = exposed) };
     const id = replica.install('ws_test', testCanister, { init });
-    return new WsHarness(replica, clock, id, events, timings, hooks, ws!);
+    return new WsHarness(replica, clock, id, events, hooks, ws!);
   }
 
   close(): Promise<void> {
@@ -206,17 +195,6 @@ export class WsHarness {
   async send(caller: Principal, to: Principal, ...texts: string[]): Promise<WsResult> {
     const arg = new Uint8Array(IDL.encode([IDL.Principal, Blobs], [to, texts.map(appBytes)]));
     return this.#update(caller, 'send', arg, CanisterSendResultIdl);
-  }
-
-  /**
-   * Queues `count` copies of `text` for `to` in one update.
-   * @returns milliseconds per message spent in the canister, certification included
-   */
-  async timedSends(to: Principal, count: number, text = 'x'): Promise<number> {
-    const arg = new Uint8Array(IDL.encode([IDL.Principal, IDL.Nat32, IDL.Vec(IDL.Nat8)], [to, count, appBytes(text)]));
-    const outcome = await this.replica.update(this.canisterId, 'timed_sends', arg, to);
-    if (outcome.status !== 'replied') throw new Error(`timed_sends rejected: ${outcome.rejectMessage}`);
-    return this.timings[this.timings.length - 1];
   }
 
   /** Calls the test canister's `close`. */

@@ -13,6 +13,14 @@ export {
   type CandidReturn,
   type TimerId,
 } from './canister/define';
+export { idlFactorySource, IDL_SOURCE_UNSUPPORTED } from './canister/idl-factory-source';
+export {
+  FakeCanisterContext,
+  FakeCanisterErrorCode,
+  type FakeCanisterContextOptions,
+  type FakeMessage,
+} from './testing/fake-canister-context';
+export { TestCanister, type TestCallOutcome, type TestCallOptions } from './testing/test-canister';
 export {
   createIcWebSocket,
   CanisterSendResultIdl,

@@ -328,19 +328,12 @@ describe('CertifiedMap at 100k entries', () => {
     expect(map.height).toBeLessThanOrEqual(maxAvlHeight(n));
   });
 
-  it('witnesses a 50-key range with few nodes, quickly', () => {
-    let fastest = Infinity;
-    let witness: HashTree = empty();
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const start = performance.now();
-      witness = map.witnessRange(key(150_000), key(150_147));
-      fastest = Math.min(fastest, performance.now() - start);
-    }
+  it('witnesses a 50-key range with few nodes', () => {
+    const witness = map.witnessRange(key(150_000), key(150_147));
     expect(revealedKeys(witness)).toHaveLength(50);
     expect(reconstruct(witness)).toEqual(map.rootHash());
     const counts = countNodes(witness);
     expect(counts.labeled + counts.pruned).toBeLessThan(50 + 4 * Math.log2(n));
-    expect(fastest).toBeLessThan(20);
   });
 
   it('keeps the root hash current through writes and deletes', () => {

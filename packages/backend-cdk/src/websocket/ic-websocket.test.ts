@@ -4,29 +4,25 @@ import type { Principal } from '@dfinity/principal';
 import { wsServiceMethods } from '@icws/protocol';
 import { defineCanister } from '../canister/define';
 import { IcwsError } from '@icws/protocol';
-import { Replica, TestClock } from '@icws/replica';
-import { newPrincipal, WsHarness } from '../../../../test/support/ws-harness';
+import { TestCanister } from '../testing/test-canister';
 import { createIcWebSocket, type IcWebSocketOptions } from './ic-websocket';
+import { newPrincipal, WsTestCanister } from './test-support/ws-test-canister';
 
 /** @returns what installing a canister made with `options` throws, if anything. */
-async function installError(options: IcWebSocketOptions): Promise<unknown> {
-  const replica = await Replica.create({ clock: new TestClock(), signer: 'inline', log: () => undefined });
+function installError(options: IcWebSocketOptions): unknown {
   try {
-    replica.install('bad', defineCanister((ic) => createIcWebSocket(ic, options).methods));
+    TestCanister.install(defineCanister((ic) => createIcWebSocket(ic, options).methods), undefined);
     return undefined;
   } catch (err) {
     return err;
-  } finally {
-    await replica.close();
   }
 }
 
 describe('createIcWebSocket', () => {
   describe('settings', () => {
-    it('default to the upstream values', async () => {
-      const harness = await WsHarness.create();
+    it('default to the upstream values', () => {
+      const harness = WsTestCanister.create();
       expect(harness.ws.settings).toEqual({ sendAckIntervalMs: 300_000, keepAliveTimeoutMs: 60_000, maxNumberOfReturnedMessages: 50 });
-      await harness.close();
     });
 
     it.each([
@@ -34,8 +30,8 @@ describe('createIcWebSocket', () => {
       [{ sendAckIntervalMs: 10_000, keepAliveTimeoutMs: 20_000 }, 'must be greater than keepAliveTimeoutMs'],
       [{ maxNumberOfReturnedMessages: 0 }, 'maxNumberOfReturnedMessages must be a positive integer, got 0'],
       [{ keepAliveTimeoutMs: 1.5 }, 'keepAliveTimeoutMs must be a positive integer, got 1.5'],
-    ])('refuse %j', async (options, message) => {
-      const err = await installError(options);
+    ])('refuse %j', (options, message) => {
+      const err = installError(options);
       expect(err).toBeInstanceOf(IcwsError);
       expect((err as IcwsError).code).toBe('ICWS_ERR_WS_CONFIG');
       expect((err as IcwsError).message).toContain(message);
@@ -44,9 +40,8 @@ describe('createIcWebSocket', () => {
 
   describe('#methods', () => {
     it('have exactly the Candid signatures of the protocol, with the app message type in ws_message', () => {
-      let methods: Record<string, { argTypes: readonly IDL.Type[]; retTypes: readonly IDL.Type[]; mode: string }> = {};
       const App = IDL.Record({ text: IDL.Text, timestamp: IDL.Nat64 });
-      defineCanister((ic) => (methods = createIcWebSocket(ic, { appMessage: App }).methods)).create(fakeContext(), undefined);
+      const { methods } = TestCanister.install(defineCanister((ic) => createIcWebSocket(ic, { appMessage: App }).methods), undefined);
       const expected = wsServiceMethods(App);
       for (const name of ['ws_open', 'ws_close', 'ws_message', 'ws_get_messages'] as const) {
         const { argTypes, retTypes, mode } = methods[name];
@@ -60,39 +55,38 @@ describe('createIcWebSocket', () => {
   });
 
   describe('#send, #sendMessage, #close', () => {
-    let harness: WsHarness;
+    let harness: WsTestCanister;
     let gateway: Principal;
-    beforeEach(async () => {
-      harness = await WsHarness.create();
+    beforeEach(() => {
+      harness = WsTestCanister.create();
       gateway = newPrincipal();
     });
-    afterEach(() => harness.close());
 
-    it('refuse a principal without a connection with Err', async () => {
+    it('refuse a principal without a connection with Err', () => {
       const stranger = newPrincipal();
       const err = `Client with principal ${stranger.toText()} doesn't have an open connection`;
-      expect(await harness.send(newPrincipal(), stranger, 'hi')).toEqual({ Err: err });
-      expect(await harness.closeClient(newPrincipal(), stranger)).toEqual({ Err: err });
+      expect(harness.send(newPrincipal(), stranger, 'hi')).toEqual({ Err: err });
+      expect(harness.closeClient(newPrincipal(), stranger)).toEqual({ Err: err });
     });
 
-    it('queue a certified app message for the client', async () => {
+    it('queue a certified app message for the client', () => {
       const client = newPrincipal();
-      await harness.open(client, 1n, gateway);
-      expect(await harness.send(newPrincipal(), client, 'one', 'two')).toEqual({ Ok: null });
-      const queued = await harness.queued(gateway);
+      harness.open(client, 1n, gateway);
+      expect(harness.send(newPrincipal(), client, 'one', 'two')).toEqual({ Ok: null });
+      const queued = harness.queued(gateway);
       expect(queued.map((m) => m.app?.text)).toEqual([undefined, 'one', 'two']);
-      await harness.verify(await harness.getMessages(gateway, 0n));
+      harness.verify(harness.getMessages(gateway, 0n));
     });
 
-    it('close a connection with a ClosedByApplication close message, calling onClose', async () => {
+    it('close a connection with a ClosedByApplication close message, calling onClose', () => {
       const client = newPrincipal();
-      await harness.open(client, 1n, gateway);
-      expect(await harness.closeClient(newPrincipal(), client)).toEqual({ Ok: null });
+      harness.open(client, 1n, gateway);
+      expect(harness.closeClient(newPrincipal(), client)).toEqual({ Ok: null });
       expect(harness.ws.isConnected(client)).toBe(false);
       expect(harness.events.at(-1)).toEqual({ kind: 'close', client: client.toText(), cause: 'ClosedByApplication' });
-      const queued = await harness.queued(gateway);
+      const queued = harness.queued(gateway);
       expect(queued.at(-1)?.service).toEqual({ CloseMessage: { reason: { ClosedByApplication: null } } });
-      expect(await harness.closeClient(newPrincipal(), client)).toEqual({ Err: `Client with principal ${client.toText()} doesn't have an open connection` });
+      expect(harness.closeClient(newPrincipal(), client)).toEqual({ Err: `Client with principal ${client.toText()} doesn't have an open connection` });
     });
 
     it('encode and decode app messages with the canister type, refusing what does not fit', () => {
@@ -104,25 +98,25 @@ describe('createIcWebSocket', () => {
   });
 
   describe('#broadcast, #clients, #metrics', () => {
-    it('broadcast to every client or a filtered few, each with its own sequence number', async () => {
-      const harness = await WsHarness.create();
+    it('broadcast to every client or a filtered few, each with its own sequence number', () => {
+      const harness = WsTestCanister.create();
       const [g1, g2] = [newPrincipal(), newPrincipal()];
       const clients = [newPrincipal(), newPrincipal(), newPrincipal()];
-      await harness.open(clients[0], 1n, g1);
-      await harness.open(clients[1], 1n, g1);
-      await harness.open(clients[2], 1n, g2);
+      harness.open(clients[0], 1n, g1);
+      harness.open(clients[1], 1n, g1);
+      harness.open(clients[2], 1n, g2);
       harness.hooks.onMessage = ({ message }) => {
         harness.ws.broadcast(message);
         harness.ws.broadcastMessage({ text: 'not to 0' }, (p) => p.toText() !== clients[0].toText());
       };
-      expect(await harness.appMessage({ client_principal: clients[0], client_nonce: 1n }, 1n, 'to all')).toEqual({ Ok: null });
-      const all = [...(await harness.queued(g1)), ...(await harness.queued(g2))].filter((m) => m.app !== undefined);
+      expect(harness.appMessage({ client_principal: clients[0], client_nonce: 1n }, 1n, 'to all')).toEqual({ Ok: null });
+      const all = [...harness.queued(g1), ...harness.queued(g2)].filter((m) => m.app !== undefined);
       const received = (p: Principal) => all.filter((m) => m.message.client_key.client_principal.toText() === p.toText()).map((m) => [m.app?.text, m.message.sequence_num]);
       expect(received(clients[0])).toEqual([['to all', 2n]]);
       expect(received(clients[1])).toEqual([['to all', 2n], ['not to 0', 3n]]);
       expect(received(clients[2])).toEqual([['to all', 2n], ['not to 0', 3n]]);
-      await harness.verify(await harness.getMessages(g1, 0n));
-      await harness.verify(await harness.getMessages(g2, 0n));
+      harness.verify(harness.getMessages(g1, 0n));
+      harness.verify(harness.getMessages(g2, 0n));
 
       expect(harness.ws.clientCount).toBe(3);
       expect(harness.ws.clients().map((c) => c.clientPrincipal.toText())).toEqual(clients.map((c) => c.toText()));
@@ -134,26 +128,6 @@ describe('createIcWebSocket', () => {
         [g2.toText(), 1, 3, 3n],
       ]);
       expect(metrics.gateways[0].queuedBytes).toBeGreaterThan(0);
-      await harness.close();
     });
   });
 });
-
-/** A context for calling a canister factory outside a replica. */
-function fakeContext() {
-  return {
-    caller: () => {
-      throw new Error('no caller');
-    },
-    time: () => 0n,
-    id: () => newPrincipal(),
-    setCertifiedData: () => undefined,
-    dataCertificate: () => undefined,
-    setTimer: () => 1,
-    setTimerInterval: () => 1,
-    clearTimer: () => undefined,
-    print: () => undefined,
-    onRollback: () => undefined,
-    onCommit: () => undefined,
-  };
-}

@@ -1,74 +1,73 @@
 /** `ws_open`: a client opens a connection through a gateway. */
 import { Principal } from '@dfinity/principal';
 import { decodeServiceMessage } from '@icws/protocol';
-import { appBytes, newPrincipal, WsHarness } from '../../../../test/support/ws-harness';
+import { appBytes, newPrincipal, WsTestCanister } from './test-support/ws-test-canister';
 
-let harness: WsHarness;
-beforeEach(async () => {
-  harness = await WsHarness.create();
+let harness: WsTestCanister;
+beforeEach(() => {
+  harness = WsTestCanister.create();
 });
-afterEach(() => harness.close());
 
 describe('ws_open', () => {
-  it('refuses the anonymous principal, changing nothing', async () => {
+  it('refuses the anonymous principal, changing nothing', () => {
     const gateway = newPrincipal();
-    expect(await harness.wsOpen(Principal.anonymous(), 1n, gateway)).toEqual({ Err: 'Anonymous principal is not allowed' });
+    expect(harness.wsOpen(Principal.anonymous(), 1n, gateway)).toEqual({ Err: 'Anonymous principal is not allowed' });
     expect(harness.ws.clientCount).toBe(0);
     expect(harness.events).toEqual([]);
     expect(harness.ws.metrics().registeredGateways).toBe(0);
   });
 
-  it('registers the client and queues a certified open message with its key for the gateway', async () => {
+  it('registers the client and queues a certified open message with its key for the gateway', () => {
     const [client, gateway] = [newPrincipal(), newPrincipal()];
-    const key = await harness.open(client, 42n, gateway);
-    const batch = await harness.getMessages(gateway, 0n);
+    const key = harness.open(client, 42n, gateway);
+    const batch = harness.getMessages(gateway, 0n);
     expect(batch.messages).toHaveLength(1);
     const [output] = batch.messages;
     expect(output.key).toBe(`${gateway.toText()}_00000000000000000000`);
     expect(output.client_key).toEqual(key);
-    expect((await harness.queued(gateway))[0]).toMatchObject({
+    expect(harness.queued(gateway)[0]).toMatchObject({
       message: { client_key: key, sequence_num: 1n, is_service_message: true },
       service: { OpenMessage: { client_key: key } },
     });
-    await harness.verify(batch);
+    harness.verify(batch);
     expect(harness.ws.isConnected(client)).toBe(true);
     expect(harness.ws.client(client)).toMatchObject({ clientPrincipal: client, clientNonce: 42n, gatewayPrincipal: gateway, messagesSent: 1n });
   });
 
-  it('calls onOpen with the client principal, after the open message is queued', async () => {
+  it('calls onOpen with the client principal, after the open message is queued', () => {
     const [client, gateway] = [newPrincipal(), newPrincipal()];
     harness.hooks.onOpen = ({ clientPrincipal }) => {
       expect(harness.ws.send(clientPrincipal, appBytes('welcome'))).toEqual({ Ok: null });
     };
-    await harness.open(client, 1n, gateway);
+    harness.open(client, 1n, gateway);
     expect(harness.events).toEqual([{ kind: 'open', client: client.toText() }]);
-    const queued = await harness.queued(gateway);
+    const queued = harness.queued(gateway);
     expect(queued.map((m) => m.message.sequence_num)).toEqual([1n, 2n]);
     expect(queued[0].service).toHaveProperty('OpenMessage');
     expect(queued[1].app).toEqual({ text: 'welcome' });
   });
 
-  it('refuses a client key (principal and nonce) that is connected already', async () => {
+  it('refuses a client key (principal and nonce) that is connected already', () => {
     const [client, gateway] = [newPrincipal(), newPrincipal()];
-    await harness.open(client, 7n, gateway);
-    expect(await harness.wsOpen(client, 7n, gateway)).toEqual({
+    harness.open(client, 7n, gateway);
+    expect(harness.wsOpen(client, 7n, gateway)).toEqual({
       Err: `Client with key ${client.toText()}_7 already has an open connection`,
     });
-    expect(await harness.queued(gateway)).toHaveLength(1);
+    expect(harness.queued(gateway)).toHaveLength(1);
     expect(harness.events).toHaveLength(1);
   });
 
-  it('replaces the connection of a principal that opens again with another nonce', async () => {
+  it('replaces the connection of a principal that opens again with another nonce', () => {
     const [client, gateway] = [newPrincipal(), newPrincipal()];
-    await harness.open(client, 1n, gateway);
-    const key = await harness.open(client, 2n, gateway);
+    harness.open(client, 1n, gateway);
+    const key = harness.open(client, 2n, gateway);
     expect(harness.events).toEqual([
       { kind: 'open', client: client.toText() },
       { kind: 'close', client: client.toText(), cause: 'Reopened' },
       { kind: 'open', client: client.toText() },
     ]);
     expect(harness.ws.clients()).toEqual([expect.objectContaining({ clientNonce: 2n })]);
-    const queued = await harness.queued(gateway);
+    const queued = harness.queued(gateway);
     // No close message for the old connection (as upstream); the new one starts at sequence 1.
     expect(queued.map((m) => [m.message.client_key.client_nonce, m.message.sequence_num])).toEqual([
       [1n, 1n],
@@ -78,12 +77,12 @@ describe('ws_open', () => {
     expect(harness.ws.metrics().gateways[0].connectedClients).toBe(1);
   });
 
-  it('lets the new connection use another gateway, leaving the old gateway without clients', async () => {
+  it('lets the new connection use another gateway, leaving the old gateway without clients', () => {
     const [client, first, second] = [newPrincipal(), newPrincipal(), newPrincipal()];
-    await harness.open(client, 1n, first);
-    await harness.open(client, 2n, second);
+    harness.open(client, 1n, first);
+    harness.open(client, 2n, second);
     const byGateway = Object.fromEntries(harness.ws.metrics().gateways.map((g) => [g.gatewayPrincipal.toText(), g.connectedClients]));
     expect(byGateway).toEqual({ [first.toText()]: 0, [second.toText()]: 1 });
-    expect(decodeServiceMessage((await harness.queued(second))[0].message.content.slice())).toHaveProperty('OpenMessage');
+    expect(decodeServiceMessage(harness.queued(second)[0].message.content.slice())).toHaveProperty('OpenMessage');
   });
 });

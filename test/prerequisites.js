@@ -5,7 +5,7 @@ const { execFileSync } = require('node:child_process');
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 
-const upstream = join(__dirname, '../test/upstream-client');
+const upstream = join(__dirname, 'upstream-client');
 if (!existsSync(join(upstream, 'node_modules/ic-websocket-js'))) {
   console.log('installing ic-websocket-js@0.5.0 into test/upstream-client');
   execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--prefix', upstream], { stdio: 'inherit' });
