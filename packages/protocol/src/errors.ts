@@ -13,6 +13,16 @@ export const ProtocolErrorCode = {
   BAD_CANDID: 'ICWS_ERR_BAD_CANDID',
   /** An outbound-queue message key is not `<gateway principal>_<20-digit nonce>`. */
   BAD_MESSAGE_KEY: 'ICWS_ERR_BAD_MESSAGE_KEY',
+  /** A request body given to the strict envelope decoder is not one CBOR item. */
+  BAD_CBOR: 'ICWS_ERR_BAD_CBOR',
+  /** A request envelope lacks a field, has one of the wrong type, or one the spec does not define (see `field`). */
+  MALFORMED_ENVELOPE: 'ICWS_ERR_MALFORMED_ENVELOPE',
+  /** A request envelope's delegation chain is longer than `MAX_DELEGATIONS`. */
+  DELEGATION_CHAIN_TOO_LONG: 'ICWS_ERR_DELEGATION_CHAIN_TOO_LONG',
+  /** A delegation lists more than `MAX_DELEGATION_TARGETS` canisters. */
+  DELEGATION_TARGETS: 'ICWS_ERR_DELEGATION_TARGETS',
+  /** A read_state request has more than `MAX_READ_STATE_PATHS` paths, or a path more than `MAX_PATH_LABELS` labels. */
+  READ_STATE_TOO_LARGE: 'ICWS_ERR_READ_STATE_TOO_LARGE',
   /** A value handed to an encoder is out of range or of the wrong type (a bug of the caller). */
   INVALID_ARGUMENT: 'ICWS_ERR_INVALID_ARGUMENT',
 } as const;
