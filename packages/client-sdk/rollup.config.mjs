@@ -26,9 +26,9 @@ const typescript = () =>
 const banner = `/*! ${pkg.name} ${pkg.version} | ${pkg.license} */`;
 
 /**
- * The browser bundle takes @icws/protocol from its TypeScript source: its published build is
- * CommonJS, whose `require`s of @dfinity/candid and @dfinity/principal would bundle second
- * (CommonJS) copies of them next to the ES modules this package imports.
+ * The browser bundle takes @icws/protocol from its TypeScript source, so the bundle is compiled in
+ * one pass with this package and never picks the protocol's CommonJS build, whose `require`s of
+ * @dfinity/candid and @dfinity/principal would bundle second copies of them.
  */
 const protocolSource = {
   name: 'icws-protocol-source',

@@ -25,11 +25,10 @@ import {
   lookup_path,
   LookupPathStatus,
   reconstruct,
-  uint8Equals,
   type HashTree,
 } from '@dfinity/agent';
 import type { Principal } from '@dfinity/principal';
-import { CERTIFICATION_LABEL, type CanisterToClientMessage } from '@icws/protocol';
+import { CERTIFICATION_LABEL, equalBytes, type CanisterToClientMessage } from '@icws/protocol';
 import { describeError, IcWebSocketError, IcWebSocketErrorCode as Code } from './errors';
 
 /** Options of {@link MessageVerifier}. */
@@ -115,7 +114,7 @@ export class MessageVerifier {
     if (leaf.status !== LookupPathStatus.Found || !(leaf.value instanceof Uint8Array)) {
       throw new IcWebSocketError(Code.INVALID_CONTENT, `the certified tree has no message at ${CERTIFICATION_LABEL}/${message.key}`);
     }
-    if (!uint8Equals(hashValue(message.content), leaf.value)) {
+    if (!equalBytes(hashValue(message.content), leaf.value)) {
       throw new IcWebSocketError(Code.INVALID_CONTENT, `the content of message ${message.key} is not the content the canister certified (SHA-256 differs)`);
     }
   }
@@ -202,7 +201,7 @@ async function checkTree(certificate: VerifiedCertificate, bytes: Uint8Array): P
   } catch (cause) {
     throw new IcWebSocketError(Code.INVALID_TREE, `the hash tree of a relayed message is not a hash tree: ${describeError(cause)}`, { cause });
   }
-  if (!uint8Equals(root, certificate.certifiedData)) {
+  if (!equalBytes(root, certificate.certifiedData)) {
     throw new IcWebSocketError(Code.INVALID_TREE, "the hash tree of a relayed message is not the one the canister certified (its root hash differs from the canister's certified data)");
   }
   return tree;
@@ -265,12 +264,4 @@ function fingerprint(bytes: Uint8Array): number {
   let hash = (0x811c9dc5 ^ bytes.length) >>> 0;
   for (let i = Math.max(0, bytes.length - 32); i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193) >>> 0;
   return hash;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  // compare from the end: the signature (or root-most hash) differs first
-  for (let i = a.length - 1; i >= 0; i--) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -7,7 +7,7 @@
  */
 import { Endpoint, Expiry, makeNonce, SubmitRequestType, type CallRequest, type SignIdentity } from '@dfinity/agent';
 import type { Principal } from '@dfinity/principal';
-import { encodeClientRequest, type CallEnvelope, type SignedDelegation } from '@icws/protocol';
+import { encodeClientRequest, type CallEnvelope } from '@icws/protocol';
 import { describeError, IcWebSocketError, IcWebSocketErrorCode } from './errors';
 
 /**
@@ -64,14 +64,10 @@ export class EnvelopeSigner {
   }
 }
 
-interface TransformedBody {
-  content: CallRequest;
-  sender_pubkey?: Uint8Array;
-  sender_sig?: Uint8Array;
-  sender_delegation?: Array<{ delegation: { pubkey: Uint8Array; expiration: bigint; targets?: Principal[] }; signature: Uint8Array }>;
-}
+/** The body an identity's `transformRequest` returns: the protocol's envelope around the agent's content. */
+type TransformedBody = Omit<CallEnvelope, 'content'> & { content: CallRequest };
 
-/** @returns the identity's signed body in the protocol's envelope type. */
+/** @returns the identity's signed body as the protocol's envelope type. */
 function toCallEnvelope(signed: unknown, content: CallRequest): CallEnvelope {
   const body = (signed as { body?: TransformedBody }).body;
   if (body === undefined || body.content !== content) {
@@ -90,17 +86,6 @@ function toCallEnvelope(signed: unknown, content: CallRequest): CallEnvelope {
   };
   if (body.sender_pubkey !== undefined) envelope.sender_pubkey = body.sender_pubkey;
   if (body.sender_sig !== undefined) envelope.sender_sig = body.sender_sig;
-  if (body.sender_delegation !== undefined) {
-    envelope.sender_delegation = body.sender_delegation.map(
-      ({ delegation, signature }): SignedDelegation => ({
-        delegation: {
-          pubkey: delegation.pubkey,
-          expiration: delegation.expiration,
-          ...(delegation.targets === undefined ? {} : { targets: delegation.targets }),
-        },
-        signature,
-      }),
-    );
-  }
+  if (body.sender_delegation !== undefined) envelope.sender_delegation = body.sender_delegation;
   return envelope;
 }

@@ -4,18 +4,14 @@
  * as `HttpAgent` does.
  */
 import { Cbor, IC_ROOT_KEY } from '@dfinity/agent';
+import { isMainnetHost } from '@icws/protocol';
 import { describeError, IcWebSocketError, IcWebSocketErrorCode } from './errors';
-
-const MAINNET_DOMAINS = ['icp-api.io', 'ic0.app', 'icp0.io'];
 
 /** A `fetch` as the platform provides it; injectable for tests. */
 export type FetchFn = (input: string, init?: { method?: string; headers?: Record<string, string> }) => Promise<Pick<Response, 'ok' | 'status' | 'arrayBuffer'>>;
 
-/** @returns whether `networkUrl` is an IC mainnet API host (`icp-api.io`, `ic0.app`, `icp0.io` or a subdomain). */
-export function isMainnetUrl(networkUrl: string | URL): boolean {
-  const { hostname } = new URL(networkUrl);
-  return MAINNET_DOMAINS.some((domain) => hostname === domain || hostname.endsWith(`.${domain}`));
-}
+/** Whether a network URL is an IC mainnet API host (`icp-api.io`, `ic0.app`, `icp0.io` or a subdomain). */
+export { isMainnetHost as isMainnetUrl } from '@icws/protocol';
 
 /** @returns the DER root key of the IC mainnet. */
 export function mainnetRootKey(): Uint8Array {
@@ -50,7 +46,7 @@ export async function fetchRootKey(networkUrl: string | URL, fetchImpl: FetchFn)
  */
 export function rootKeyProvider(networkUrl: string, fetchImpl: FetchFn, rootKey?: Uint8Array): () => Promise<Uint8Array> {
   if (rootKey !== undefined) return () => Promise.resolve(rootKey);
-  if (isMainnetUrl(networkUrl)) {
+  if (isMainnetHost(networkUrl)) {
     const key = mainnetRootKey();
     return () => Promise.resolve(key);
   }

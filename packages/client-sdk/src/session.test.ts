@@ -307,7 +307,7 @@ describe('Session', () => {
       const h = await opened();
       h.socket.deliver(relayed(2n, Uint8Array.of(1), false, { client_principal: Principal.fromText('aaaaa-aa'), client_nonce: clientNonce }));
       const err = await expectFailure(h, 4002, 'ICWS_ERR_WRONG_CLIENT_KEY');
-      expect(err.message).toMatch(/is certified for client aaaaa-aa:42, not for this one/);
+      expect(err.message).toMatch(/is certified for client aaaaa-aa_42, not for this one/);
     });
 
     it('closes on a frame that is not a relayed message', async () => {

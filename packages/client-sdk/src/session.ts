@@ -21,6 +21,7 @@
  */
 import type { Principal } from '@dfinity/principal';
 import {
+  clientKeyText,
   closeReasonKind,
   decodeCanisterToClientMessage,
   decodeGatewayHandshake,
@@ -273,7 +274,7 @@ export class Session {
     if (!sameClientKey(message.client_key, this.clientKey)) {
       throw new IcWebSocketError(
         Code.WRONG_CLIENT_KEY,
-        `message ${relayed.key} is certified for client ${describeKey(message.client_key)}, not for this one (${describeKey(this.clientKey)})`,
+        `message ${relayed.key} is certified for client ${clientKeyText(message.client_key)}, not for this one (${clientKeyText(this.clientKey)})`,
       );
     }
     this.#incoming.accept(message.sequence_num);
@@ -294,7 +295,7 @@ export class Session {
     if ('OpenMessage' in service) {
       if (this.#state !== 'opening') throw new IcWebSocketError(Code.BAD_SERVICE_MESSAGE, 'the canister sent a second open message');
       if (!sameClientKey(service.OpenMessage.client_key, this.clientKey)) {
-        throw new IcWebSocketError(Code.WRONG_CLIENT_KEY, `the open message names client ${describeKey(service.OpenMessage.client_key)}, not this one (${describeKey(this.clientKey)})`);
+        throw new IcWebSocketError(Code.WRONG_CLIENT_KEY, `the open message names client ${clientKeyText(service.OpenMessage.client_key)}, not this one (${clientKeyText(this.clientKey)})`);
       }
       clearTimeout(this.#openTimer);
       this.#openTimer = undefined;
@@ -439,8 +440,4 @@ function toBytes(data: unknown): Uint8Array | undefined {
 
 function sameClientKey(a: ClientKey, b: ClientKey): boolean {
   return a.client_nonce === b.client_nonce && a.client_principal.compareTo(b.client_principal) === 'eq';
-}
-
-function describeKey(key: ClientKey): string {
-  return `${key.client_principal.toText()}:${key.client_nonce}`;
 }

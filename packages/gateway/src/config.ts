@@ -134,9 +134,5 @@ export function parseAddress(address: string, source = 'address'): { host: strin
   return { host: match[1].replace(/^\[|\]$/g, ''), port: Number(match[2]) };
 }
 
-const MAINNET_HOSTS = /(^|\.)(icp-api\.io|ic0\.app|icp0\.io)$/;
-
-/** @returns whether `url` is the IC mainnet, whose root key is built into the agent. */
-export function isMainnet(url: string): boolean {
-  return MAINNET_HOSTS.test(new URL(url).hostname);
-}
+/** Whether a network URL is the IC mainnet, whose root key is built into the agent. */
+export { isMainnetHost as isMainnet } from '@icws/protocol';

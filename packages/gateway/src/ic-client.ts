@@ -1,15 +1,20 @@
-import { Cbor, HttpAgent, IC_REQUEST_DOMAIN_SEPARATOR, lookup_path, LookupPathStatus, requestIdOf, type ApiQueryResponse, type HashTree, type QueryResponse, type SignIdentity } from '@dfinity/agent';
+import { Cbor, HttpAgent, lookup_path, LookupPathStatus, type ApiQueryResponse, type HashTree, type QueryResponse, type RequestId, type SignIdentity } from '@dfinity/agent';
 import type { Principal } from '@dfinity/principal';
 import {
   decodeWsGetMessagesResult,
+  encodeEnvelope,
   encodeWsCloseArgs,
   encodeWsGetMessagesArgs,
   WS_CLOSE_METHOD,
+  IC_REQUEST_DOMAIN_SEPARATOR,
+  isMainnetHost,
+  requestIdOf,
+  withDomainSeparator,
   WS_GET_MESSAGES_METHOD,
   type CanisterOutputCertifiedMessages,
   type ClientKey,
+  type QueryContent,
 } from '@icws/protocol';
-import { isMainnet } from './config';
 import { GatewayError } from './errors';
 import { CborPoster, type PostResponse } from './http-post';
 import { QuerySignatureVerifier } from './query-signatures';
@@ -51,7 +56,7 @@ export class IcClient {
   static create(icNetworkUrl: string, identity: SignIdentity): IcClient {
     // The poller retries on its own schedule; polls do not go through the agent (see getMessages).
     const agent = HttpAgent.createSync({ host: icNetworkUrl, identity, shouldFetchRootKey: false, retryTimes: 0, verifyQuerySignatures: false });
-    return new IcClient(agent, identity, new CborPoster(new URL(icNetworkUrl)), isMainnet(icNetworkUrl));
+    return new IcClient(agent, identity, new CborPoster(new URL(icNetworkUrl)), isMainnetHost(icNetworkUrl));
   }
 
   get url(): URL {
@@ -135,7 +140,7 @@ export class IcClient {
 
   /** Signs and posts a query as the gateway. @returns the replica's answer with its request id */
   async #query(canisterId: Principal, methodName: string, arg: Uint8Array): Promise<ApiQueryResponse> {
-    const content = {
+    const content: QueryContent<Principal> = {
       request_type: 'query',
       canister_id: canisterId,
       method_name: methodName,
@@ -144,13 +149,11 @@ export class IcClient {
       ingress_expiry: queryExpiryNs(),
     };
     const requestId = requestIdOf(content);
-    const signed = new Uint8Array(IC_REQUEST_DOMAIN_SEPARATOR.length + requestId.length);
-    signed.set(IC_REQUEST_DOMAIN_SEPARATOR);
-    signed.set(requestId, IC_REQUEST_DOMAIN_SEPARATOR.length);
-    const envelope = { content, sender_pubkey: this.identity.getPublicKey().toDer(), sender_sig: await this.identity.sign(signed) };
+    const senderSig = new Uint8Array(await this.identity.sign(withDomainSeparator(IC_REQUEST_DOMAIN_SEPARATOR, requestId)));
+    const envelope = encodeEnvelope({ content, sender_pubkey: new Uint8Array(this.identity.getPublicKey().toDer()), sender_sig: senderSig });
     let response: PostResponse;
     try {
-      response = await this.poster.post(`/api/v2/canister/${canisterId.toText()}/query`, Cbor.encode(envelope));
+      response = await this.poster.post(`/api/v2/canister/${canisterId.toText()}/query`, envelope);
     } catch (err) {
       throw unavailable(this.url, err);
     }
@@ -159,7 +162,7 @@ export class IcClient {
       throw new GatewayError('replica', kind, `replica answered the ${methodName} query with ${response.status}: ${text.decode(response.body)}`);
     }
     const answer = Cbor.decode<QueryResponse>(response.body);
-    return { ...answer, requestId, httpDetails: { ok: true, status: 200, statusText: 'OK', headers: [] } } as ApiQueryResponse;
+    return { ...answer, requestId: requestId as RequestId, httpDetails: { ok: true, status: 200, statusText: 'OK', headers: [] } } as ApiQueryResponse;
   }
 
   /** Tells the canister that a client's socket closed. */

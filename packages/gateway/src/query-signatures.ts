@@ -1,6 +1,7 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { hashOfMap, IC_RESPONSE_DOMAIN_SEPARATOR, QueryResponseStatus, type ApiQueryResponse, type HttpAgent } from '@dfinity/agent';
+import { QueryResponseStatus, type ApiQueryResponse, type HttpAgent } from '@dfinity/agent';
 import { Principal } from '@dfinity/principal';
+import { nodeSignatureMessage } from '@icws/protocol';
 import { GatewayError } from './errors';
 
 /** Node keys are read again after this long, as the agent does, so a changed subnet is noticed. */
@@ -61,22 +62,11 @@ export class QuerySignatureVerifier {
 
 /** @returns what a node signs for a query reply: the domain separator and the reply's hash. */
 function signedMessage(response: ApiQueryResponse, timestamp: bigint): Uint8Array {
-  const fields =
+  const outcome =
     response.status === QueryResponseStatus.Replied
-      ? { status: response.status, reply: response.reply, timestamp: BigInt(timestamp), request_id: response.requestId }
-      : {
-          status: response.status,
-          reject_code: response.reject_code,
-          reject_message: response.reject_message,
-          error_code: response.error_code,
-          timestamp: BigInt(timestamp),
-          request_id: response.requestId,
-        };
-  const hash = hashOfMap(fields);
-  const message = new Uint8Array(IC_RESPONSE_DOMAIN_SEPARATOR.length + hash.length);
-  message.set(IC_RESPONSE_DOMAIN_SEPARATOR);
-  message.set(hash, IC_RESPONSE_DOMAIN_SEPARATOR.length);
-  return message;
+      ? { status: 'replied' as const, reply: response.reply }
+      : { status: 'rejected' as const, reject_code: response.reject_code, reject_message: response.reject_message, error_code: response.error_code };
+  return nodeSignatureMessage(outcome, BigInt(timestamp), response.requestId);
 }
 
 function refusal(canisterId: Principal, why: string): GatewayError {

@@ -1,16 +1,11 @@
 import type { Principal } from '@dfinity/principal';
-import type { CanisterOutputMessage, ClientKey } from '@icws/protocol';
+import { clientKeyText, type CanisterOutputMessage, type ClientKey } from '@icws/protocol';
 import { CanisterPoller, type PollerOptions } from './poller';
 import type { ClientSession } from './session';
 
 interface CanisterEntry {
   readonly poller: CanisterPoller;
   readonly sessions: Map<string, ClientSession>;
-}
-
-/** `principal:nonce`, the routing key of a client's messages. */
-export function clientKeyText(key: ClientKey): string {
-  return `${key.client_principal.toText()}:${key.client_nonce}`;
 }
 
 /**

@@ -1,4 +1,3 @@
-import { requestIdOf } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
 import type { Principal } from '@dfinity/principal';
 import {
@@ -9,6 +8,7 @@ import {
   encodeCanisterToClientMessage,
   encodeGatewayHandshake,
   ProtocolError,
+  requestIdOf,
   WS_OPEN_METHOD,
   type CanisterOutputMessage,
   type CanisterWsOpenResult,
@@ -188,7 +188,7 @@ export class ClientSession {
    */
   async #relayWithRetries(canisterId: Principal, request: DecodedClientRequest, readOutcome: boolean): Promise<RelayOutcome> {
     const content = request.envelope.content;
-    const requestId = readOutcome ? requestIdOf(withoutUndefined(content as unknown as Record<string, unknown>)) : undefined;
+    const requestId = readOutcome ? requestIdOf(content) : undefined;
     const deadline = Math.min(Date.now() + RELAY_RETRY_WINDOW_MS, Number(content.ingress_expiry / 1_000_000n));
     for (let attempt = 0; ; attempt++) {
       try {
@@ -236,8 +236,4 @@ function openRefusal(outcome: RelayOutcome): string | undefined {
   } catch {
     return 'the canister answered ws_open with something other than CanisterWsOpenResult';
   }
-}
-
-function withoutUndefined(record: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
 }

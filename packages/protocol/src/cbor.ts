@@ -6,14 +6,12 @@
  */
 import { Decoder, Encoder } from 'cbor-x';
 import { Principal } from '@dfinity/principal';
+import { SELF_DESCRIBE_TAG } from './cbor-head';
+import { MAX_PRINCIPAL_BYTES } from './envelope-limits';
 import { ProtocolError, ProtocolErrorCode } from './errors';
-
-/** CBOR tag 55799 ("self-describe"), as it prefixes an encoded item: `d9 d9 f7`. */
-export const SELF_DESCRIBE_PREFIX: Readonly<Uint8Array> = Uint8Array.of(0xd9, 0xd9, 0xf7);
 
 const MAX_U64 = (1n << 64n) - 1n;
 const MAX_U32 = 0xffff_ffff;
-const MAX_PRINCIPAL_BYTES = 29;
 
 // Structs as definite-length maps with text keys in insertion order, byte arrays as plain byte
 // strings (no typed-array tag): the layout serde_cbor gives `#[derive(Serialize)]` structs.
@@ -32,9 +30,9 @@ export type CborRecord = Record<string, unknown>;
  */
 export function encodeCbor(value: unknown, selfDescribe: boolean): Uint8Array<ArrayBuffer> {
   const body = encoder.encode(value);
-  const prefix = selfDescribe ? SELF_DESCRIBE_PREFIX.length : 0;
+  const prefix = selfDescribe ? SELF_DESCRIBE_TAG.length : 0;
   const out = new Uint8Array(prefix + body.length);
-  if (selfDescribe) out.set(SELF_DESCRIBE_PREFIX);
+  if (selfDescribe) out.set(SELF_DESCRIBE_TAG);
   out.set(body, prefix);
   return out;
 }

@@ -1,52 +1,24 @@
 /**
- * The signed `call` envelope of the IC HTTP interface, as a client sends it through the gateway
- * and the gateway relays it to `/api/v2|v3/canister/<id>/call`. Only what the protocol needs:
- * the `call` request type, its content fields, the signature and an optional delegation chain.
- * Field names are the IC interface specification's; principals travel as byte strings, the
- * expiry and delegation expirations as unsigned integers (nanoseconds).
+ * Codecs of request envelopes for the parts that build or relay them: encoders of `call`, `query`
+ * and `read_state` envelopes (the client's calls, the gateway's polls), and the lenient reader of
+ * the `call` envelopes the gateway relays, which ignores unknown fields as the upstream gateway
+ * does. The strict decoder a replica checks bodies with is `envelope-decode.ts`.
  */
 import type { Principal } from '@dfinity/principal';
 import { badField, describe, encodeCbor, read, u64ToCbor, type CborRecord } from './cbor';
+import type { CallEnvelope, Delegation, Envelope, RequestContent, SignedDelegation } from './envelope-types';
 import { ProtocolError, ProtocolErrorCode } from './errors';
 
-/** Content of a `call` request: what the sender signs (through its request id). */
-export interface CallRequestContent {
-  request_type: 'call';
-  canister_id: Principal;
-  method_name: string;
-  /** Candid arguments. */
-  arg: Uint8Array;
-  sender: Principal;
-  /** Nanoseconds since the epoch after which the replica refuses the request. */
-  ingress_expiry: bigint;
-  /** Makes otherwise identical calls distinct. */
-  nonce?: Uint8Array;
-}
+/** A principal as an encoder takes it: a `Principal` or its bytes. */
+export type PrincipalInput = Principal | Uint8Array;
 
-/** A delegation from one key to another, as carried in `sender_delegation`. */
-export interface Delegation {
-  /** DER public key delegated to. */
-  pubkey: Uint8Array;
-  /** Nanoseconds since the epoch. */
-  expiration: bigint;
-  /** Canisters the delegation is restricted to, if any. */
-  targets?: Principal[];
-}
-
-/** A {@link Delegation} with the signature of the delegating key. */
-export interface SignedDelegation {
-  delegation: Delegation;
-  signature: Uint8Array;
-}
-
-/** An authenticated `call` request. All three sender fields are absent for the anonymous sender. */
-export interface CallEnvelope {
-  content: CallRequestContent;
-  /** DER public key of the sender (head of the delegation chain, if any). */
-  sender_pubkey?: Uint8Array;
-  /** Signature over `"\x0Aic-request" ++ request id`. */
-  sender_sig?: Uint8Array;
-  sender_delegation?: SignedDelegation[];
+/**
+ * @returns `envelope` as the self-describing CBOR body of a `call`, `query` or `read_state` HTTP
+ *   request, principals as byte strings, absent optional fields left out
+ * @throws {ProtocolError} `ICWS_ERR_INVALID_ARGUMENT` naming the field that does not fit its type
+ */
+export function encodeEnvelope(envelope: Envelope<PrincipalInput>): Uint8Array<ArrayBuffer> {
+  return encodeCbor(envelopeToCbor(envelope), true);
 }
 
 /**
@@ -58,23 +30,22 @@ export function encodeCallEnvelope(envelope: CallEnvelope): Uint8Array<ArrayBuff
 }
 
 /**
+ * @returns the CBOR-ready form of a `call` envelope, refusing other request types.
+ * @internal
+ */
+export function callEnvelopeToCbor(envelope: CallEnvelope): CborRecord {
+  const type: unknown = envelope?.content?.request_type;
+  if (type !== 'call' && typeof envelope?.content === 'object' && envelope.content !== null) throw invalid('content.request_type', `must be 'call', got ${String(type)}`);
+  return envelopeToCbor(envelope);
+}
+
+/**
  * @returns the CBOR-ready form of `envelope` (principals as bytes, u64 as integers, absent
  *   optional fields omitted).
  * @internal
  */
-export function callEnvelopeToCbor(envelope: CallEnvelope): CborRecord {
-  const c = envelope?.content;
-  if (typeof c !== 'object' || c === null) throw invalid('content', `must be the request content, got ${describe(c)}`);
-  if (c.request_type !== 'call') throw invalid('content.request_type', `must be 'call', got ${String(c.request_type)}`);
-  if (typeof c.method_name !== 'string') throw invalid('content.method_name', 'must be a string');
-  const content: CborRecord = { request_type: 'call' };
-  if (c.nonce !== undefined) content.nonce = bytesArg(c.nonce, 'content.nonce');
-  content.ingress_expiry = u64ToCbor(c.ingress_expiry, 'content.ingress_expiry');
-  content.sender = principalArg(c.sender, 'content.sender');
-  content.canister_id = principalArg(c.canister_id, 'content.canister_id');
-  content.method_name = c.method_name;
-  content.arg = bytesArg(c.arg, 'content.arg');
-  const out: CborRecord = { content };
+export function envelopeToCbor(envelope: Envelope<PrincipalInput>): CborRecord {
+  const out: CborRecord = { content: contentToCbor(envelope?.content) };
   if (envelope.sender_pubkey !== undefined) out.sender_pubkey = bytesArg(envelope.sender_pubkey, 'sender_pubkey');
   if (envelope.sender_sig !== undefined) out.sender_sig = bytesArg(envelope.sender_sig, 'sender_sig');
   if (envelope.sender_delegation !== undefined) {
@@ -90,6 +61,31 @@ export function callEnvelopeToCbor(envelope: CallEnvelope): CborRecord {
     });
   }
   return out;
+}
+
+function contentToCbor(c: RequestContent<PrincipalInput> | undefined): CborRecord {
+  if (typeof c !== 'object' || c === null) throw invalid('content', `must be the request content, got ${describe(c)}`);
+  const type: unknown = c.request_type;
+  if (type !== 'call' && type !== 'query' && type !== 'read_state') {
+    throw invalid('content.request_type', `must be 'call', 'query' or 'read_state', got ${String(type)}`);
+  }
+  const content: CborRecord = { request_type: c.request_type };
+  if (c.nonce !== undefined) content.nonce = bytesArg(c.nonce, 'content.nonce');
+  content.ingress_expiry = u64ToCbor(c.ingress_expiry, 'content.ingress_expiry');
+  content.sender = principalArg(c.sender, 'content.sender');
+  if (c.request_type === 'read_state') {
+    if (!Array.isArray(c.paths)) throw invalid('content.paths', `must be an array of paths, got ${describe(c.paths)}`);
+    content.paths = c.paths.map((path, i) => {
+      if (!Array.isArray(path)) throw invalid(`content.paths.${i}`, `must be an array of labels, got ${describe(path)}`);
+      return path.map((label, j) => bytesArg(label, `content.paths.${i}.${j}`));
+    });
+    return content;
+  }
+  if (typeof c.method_name !== 'string') throw invalid('content.method_name', 'must be a string');
+  content.canister_id = principalArg(c.canister_id, 'content.canister_id');
+  content.method_name = c.method_name;
+  content.arg = bytesArg(c.arg, 'content.arg');
+  return content;
 }
 
 /**
@@ -130,10 +126,10 @@ export function readCallEnvelope(value: unknown, what: string, path: string): Ca
   return envelope;
 }
 
-function readSignedDelegation(value: unknown, what: string, path: string): SignedDelegation {
+function readSignedDelegation(value: unknown, what: string, path: string): SignedDelegation<Principal> {
   const signed = read.record(value, what, path);
   const d = read.record(signed.delegation, what, `${path}.delegation`);
-  const delegation: Delegation = {
+  const delegation: Delegation<Principal> = {
     pubkey: read.bytes(d.pubkey, what, `${path}.delegation.pubkey`),
     expiration: read.u64(d.expiration, what, `${path}.delegation.expiration`),
   };
@@ -144,8 +140,9 @@ function readSignedDelegation(value: unknown, what: string, path: string): Signe
   return { delegation, signature: read.bytes(signed.signature, what, `${path}.signature`) };
 }
 
-function principalArg(p: Principal, field: string): Uint8Array {
-  if (typeof p?.toUint8Array !== 'function') throw invalid(field, `must be a Principal, got ${describe(p)}`);
+function principalArg(p: PrincipalInput, field: string): Uint8Array {
+  if (p instanceof Uint8Array) return p;
+  if (typeof p?.toUint8Array !== 'function') throw invalid(field, `must be a Principal or its bytes, got ${describe(p)}`);
   return p.toUint8Array();
 }
 
@@ -155,5 +152,5 @@ function bytesArg(b: Uint8Array, field: string): Uint8Array {
 }
 
 function invalid(field: string, problem: string): ProtocolError {
-  return new ProtocolError(ProtocolErrorCode.INVALID_ARGUMENT, `call envelope: ${field} ${problem}`, { field });
+  return new ProtocolError(ProtocolErrorCode.INVALID_ARGUMENT, `request envelope: ${field} ${problem}`, { field });
 }

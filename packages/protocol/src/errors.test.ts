@@ -40,10 +40,15 @@ describe('ProtocolError', () => {
   it('has codes that are stable strings prefixed ICWS_ERR_', () => {
     expect(Object.values(ProtocolErrorCode).sort()).toEqual([
       'ICWS_ERR_BAD_CANDID',
+      'ICWS_ERR_BAD_CBOR',
       'ICWS_ERR_BAD_MESSAGE',
       'ICWS_ERR_BAD_MESSAGE_KEY',
       'ICWS_ERR_BAD_SERVICE_MESSAGE',
+      'ICWS_ERR_DELEGATION_CHAIN_TOO_LONG',
+      'ICWS_ERR_DELEGATION_TARGETS',
       'ICWS_ERR_INVALID_ARGUMENT',
+      'ICWS_ERR_MALFORMED_ENVELOPE',
+      'ICWS_ERR_READ_STATE_TOO_LARGE',
     ]);
   });
 });

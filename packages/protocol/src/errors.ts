@@ -10,6 +10,11 @@ export const PROTOCOL_ERROR_CODES = defineErrorCodes({
   ICWS_ERR_BAD_SERVICE_MESSAGE: { kind: 'protocol', summary: 'Candid bytes of a service message do not decode as `WebsocketServiceMessageContent`' },
   ICWS_ERR_BAD_CANDID: { kind: 'protocol', summary: 'Candid bytes (other than a service message) do not decode as the expected type' },
   ICWS_ERR_BAD_MESSAGE_KEY: { kind: 'protocol', summary: 'an outbound-queue message key is not `<gateway principal>_<20-digit nonce>`' },
+  ICWS_ERR_BAD_CBOR: { kind: 'protocol', summary: 'a request body given to the strict envelope decoder is not one CBOR item' },
+  ICWS_ERR_MALFORMED_ENVELOPE: { kind: 'protocol', summary: 'a request envelope lacks a field, has one of the wrong type, or one the spec does not define (see `field`)' },
+  ICWS_ERR_DELEGATION_CHAIN_TOO_LONG: { kind: 'protocol', summary: "a request envelope's delegation chain is longer than `MAX_DELEGATIONS`" },
+  ICWS_ERR_DELEGATION_TARGETS: { kind: 'protocol', summary: 'a delegation lists more than `MAX_DELEGATION_TARGETS` canisters' },
+  ICWS_ERR_READ_STATE_TOO_LARGE: { kind: 'protocol', summary: 'a read_state request has more than `MAX_READ_STATE_PATHS` paths, or a path more than `MAX_PATH_LABELS` labels' },
   ICWS_ERR_INVALID_ARGUMENT: { kind: 'input', summary: 'a value handed to an encoder is out of range or of the wrong type (a bug of the caller)' },
 });
 
@@ -22,6 +27,11 @@ export const ProtocolErrorCode = {
   BAD_SERVICE_MESSAGE: 'ICWS_ERR_BAD_SERVICE_MESSAGE',
   BAD_CANDID: 'ICWS_ERR_BAD_CANDID',
   BAD_MESSAGE_KEY: 'ICWS_ERR_BAD_MESSAGE_KEY',
+  BAD_CBOR: 'ICWS_ERR_BAD_CBOR',
+  MALFORMED_ENVELOPE: 'ICWS_ERR_MALFORMED_ENVELOPE',
+  DELEGATION_CHAIN_TOO_LONG: 'ICWS_ERR_DELEGATION_CHAIN_TOO_LONG',
+  DELEGATION_TARGETS: 'ICWS_ERR_DELEGATION_TARGETS',
+  READ_STATE_TOO_LARGE: 'ICWS_ERR_READ_STATE_TOO_LARGE',
   INVALID_ARGUMENT: 'ICWS_ERR_INVALID_ARGUMENT',
 } as const satisfies Record<string, ProtocolErrorCode>;
 

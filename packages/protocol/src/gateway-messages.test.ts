@@ -8,7 +8,8 @@ import { Cbor, Endpoint, Expiry, requestIdOf, SubmitRequestType, type CallReques
 import { DelegationChain, DelegationIdentity, Ed25519KeyIdentity } from '@dfinity/identity';
 import { Principal } from '@dfinity/principal';
 import { encodeCbor } from './cbor';
-import { encodeCallEnvelope, type CallEnvelope } from './envelope';
+import { encodeCallEnvelope } from './envelope';
+import type { CallEnvelope } from './envelope-types';
 import { ProtocolError, ProtocolErrorCode } from './errors';
 import {
   decodeCanisterToClientMessage,

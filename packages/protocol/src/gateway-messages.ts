@@ -20,8 +20,10 @@
  * Decoders accept each frame with or without the tag and ignore unknown keys.
  */
 import type { Principal } from '@dfinity/principal';
-import { decodeCborRecord, encodeCbor, read, SELF_DESCRIBE_PREFIX } from './cbor';
-import { callEnvelopeToCbor, encodeCallEnvelope, readCallEnvelope, type CallEnvelope } from './envelope';
+import { decodeCborRecord, encodeCbor, read } from './cbor';
+import { SELF_DESCRIBE_TAG } from './cbor-head';
+import { callEnvelopeToCbor, encodeCallEnvelope, readCallEnvelope } from './envelope';
+import type { CallEnvelope } from './envelope-types';
 import { ProtocolError, ProtocolErrorCode } from './errors';
 
 /** First frame the gateway sends on a new socket. */
@@ -127,9 +129,9 @@ export function decodeClientRequest(bytes: Uint8Array): DecodedClientRequest {
   if (start === undefined) {
     envelopeCbor = encodeCallEnvelope(envelope);
   } else {
-    envelopeCbor = new Uint8Array(SELF_DESCRIBE_PREFIX.length + bytes.length - start);
-    envelopeCbor.set(SELF_DESCRIBE_PREFIX);
-    envelopeCbor.set(bytes.subarray(start), SELF_DESCRIBE_PREFIX.length);
+    envelopeCbor = new Uint8Array(SELF_DESCRIBE_TAG.length + bytes.length - start);
+    envelopeCbor.set(SELF_DESCRIBE_TAG);
+    envelopeCbor.set(bytes.subarray(start), SELF_DESCRIBE_TAG.length);
   }
   return { envelope, envelopeCbor };
 }
@@ -144,7 +146,7 @@ const ENVELOPE_HEAD = Uint8Array.of(0xa1, 0x68, 0x65, 0x6e, 0x76, 0x65, 0x6c, 0x
  */
 function envelopeOffset(bytes: Uint8Array): number | undefined {
   let at = 0;
-  if (startsWith(bytes, SELF_DESCRIBE_PREFIX, 0)) at = SELF_DESCRIBE_PREFIX.length;
+  if (startsWith(bytes, SELF_DESCRIBE_TAG, 0)) at = SELF_DESCRIBE_TAG.length;
   return startsWith(bytes, ENVELOPE_HEAD, at) ? at + ENVELOPE_HEAD.length : undefined;
 }
 

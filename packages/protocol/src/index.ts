@@ -120,12 +120,63 @@ export {
   type CloseReasonKind,
 } from './service-message';
 export {
+  encodeEnvelope,
   encodeCallEnvelope,
-  type CallEnvelope,
-  type CallRequestContent,
-  type Delegation,
-  type SignedDelegation,
+  type PrincipalInput,
 } from './envelope';
+export { decodeEnvelope } from './envelope-decode';
+export type {
+  RequestType,
+  ContentBase,
+  CallContent,
+  QueryContent,
+  ReadStateContent,
+  RequestContent,
+  Delegation,
+  SignedDelegation,
+  Envelope,
+  CallRequestContent,
+  CallEnvelope,
+} from './envelope-types';
+export {
+  MAX_PRINCIPAL_BYTES,
+  MAX_NONCE_BYTES,
+  MAX_DELEGATIONS,
+  MAX_DELEGATION_TARGETS,
+  MAX_READ_STATE_PATHS,
+  MAX_PATH_LABELS,
+} from './envelope-limits';
+export {
+  requestIdOf,
+  createRequestIdOf,
+  type RequestIdOf,
+  type Sha256,
+  type HashableValue,
+  type HashableMap,
+  type PrincipalBytes,
+} from './request-id';
+export {
+  IC_REQUEST_DOMAIN_SEPARATOR,
+  IC_REQUEST_AUTH_DELEGATION_DOMAIN_SEPARATOR,
+  IC_RESPONSE_DOMAIN_SEPARATOR,
+  IC_STATE_ROOT_DOMAIN_SEPARATOR,
+  withDomainSeparator,
+} from './domain-separators';
+export { queryReplyHash, nodeSignatureMessage, type QueryReplyOutcome } from './node-signature';
+export {
+  SELF_DESCRIBE_TAG,
+  MAJOR_UNSIGNED,
+  MAJOR_BYTES,
+  MAJOR_TEXT,
+  MAJOR_ARRAY,
+  MAJOR_MAP,
+  cborHead,
+  cborHeadSize,
+  writeCborHead,
+} from './cbor-head';
+export { clientKeyText } from './client-key-text';
+export { equalBytes, hex } from './bytes';
+export { isMainnetHost, MAINNET_API_DOMAINS } from './mainnet';
 export {
   encodeGatewayHandshake,
   decodeGatewayHandshake,

@@ -1,8 +1,8 @@
 import { Encoder } from 'cbor-x';
+import { SELF_DESCRIBE_TAG } from '@icws/protocol';
 
 // Byte arrays as plain CBOR byte strings (not cbor-x's typed-array tags), objects as maps.
 const encoder = new Encoder({ useRecords: false, tagUint8Array: false, variableMapSize: true });
-const SELF_DESCRIBE_TAG = Uint8Array.of(0xd9, 0xd9, 0xf7);
 
 /** @returns `value` as CBOR prefixed with the self-describe tag, as the IC encodes its responses. */
 export function encodeCbor(value: unknown): Uint8Array {

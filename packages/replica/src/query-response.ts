@@ -1,10 +1,8 @@
 import type { CallOutcome } from './canister/outcome';
-import { requestIdOf, type HashableMap } from './envelope/request-id';
+import { requestIdOf } from './envelope/request-id';
 import { LruCache } from './envelope/lru-cache';
 import type { Principal } from '@dfinity/principal';
-
-/** Agents' `IC_RESPONSE_DOMAIN_SEPARATOR`: what a node signs is this followed by the reply's hash. */
-const RESPONSE_SEPARATOR = new TextEncoder().encode('\x0Bic-response');
+import { IC_RESPONSE_DOMAIN_SEPARATOR, queryReplyHash, withDomainSeparator, type QueryReplyOutcome } from '@icws/protocol';
 /**
  * Reply timestamps are rounded down to this step, so a query sent again with the same request id
  * and answered alike within one step gets the same (deterministic) Ed25519 signature, taken from
@@ -53,18 +51,11 @@ export class QueryResponseSigner {
   async sign(outcome: CallOutcome, requestId: Uint8Array): Promise<QueryResponseBody> {
     const now = this.nowNs();
     const timestamp = now - (now % REPLY_TIMESTAMP_STEP_NS);
-    const hashed: HashableMap =
+    const replyOutcome: QueryReplyOutcome =
       outcome.status === 'replied'
-        ? { status: 'replied', reply: { arg: outcome.reply }, timestamp, request_id: requestId }
-        : {
-            status: 'rejected',
-            reject_code: outcome.rejectCode,
-            reject_message: outcome.rejectMessage,
-            error_code: outcome.errorCode,
-            timestamp,
-            request_id: requestId,
-          };
-    const signatures = [{ timestamp, signature: await this.#signatureOf(requestIdOf(hashed)), identity: this.#identity }];
+        ? { status: 'replied', reply: { arg: outcome.reply } }
+        : { status: 'rejected', reject_code: outcome.rejectCode, reject_message: outcome.rejectMessage, error_code: outcome.errorCode };
+    const signatures = [{ timestamp, signature: await this.#signatureOf(queryReplyHash(replyOutcome, timestamp, requestId, requestIdOf)), identity: this.#identity }];
     return outcome.status === 'replied'
       ? { status: 'replied', reply: { arg: outcome.reply }, signatures }
       : { status: 'rejected', reject_code: outcome.rejectCode, reject_message: outcome.rejectMessage, error_code: outcome.errorCode, signatures };
@@ -74,10 +65,7 @@ export class QueryResponseSigner {
     const key = Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('base64');
     const cached = this.#signatures.get(key);
     if (cached !== undefined) return cached;
-    const message = new Uint8Array(RESPONSE_SEPARATOR.length + hash.length);
-    message.set(RESPONSE_SEPARATOR);
-    message.set(hash, RESPONSE_SEPARATOR.length);
-    const signature = await this.signWithNodeKey(message);
+    const signature = await this.signWithNodeKey(withDomainSeparator(IC_RESPONSE_DOMAIN_SEPARATOR, hash));
     this.#signatures.set(key, signature);
     return signature;
   }

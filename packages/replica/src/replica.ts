@@ -1,5 +1,6 @@
 import type { Principal } from '@dfinity/principal';
 import { isCanisterDefinition, type CanisterDefinition } from '@icws/backend-cdk';
+import { IC_STATE_ROOT_DOMAIN_SEPARATOR as STATE_ROOT_DOMAIN } from '@icws/protocol';
 import { CanisterInstance, QueryDeferred } from './canister/instance';
 import { rejected, RejectCode, type CallOutcome } from './canister/outcome';
 import { ReplicaError } from './errors';
@@ -14,7 +15,6 @@ import { NodeKey } from './node-key';
 import { generateRootKey, loadOrCreateRootKey, type RootKey } from './root-key';
 import { ReplicaStateTree, type StateSelection } from './state-tree';
 
-const STATE_ROOT_DOMAIN = new Uint8Array([13, ...new TextEncoder().encode('ic-state-root')]);
 /** A certificate older than this is refreshed by an empty round before it is handed out. */
 const MAX_CERTIFICATE_REUSE_NS = 10_000_000_000n;
 const MAX_QUERY_RETRIES = 3;

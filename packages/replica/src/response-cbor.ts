@@ -1,4 +1,5 @@
-import { cborHead, cborHeadSize, hashTreeCborSize, MAJOR_BYTES, MAJOR_MAP, MAJOR_TEXT, MAJOR_UNSIGNED, SELF_DESCRIBE_TAG, writeCborHead, writeHashTreeCbor, type HashTree } from '@icws/backend-cdk';
+import { hashTreeCborSize, writeHashTreeCbor, type HashTree } from '@icws/backend-cdk';
+import { cborHead, cborHeadSize, MAJOR_BYTES, MAJOR_MAP, MAJOR_TEXT, MAJOR_UNSIGNED, SELF_DESCRIBE_TAG, writeCborHead } from '@icws/protocol';
 import { encodeCbor } from './cbor';
 import type { QueryResponseBody } from './query-response';
 

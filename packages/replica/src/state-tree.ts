@@ -1,4 +1,5 @@
 import { Principal } from '@dfinity/principal';
+import { hex } from '@icws/protocol';
 import { encodeCbor } from './cbor';
 import type { CallOutcome } from './canister/outcome';
 import { CertifiedMap, empty, encodeUleb128, fork, labeled, leaf, pruned, reconstruct, type HashTree } from '@icws/backend-cdk';
@@ -157,8 +158,4 @@ function statusTree(outcome: CallOutcome): HashTree {
     fork(labeled(LABEL.errorCode, leaf(utf8(outcome.errorCode))), labeled(LABEL.rejectCode, leaf(encodeUleb128(outcome.rejectCode)))),
     fork(labeled(LABEL.rejectMessage, leaf(utf8(outcome.rejectMessage))), labeled(LABEL.status, leaf(STATUS.rejected))),
   );
-}
-
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }

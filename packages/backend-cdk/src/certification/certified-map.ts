@@ -1,5 +1,6 @@
 import { AvlNode, heightOf, rebalance, refreshHash, removeMin } from './avl-node';
-import { compareBytes, equalBytes } from './bytes';
+import { equalBytes } from '@icws/protocol';
+import { compareBytes } from './bytes';
 import { empty, fork, labeled, labeledHash, pruned, reconstruct, type HashTree } from './hash-tree';
 
 export type CertifiedEntry = [key: Uint8Array, value: HashTree];

@@ -1,4 +1,4 @@
-import { cborHeadSize, MAJOR_BYTES, SELF_DESCRIBE_TAG, writeCborHead } from './cbor-head';
+import { cborHeadSize, MAJOR_BYTES, SELF_DESCRIBE_TAG, writeCborHead } from '@icws/protocol';
 import type { HashTree } from './hash-tree';
 
 /**

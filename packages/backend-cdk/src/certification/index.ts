@@ -14,7 +14,6 @@ export {
 } from './hash-tree';
 export { CertifiedMap, type CertifiedEntry } from './certified-map';
 export { encodeHashTreeCbor, hashTreeCborSize, writeHashTreeCbor } from './hash-tree-cbor';
-export { cborHead, cborHeadSize, writeCborHead, MAJOR_BYTES, MAJOR_MAP, MAJOR_TEXT, MAJOR_UNSIGNED, SELF_DESCRIBE_TAG } from './cbor-head';
 export { encodeUleb128 } from './leb128';
 export { lookupPath, type PathLookup } from './lookup';
 export { compareBytes } from './bytes';

@@ -1,5 +1,5 @@
 import type { Principal } from '@dfinity/principal';
-import { cborHeadSize, MAJOR_BYTES, MAJOR_MAP, MAJOR_TEXT, SELF_DESCRIBE_TAG, writeCborHead } from '../certification/cbor-head';
+import { cborHeadSize, MAJOR_BYTES, MAJOR_MAP, MAJOR_TEXT, SELF_DESCRIBE_TAG, writeCborHead } from '@icws/protocol';
 import { fork, labeled, leaf, type HashTree } from '../certification/hash-tree';
 import { hashTreeCborSize, writeHashTreeCbor } from '../certification/hash-tree-cbor';
 import { encodeUleb128 } from '../certification/leb128';

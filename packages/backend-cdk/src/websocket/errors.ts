@@ -6,7 +6,7 @@
  * {@link CdkError}s instead.
  */
 import type { Principal } from '@dfinity/principal';
-import type { ClientKey } from '@icws/protocol';
+import { clientKeyText, type ClientKey } from '@icws/protocol';
 import { CdkError, type CdkErrorCode } from '../errors';
 
 /** Stable codes of the errors the WebSocket CDK throws. */
@@ -17,25 +17,20 @@ export const WsErrorCode = {
   APP_MESSAGE: 'ICWS_ERR_WS_APP_MESSAGE',
 } as const satisfies Record<string, CdkErrorCode>;
 
-/** `<principal>_<nonce>`, how protocol errors show a client key. */
-export function formatClientKey(key: ClientKey): string {
-  return `${key.client_principal.toText()}_${key.client_nonce}`;
-}
-
 /** The texts of the protocol's `Err` results, one function per refusal. */
 export const wsErrors = {
   /** `ws_open` from the anonymous principal: a client must sign its calls. */
   anonymousPrincipalNotAllowed: (): string => 'Anonymous principal is not allowed',
   /** `ws_open` with the key (principal and nonce) of a connection that is open already. */
-  clientKeyAlreadyConnected: (key: ClientKey): string => `Client with key ${formatClientKey(key)} already has an open connection`,
+  clientKeyAlreadyConnected: (key: ClientKey): string => `Client with key ${clientKeyText(key)} already has an open connection`,
   /** `ws_message` whose `msg.client_key` is not the caller's current key. */
   clientKeyMessageMismatch: (key: ClientKey): string =>
     `Client with principal ${key.client_principal.toText()} has a different key than the one used in the message`,
   /** `ws_close` for a client key that has no connection. */
-  clientKeyNotConnected: (key: ClientKey): string => `Client with key ${formatClientKey(key)} doesn't have an open connection`,
+  clientKeyNotConnected: (key: ClientKey): string => `Client with key ${clientKeyText(key)} doesn't have an open connection`,
   /** `ws_close` from a gateway other than the one the client opened through. */
   clientNotRegisteredToGateway: (key: ClientKey, gateway: Principal): string =>
-    `Client with key ${formatClientKey(key)} was not registered to gateway ${gateway.toText()}`,
+    `Client with key ${clientKeyText(key)} was not registered to gateway ${gateway.toText()}`,
   /** `ws_message`, `send` or `close` for a principal that has no connection. */
   clientPrincipalNotConnected: (principal: Principal): string => `Client with principal ${principal.toText()} doesn't have an open connection`,
   /** A service message from a client whose content is not a `WebsocketServiceMessageContent`. */

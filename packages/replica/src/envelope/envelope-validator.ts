@@ -3,7 +3,7 @@ import { decodeEnvelope } from './decode';
 import { MAX_INGRESS_EXPIRY_NS } from './limits';
 import { LruCache } from './lru-cache';
 import type { SignatureVerifier } from './signature-verifier';
-import type { RequestType } from './types';
+import type { RequestType } from '@icws/protocol';
 import { validateEnvelope, type ExpectedRequest, type ValidatedRequest } from './validate';
 
 /** Options of {@link EnvelopeValidator}. */

@@ -39,4 +39,4 @@ export type {
   RequestContent,
   RequestType,
   SignedDelegation,
-} from './types';
+} from '@icws/protocol';

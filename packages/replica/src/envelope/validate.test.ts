@@ -6,7 +6,7 @@ import { decodeEnvelope } from './decode';
 import { EnvelopeError } from './envelope-error';
 import { requestIdOf } from './request-id';
 import { InThreadSignatureVerifier, type SignatureItem, type SignatureVerifier } from './signature-verifier';
-import type { Envelope, RequestType } from './types';
+import type { Envelope, RequestType } from '@icws/protocol';
 import { MAX_INGRESS_EXPIRY_NS } from './limits';
 import { validateEnvelope } from './validate';
 

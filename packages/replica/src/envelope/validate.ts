@@ -1,18 +1,22 @@
 import { createHash, hash as oneShotHash } from 'node:crypto';
 import { Principal } from '@dfinity/principal';
+import {
+  equalBytes,
+  hex,
+  IC_REQUEST_AUTH_DELEGATION_DOMAIN_SEPARATOR,
+  IC_REQUEST_DOMAIN_SEPARATOR,
+  withDomainSeparator,
+  type Envelope,
+  type RequestContent,
+  type RequestType,
+  type SignedDelegation,
+} from '@icws/protocol';
 import { EnvelopeError } from './envelope-error';
 import { requestIdOf } from './request-id';
 import { CachingSignatureVerifier } from './caching-verifier';
 import { InThreadSignatureVerifier, type SignatureItem, type SignatureVerifier } from './signature-verifier';
 import { MAX_DELEGATION_TARGETS, MAX_DELEGATIONS, MAX_INGRESS_EXPIRY_NS } from './limits';
 import { keyTypeOf } from './spki';
-import type { Envelope, RequestContent, RequestType, SignedDelegation } from './types';
-
-const encoder = new TextEncoder();
-/** Prefix of what `sender_sig` signs (agent's `IC_REQUEST_DOMAIN_SEPARATOR`). */
-const REQUEST_SEPARATOR = encoder.encode('\x0Aic-request');
-/** Prefix of what a delegation's signature signs (agent's `IC_REQUEST_AUTH_DELEGATION_DOMAIN_SEPARATOR`). */
-const DELEGATION_SEPARATOR = encoder.encode('\x1Aic-request-auth-delegation');
 const ENDPOINTS: Record<RequestType, string> = {
   call: '/api/v3/canister/<id>/call',
   query: '/api/v2/canister/<id>/query',
@@ -144,7 +148,7 @@ async function authenticate(
   const delegations = envelope.sender_delegation ?? [];
   const items = delegationItems(delegations, senderKey, effectiveCanisterId, nowNs);
   const lastKey = delegations.length === 0 ? senderKey : delegations[delegations.length - 1].delegation.pubkey;
-  items.push({ publicKeyDer: lastKey, message: concat(REQUEST_SEPARATOR, requestId), signature: senderSig });
+  items.push({ publicKeyDer: lastKey, message: withDomainSeparator(IC_REQUEST_DOMAIN_SEPARATOR, requestId), signature: senderSig });
 
   const verdicts = await verifier.verify(items);
   const failed = verdicts.findIndex((ok) => !ok);
@@ -161,7 +165,7 @@ async function authenticate(
   throw new EnvelopeError(
     403,
     'ICWS_ERR_BAD_SIGNATURE',
-    `sender_sig is not a signature of request ${Buffer.from(requestId).toString('hex')} by ${signer}; sign "\\x0Aic-request" followed by the request id of the content, as @dfinity/agent identities do`,
+    `sender_sig is not a signature of request ${hex(requestId)} by ${signer}; sign "\\x0Aic-request" followed by the request id of the content, as @dfinity/agent identities do`,
   );
 }
 
@@ -201,7 +205,7 @@ function delegationItems(delegations: readonly SignedDelegation[], senderKey: Ui
       throw new EnvelopeError(400, 'ICWS_ERR_DELEGATION_CYCLE', `${name}.delegation.pubkey appears earlier in the chain; a delegation chain must not delegate to a key twice`);
     }
     seen.add(key);
-    items.push({ publicKeyDer: signerKey, message: concat(DELEGATION_SEPARATOR, requestIdOf(delegation)), signature });
+    items.push({ publicKeyDer: signerKey, message: withDomainSeparator(IC_REQUEST_AUTH_DELEGATION_DOMAIN_SEPARATOR, requestIdOf(delegation)), signature });
     signerKey = delegation.pubkey;
   });
   return items;
@@ -222,12 +226,6 @@ function secondsText(ns: bigint): string {
   return `${Number(ns / 1_000_000n) / 1000} s`;
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** The spec's self-authenticating id, sha224(DER key) ‖ 0x02, hashed natively (agent's is JavaScript). */
 function selfAuthenticatingId(publicKeyDer: Uint8Array): Uint8Array {
   const digest = typeof oneShotHash === 'function' ? oneShotHash('sha224', publicKeyDer, 'buffer') : createHash('sha224').update(publicKeyDer).digest();
@@ -235,15 +233,4 @@ function selfAuthenticatingId(publicKeyDer: Uint8Array): Uint8Array {
   id.set(digest);
   id[digest.length] = SELF_AUTHENTICATING_SUFFIX;
   return id;
-}
-
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

@@ -1,8 +1,9 @@
 import { Cbor, Expiry, requestIdOf as agentRequestIdOf } from '@dfinity/agent';
 import { DelegationChain, Ed25519KeyIdentity } from '@dfinity/identity';
 import { Principal } from '@dfinity/principal';
-import { decodeEnvelope } from './decode';
-import { requestIdOf } from './request-id';
+import { sha256 } from '@noble/hashes/sha2';
+import { decodeEnvelope } from './envelope-decode';
+import { createRequestIdOf, requestIdOf } from './request-id';
 
 const canister = Principal.fromText('ryjl3-tyaaa-aaaaa-aaaba-cai');
 const sender = Ed25519KeyIdentity.generate().getPrincipal();
@@ -121,5 +122,36 @@ describe('requestIdOf, as the spec defines it', () => {
       arg: Uint8Array.of(0x44, 0x49, 0x44, 0x4c, 0x00, 0xfd, 0x2a),
     });
     expect(Buffer.from(id).toString('hex')).toBe('1d1091364d6bb8a6c16b203ee75467d59ead468f523eb058880ae8ec80e2b101');
+  });
+
+  test('hashes a Principal as its bytes', () => {
+    expect(requestIdOf({ canister_id: canister, sender })).toEqual(requestIdOf({ canister_id: canister.toUint8Array(), sender: sender.toUint8Array() }));
+    expect(requestIdOf({ targets: [canister] })).toEqual(agentRequestIdOf({ targets: [canister] }));
+  });
+
+  test('refuses negative numbers and undefined inside arrays', () => {
+    expect(() => requestIdOf({ n: -1n })).toThrow(RangeError);
+    expect(() => requestIdOf({ a: [undefined] })).toThrow(TypeError);
+  });
+});
+
+describe('createRequestIdOf', () => {
+  test('hashes with the function it is given, and gives the same ids with any correct sha256', () => {
+    let calls = 0;
+    const counting = createRequestIdOf((data) => {
+      calls++;
+      return sha256(data);
+    });
+    const content = { request_type: 'query', sender: Uint8Array.of(4), ingress_expiry: 7n, nonce: Uint8Array.of(1) };
+    expect(counting(content)).toEqual(requestIdOf(content));
+    expect(calls).toBeGreaterThan(0);
+  });
+
+  test('keeps caches of its own: a wrong hash in one does not leak into another', () => {
+    const broken = createRequestIdOf(() => new Uint8Array(32));
+    const content = { method_name: 'cached-apart', arg: Uint8Array.of(1, 2, 3) };
+    expect(broken(content)).toEqual(new Uint8Array(32));
+    expect(requestIdOf(content)).toEqual(agentRequestIdOf(content));
+    expect(createRequestIdOf(sha256)(content)).toEqual(agentRequestIdOf(content));
   });
 });

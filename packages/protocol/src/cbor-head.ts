@@ -1,9 +1,13 @@
 /**
- * The pieces of CBOR (RFC 8949) that the hand-written encoders of hash trees, certificates and
- * replica responses share: the self-describe tag and the head of a data item.
+ * The pieces of CBOR (RFC 8949) that every encoder of the wire shares: the self-describe tag and
+ * the head of a data item, for the hand-written encoders of hash trees, certificates and replica
+ * responses as much as for the generic encoder of frames and envelopes.
  */
 
-/** CBOR tag 55799 ("self-describe"), which the IC puts in front of its CBOR. */
+/**
+ * CBOR tag 55799 ("self-describe") as it prefixes an encoded item, `d9 d9 f7`: the IC puts it in
+ * front of its CBOR, agents in front of their envelopes. Do not write into it.
+ */
 export const SELF_DESCRIBE_TAG: Uint8Array = Uint8Array.of(0xd9, 0xd9, 0xf7);
 
 /** Major types of the items written by hand. */
