@@ -63,8 +63,8 @@ parentPort.on('message', async ({ id, message }) => {
 `;
 
 /**
- * Signs on a worker thread, so the thread that serves HTTP keeps answering queries while a round's
- * certificate is being signed.
+ * Signs on a worker thread, so the thread that serves HTTP keeps reading and checking requests while
+ * a round's certificate is being signed (queries that need that certificate wait for it).
  */
 export class WorkerCertificateSigner implements CertificateSigner {
   readonly #worker: Worker;

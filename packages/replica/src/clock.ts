@@ -14,10 +14,19 @@ export interface Clock {
 
 const NS_PER_MS = 1_000_000n;
 
+/**
+ * @returns wall-clock time in nanoseconds since the Unix epoch, the default of
+ * `ReplicaOptions.wallClock`
+ * @internal
+ */
+export function wallClockNs(): bigint {
+  return BigInt(Date.now()) * NS_PER_MS;
+}
+
 /** Wall-clock time. */
 export class SystemClock implements Clock {
   nowNs(): bigint {
-    return BigInt(Date.now()) * NS_PER_MS;
+    return wallClockNs();
   }
 
   onAdvance(): () => void {

@@ -118,3 +118,47 @@ describe('a replica on a test clock', () => {
     expect(id.toText()).toBe('bkyz2-fmaaa-aaaaa-qaaaq-cai');
   });
 });
+
+describe('a replica with an injected wall clock', () => {
+  const counter = defineCanister(() => {
+    let n = 0n;
+    return { increment: update([], [IDL.Nat], () => ++n) };
+  });
+  let wallNs: bigint;
+  let clock: TestClock;
+  let replica: Replica;
+  let id: Principal;
+  beforeEach(async () => {
+    wallNs = 1_700_000_000_000_000_000n;
+    clock = new TestClock(1_700_000_000_000);
+    replica = await Replica.create({ clock, signer: 'inline', log: () => undefined, wallClock: () => wallNs });
+    id = replica.install('counter', counter);
+  });
+  afterEach(() => replica.close());
+
+  /** Submits a call as the HTTP interface does, with an ingress expiry a minute from the wall clock. */
+  async function submitExpiringCall(): Promise<Uint8Array> {
+    const requestId = crypto.getRandomValues(new Uint8Array(32));
+    await replica.submit({ requestId, sender: alice, canisterId: id, methodName: 'increment', arg: nothing, ingressExpiryNs: wallNs + 60_000_000_000n });
+    return requestId;
+  }
+
+  test('forgets a request status once the wall clock passes its ingress expiry', async () => {
+    const requestId = await submitExpiringCall();
+    expect(replica.requestSender(requestId)?.toText()).toBe(alice.toText());
+    wallNs += 59_000_000_000n;
+    await replica.update(id, 'increment', nothing, alice);
+    expect(replica.requestSender(requestId)?.toText()).toBe(alice.toText());
+    wallNs += 2_000_000_000n;
+    await replica.update(id, 'increment', nothing, alice);
+    expect(replica.requestSender(requestId)).toBeUndefined();
+  });
+
+  test('keeps it however far the replica clock moves while the wall clock stands still', async () => {
+    const requestId = await submitExpiringCall();
+    await clock.advance(3_600_000);
+    await replica.update(id, 'increment', nothing, alice);
+    expect(replica.requestSender(requestId)?.toText()).toBe(alice.toText());
+  });
+});
+

@@ -1,30 +1,28 @@
 import type { Principal } from '@dfinity/principal';
 import { isCanisterDefinition, type CanisterDefinition } from '@icws/backend-cdk';
 import { IC_STATE_ROOT_DOMAIN_SEPARATOR as STATE_ROOT_DOMAIN } from '@icws/protocol';
-import { CanisterInstance, QueryDeferred } from './canister/instance';
+import { CanisterInstance } from './canister/instance';
 import { rejected, RejectCode, type CallOutcome } from './canister/outcome';
 import { ReplicaError } from './errors';
 import { InlineCertificateSigner, WorkerCertificateSigner, type CertificateSigner } from './bls-signer';
 import { canisterIdAt, isCanisterIdFormat } from './canister-ids';
 import { encodeCertificate } from './response-cbor';
-import { SystemClock, type Clock } from './clock';
+import { SystemClock, wallClockNs, type Clock } from './clock';
 import { CryptoWorkerPool } from './crypto-worker-pool';
 import { CachingSignatureVerifier } from './envelope/caching-verifier';
 import { InThreadSignatureVerifier, type SignatureVerifier } from './envelope/signature-verifier';
 import { NodeKey } from './node-key';
 import { generateRootKey, loadOrCreateRootKey, type RootKey } from './root-key';
+import { RoundScheduler, yieldToEventLoop, type Round, type RoundState } from './round-scheduler';
 import { ReplicaStateTree, type StateSelection } from './state-tree';
 
 /** A certificate older than this is refreshed by an empty round before it is handed out. */
 const MAX_CERTIFICATE_REUSE_NS = 10_000_000_000n;
-const MAX_QUERY_RETRIES = 3;
 /**
- * A round gives the event loop a turn after about this much work, and settles the requests waiting
- * for its certificate a few at a time, so queries are answered in between instead of behind the
- * whole round (executing a hundred calls and answering them takes tens of milliseconds).
+ * A round gives the event loop a turn after about this much execution, so new calls are read and
+ * checked meanwhile instead of behind the whole round (executing a hundred calls takes milliseconds).
  */
 const ROUND_SLICE_MS = 1;
-const WAITERS_PER_SLICE = 16;
 
 export interface ReplicaOptions {
   /** Where the root and node keys are kept; without it, fresh keys live in memory only. */
@@ -35,6 +33,12 @@ export interface ReplicaOptions {
   readonly signer?: 'worker' | 'inline';
   /** Where canister debug output and replica notices go. @default console.log */
   readonly log?: (line: string) => void;
+  /**
+   * Wall-clock time in nanoseconds since the epoch. Request statuses are forgotten once their
+   * ingress expiry, which senders set by their own wall clocks, has passed by this clock; the replica
+   * clock may be a {@link TestClock} far from it. @default Date.now() in nanoseconds
+   */
+  readonly wallClock?: () => bigint;
   /**
    * Where the signatures of request envelopes are checked: on a pool of worker threads that also
    * signs query replies (default), on the thread that serves HTTP (`inline`), or by a verifier of
@@ -64,18 +68,16 @@ export interface ReplicaStats {
   queriesExecuted: number;
 }
 
-interface Waiter {
-  resolve(): void;
-  reject(err: Error): void;
-}
-
 /**
  * An Internet-Computer-like host for canisters written in TypeScript. Update calls execute in
  * rounds, in arrival order; after each round the whole state is certified with ONE BLS signature,
- * made off the main thread so queries keep being answered. Queries run at once.
+ * made off the main thread. A {@link RoundScheduler} decides when rounds run.
  *
- * Certificates are only handed out while the state equals what the latest signature covers; a
- * request that needs one during a round waits for that round's signature.
+ * Queries and certificates only see certified state: a query runs at once when the state is the one
+ * the latest signature covers (and that signature is recent), and otherwise waits for the round
+ * under way, or an empty one, to be certified, then runs without a break, so `ic.dataCertificate()`
+ * always has a certificate for what the query reads. A round executes in slices with turns of the
+ * event loop in between, which let new calls in, until a query waits for it (see `#executeRound`).
  */
 export class Replica {
   readonly stats: ReplicaStats = { rounds: 0, certificatesSigned: 0, updatesExecuted: 0, queriesExecuted: 0 };
@@ -83,25 +85,23 @@ export class Replica {
   readonly #canisters = new Map<string, CanisterInstance>();
   readonly #state: ReplicaStateTree;
   readonly #calls: IngressCall[] = [];
-  /** Waiting for the certificate of a round that has not started yet. */
-  #certifiedWaiters: Waiter[] = [];
-  /** Waiting for the certificate of the round under way. */
-  #roundWaiters: Waiter[] = [];
-  #roundUnderWay = false;
-  /** Bumped by every change of the state tree, so a round knows whether its signature still covers it. */
+  readonly #scheduler: RoundScheduler;
+  readonly #wallClock: () => bigint;
+  /** Bumped by every change of the state (a round, an install), so a signature knows whether it still covers it. */
   #stateVersion = 0;
+  /** The state version the latest signature covers. */
+  #certifiedVersion = -1;
+  /** The state version and time of the round being signed. */
+  #signing: { version: number; timeNs: bigint } | undefined;
+  /** Queries and certificate requests waiting for the state to be certified. */
+  #waitingForCertification = 0;
   /** Outcomes of the calls made by {@link update}, kept only for those (others read request_status). */
   readonly #outcomes = new WeakMap<Uint8Array, CallOutcome | undefined>();
   /** Data certificates of the current round by canister; queries polling for messages ask for them. */
   readonly #dataCertificates = new Map<string, Uint8Array>();
-  #idleWaiters: Array<() => void> = [];
   #signature: Uint8Array | undefined;
   #certifiedTimeNs = 0n;
-  #certifiedCurrent = false;
-  #roundWanted = false;
-  #driving = false;
   #timerWakeUp: NodeJS.Timeout | undefined;
-  #closed = false;
   readonly #removeClockListener: () => void;
 
   private constructor(
@@ -113,9 +113,17 @@ export class Replica {
     readonly verifier: SignatureVerifier,
     private readonly pool: CryptoWorkerPool | undefined,
     private readonly log: (line: string) => void,
+    wallClock: () => bigint,
   ) {
     this.#state = new ReplicaStateTree(rootKey.der, nodeKey);
-    this.#removeClockListener = clock.onAdvance(() => this.#kick());
+    this.#wallClock = wallClock;
+    this.#scheduler = new RoundScheduler({
+      hasWork: () => this.#calls.length > 0 || this.#certifiedVersion !== this.#stateVersion || this.#timerDue(),
+      roundTimeNs: () => this.#nextRoundTimeNs(),
+      execute: (round) => this.#executeRound(round),
+      certify: (_round, signature) => this.#certify(signature),
+    }, signer, { log, onStateChange: (state) => this.#onRoundState(state) });
+    this.#removeClockListener = clock.onAdvance(() => this.#scheduler.whenIdle());
   }
 
   /** Starts a replica and certifies its initial (empty) state. */
@@ -132,8 +140,10 @@ export class Replica {
     const verifier = typeof options.verifier === 'object'
       ? options.verifier
       : new CachingSignatureVerifier(pool ?? new InThreadSignatureVerifier());
-    const replica = new Replica(rootKey, nodeKey, options.clock ?? new SystemClock(), signer, verifier, pool, options.log ?? console.log);
-    await replica.#kick();
+    const replica = new Replica(
+      rootKey, nodeKey, options.clock ?? new SystemClock(), signer, verifier, pool, options.log ?? console.log, options.wallClock ?? wallClockNs,
+    );
+    await replica.#scheduler.whenIdle();
     return replica;
   }
 
@@ -168,8 +178,7 @@ export class Replica {
     this.#canisters.set(canisterKey(id), instance);
     this.#state.setCanister(id, instance.certifiedData);
     this.#stateVersion++;
-    this.#certifiedCurrent = false;
-    void this.#kick();
+    this.#scheduler.wake();
     return id;
   }
 
@@ -203,7 +212,7 @@ export class Replica {
   submit(call: IngressCall): Promise<void> {
     this.#assertOpen();
     if (this.#state.statusSender(call.requestId) === undefined) this.#calls.push(call);
-    return this.#nextCertificate();
+    return this.#scheduler.nextRound().turn();
   }
 
   /**
@@ -220,44 +229,44 @@ export class Replica {
   }
 
   /**
-   * Executes a query against the current state. A query that asks for its data certificate while
-   * a round awaits its signature is re-run once that signature is there.
+   * Executes a query against the certified state, at its certified time; when a round is under way
+   * or the certificate is stale, after that round (or an empty one) is certified.
+   * @throws ReplicaError `ICWS_ERR_REPLICA_CLOSED` when the replica is closed meanwhile
    */
   async query(canisterId: Principal, methodName: string, arg: Uint8Array, caller: Principal): Promise<CallOutcome> {
     this.#assertOpen();
+    if (!this.#certificateUsable()) await this.#certifiedState();
+    // From here to the end the query runs without a break, so the state stays the certified one.
     const instance = this.#canisters.get(canisterKey(canisterId));
     if (instance === undefined) {
       return rejected(RejectCode.DestinationInvalid, 'IC0301', `Canister ${canisterId.toText()} not found`);
     }
-    for (let attempt = 0; ; attempt++) {
-      try {
-        this.stats.queriesExecuted++;
-        return instance.execute({ methodName, arg, caller, mode: 'query', timeNs: this.#certifiedTimeNs });
-      } catch (err) {
-        if (!(err instanceof QueryDeferred) || attempt >= MAX_QUERY_RETRIES) throw err;
-        await this.#freshCertificate();
-      }
-    }
+    this.stats.queriesExecuted++;
+    return instance.execute({ methodName, arg, caller, mode: 'query', timeNs: this.#certifiedTimeNs });
   }
 
   /**
    * @returns a CBOR certificate `{tree, signature}` revealing `selection` and `time`, signed by the
    * root key; waits for the current round's signature when one is pending.
+   * @throws ReplicaError `ICWS_ERR_REPLICA_CLOSED` when the replica is closed meanwhile
    */
   async certificate(selection: StateSelection): Promise<Uint8Array> {
     this.#assertOpen();
-    while (!this.#certificateUsable()) await this.#freshCertificate();
+    if (!this.#certificateUsable()) await this.#certifiedState();
     return this.#encodeCertificate(selection);
+  }
+
+  /** Where the round scheduler is: `idle`, `queued`, `executing`, `signing`, `settling` or `closed`. */
+  get roundState(): RoundState {
+    return this.#scheduler.state;
   }
 
   /** Stops the certificate signer, the crypto pool and timers; pending requests are rejected. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#scheduler.state === 'closed') return;
     this.#removeClockListener();
     clearTimeout(this.#timerWakeUp);
-    const err = new ReplicaError('ICWS_ERR_REPLICA_CLOSED', 'the replica was shut down');
-    for (const waiter of [...this.#certifiedWaiters.splice(0), ...this.#roundWaiters.splice(0)]) waiter.reject(err);
+    this.#scheduler.close(closedError());
     await Promise.all([this.signer.close(), this.pool?.close()]);
   }
 
@@ -265,12 +274,8 @@ export class Replica {
     return encodeCertificate(this.#state.witness(selection), this.#signature!);
   }
 
+  /** Only queries ask, and they run only while the state is the one signed last (see {@link query}). */
   #dataCertificate(id: Principal): Uint8Array {
-    if (!this.#certificateUsable()) {
-      void this.#kick();
-      throw new QueryDeferred();
-    }
-    // Usable means the state is the one signed last, so the round's certificate can be reused.
     const key = canisterKey(id);
     let certificate = this.#dataCertificates.get(key);
     if (certificate === undefined) {
@@ -280,102 +285,76 @@ export class Replica {
     return certificate.slice();
   }
 
+  /** @returns whether the state is the one the latest signature covers, signed recently enough. */
   #certificateUsable(): boolean {
-    if (!this.#certifiedCurrent || this.#signature === undefined) return false;
-    if (this.clock.nowNs() - this.#certifiedTimeNs > MAX_CERTIFICATE_REUSE_NS) {
-      this.#roundWanted = true;
-      return false;
-    }
-    return true;
+    return this.#certifiedVersion === this.#stateVersion && this.clock.nowNs() - this.#certifiedTimeNs <= MAX_CERTIFICATE_REUSE_NS;
   }
 
-  /** Waits for the round under way, or for a new round when none is. */
-  #freshCertificate(): Promise<void> {
-    if (!this.#roundUnderWay) return this.#nextCertificate();
-    return new Promise<void>((resolve, reject) => this.#roundWaiters.push({ resolve, reject }));
-  }
-
-  /** Waits for the certificate of a round that starts after now. */
-  #nextCertificate(): Promise<void> {
-    this.#roundWanted = true;
-    const certified = new Promise<void>((resolve, reject) => this.#certifiedWaiters.push({ resolve, reject }));
-    void this.#kick();
-    return certified;
-  }
-
-  /** Runs rounds until no call, timer or waiter needs one; resolves when idle. */
-  #kick(): Promise<void> {
-    const idle = new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
-    if (!this.#driving && !this.#closed) void this.#drive();
-    else if (this.#closed) this.#settleIdle();
-    return idle;
-  }
-
-  async #drive(): Promise<void> {
-    this.#driving = true;
+  /**
+   * Waits until the state is certified: for the round executing or being signed, or for a new
+   * (possibly empty) round when the state changed since or the certificate is stale. Continuations
+   * of a round's `certified` run before the next round can start, so one wait is almost always enough.
+   */
+  async #certifiedState(): Promise<void> {
+    this.#waitingForCertification++;
     try {
-      while (!this.#closed && (this.#roundWanted || this.#calls.length > 0 || !this.#certifiedCurrent || this.#timerDue())) {
-        // Let calls that arrive in the same tick join this round.
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        await this.#round();
-      }
-    } catch (err) {
-      this.#roundUnderWay = false;
-      this.log(`replica round failed: ${(err as Error).stack ?? String(err)}`);
-      for (const waiter of [...this.#certifiedWaiters.splice(0), ...this.#roundWaiters.splice(0)]) waiter.reject(err as Error);
+      while (!this.#certificateUsable()) await this.#scheduler.freshRound().certified;
     } finally {
-      this.#driving = false;
-      this.#armTimerWakeUp();
-      this.#settleIdle();
+      this.#waitingForCertification--;
     }
   }
 
   /**
-   * Executes the queued calls, certifies the state with one signature (made off this thread) and
-   * settles whoever waits for that certificate. Queries keep being answered throughout: the round
-   * yields to the event loop between slices of execution and of settling. A query meanwhile sees the
-   * calls executed so far, each whole, as if the round had been split in smaller ones.
+   * Executes the queued calls and due timers and updates the state tree. The round gives the event
+   * loop a turn between slices so new calls are read and checked meanwhile, until a query arrives:
+   * it waits for this round's signature (the canisters' memory holds calls that are not certified),
+   * so from then on the round runs to its end without a break, and the query waits for execution
+   * and signing only, not for the requests handled in the turns. All of the round's calls stay in
+   * it: their callers wait for its certificate.
+   * @returns the message whose signature certifies the new state
    */
-  async #round(): Promise<void> {
-    this.#roundWanted = false;
-    this.#roundUnderWay = true;
-    const timeNs = this.#nextRoundTimeNs();
+  async #executeRound(round: Round): Promise<Uint8Array> {
+    const timeNs = round.timeNs!;
     const calls = this.#calls.splice(0);
-    const waiters = this.#certifiedWaiters.splice(0);
-    this.#certifiedCurrent = false;
     this.#stateVersion++;
     this.stats.rounds++;
 
     for (const instance of this.#canisters.values()) instance.runDueTimers(timeNs);
+    // Elapsed time only decides when to give the event loop a turn, never what canisters or
+    // certificates see, so it is read from the performance timer rather than an injected clock.
     let sliceStart = performance.now();
     for (const call of calls) {
       this.#execute(call, timeNs);
-      if (performance.now() - sliceStart >= ROUND_SLICE_MS) {
+      if (this.#waitingForCertification === 0 && performance.now() - sliceStart >= ROUND_SLICE_MS) {
         await yieldToEventLoop();
+        if (this.#scheduler.state === 'closed') break;
         sliceStart = performance.now();
       }
     }
     for (const instance of this.#canisters.values()) this.#state.setCanister(instance.id, instance.certifiedData);
-    this.#state.pruneExpired(BigInt(Date.now()) * 1_000_000n);
+    this.#state.pruneExpired(this.#wallClock());
     this.#state.setTime(timeNs);
+    // A canister installed while the round is signed is not covered: the next round will be.
+    this.#signing = { version: this.#stateVersion, timeNs };
 
     const root = this.#state.rootHash();
-    const version = this.#stateVersion;
     const message = new Uint8Array(STATE_ROOT_DOMAIN.length + root.length);
     message.set(STATE_ROOT_DOMAIN);
     message.set(root, STATE_ROOT_DOMAIN.length);
-    this.#signature = await this.signer.sign(message);
-    this.#roundUnderWay = false;
+    return message;
+  }
+
+  #certify(signature: Uint8Array): void {
+    this.#signature = signature;
     this.#dataCertificates.clear();
-    this.#certifiedTimeNs = timeNs;
-    // A canister installed while the round was signed is not covered: the next round will be.
-    this.#certifiedCurrent = version === this.#stateVersion;
+    this.#certifiedVersion = this.#signing!.version;
+    this.#certifiedTimeNs = this.#signing!.timeNs;
+    this.#signing = undefined;
     this.stats.certificatesSigned++;
-    const settled = [...waiters, ...this.#roundWaiters.splice(0)];
-    for (let i = 0; i < settled.length; i += WAITERS_PER_SLICE) {
-      if (i > 0) await yieldToEventLoop();
-      for (const waiter of settled.slice(i, i + WAITERS_PER_SLICE)) waiter.resolve();
-    }
+  }
+
+  #onRoundState(state: RoundState): void {
+    if (state === 'idle') this.#armTimerWakeUp();
   }
 
   #execute(call: IngressCall, timeNs: bigint): void {
@@ -415,14 +394,10 @@ export class Replica {
   #armTimerWakeUp(): void {
     clearTimeout(this.#timerWakeUp);
     const due = this.#earliestTimerNs();
-    if (due === undefined || this.#closed) return;
+    if (due === undefined || this.#scheduler.state === 'closed') return;
     const delayMs = Number((due - this.clock.nowNs()) / 1_000_000n);
-    this.#timerWakeUp = setTimeout(() => void this.#kick(), Math.max(0, Math.min(delayMs + 1, 2 ** 31 - 1)));
+    this.#timerWakeUp = setTimeout(() => this.#scheduler.wake(), Math.max(0, Math.min(delayMs + 1, 2 ** 31 - 1)));
     this.#timerWakeUp.unref();
-  }
-
-  #settleIdle(): void {
-    for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 
   #nextFreeId(): Principal {
@@ -433,13 +408,12 @@ export class Replica {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new ReplicaError('ICWS_ERR_REPLICA_CLOSED', 'the replica was shut down');
+    if (this.#scheduler.state === 'closed') throw closedError();
   }
 }
 
-/** Lets the event loop handle I/O (queries) before going on. */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+function closedError(): ReplicaError {
+  return new ReplicaError('ICWS_ERR_REPLICA_CLOSED', 'the replica was shut down');
 }
 
 function canisterKey(id: Principal): string {

@@ -18,19 +18,12 @@ export interface CanisterCall {
 
 /** What the replica gives an instance besides its definition. */
 export interface InstanceHost {
-  /** @returns the current data certificate of this canister; throws {@link QueryDeferred} to retry later. */
+  /**
+   * @returns the certificate of this canister's certified data; asked only by queries, which the
+   * replica runs against certified state, so there always is one
+   */
   dataCertificate(): Uint8Array;
   print(line: string): void;
-}
-
-/**
- * Thrown from `dataCertificate()` when the certified data just changed and its certificate is not
- * signed yet; the replica re-runs the query once it is.
- */
-export class QueryDeferred extends Error {
-  constructor() {
-    super('query deferred until the pending certificate is signed');
-  }
 }
 
 /** The effects of a running message, applied only when it finishes without throwing. */
@@ -79,10 +72,7 @@ export class CanisterInstance {
     return Object.entries(this.#methods).map(([name, m]) => ({ name, mode: m.mode }));
   }
 
-  /**
-   * Executes one message.
-   * @throws QueryDeferred when a query needs a certificate that is not signed yet
-   */
+  /** Executes one message; whatever the method throws becomes a reject. */
   execute(call: CanisterCall): CallOutcome {
     const method = Object.hasOwn(this.#methods, call.methodName) ? this.#methods[call.methodName] : undefined;
     if (method === undefined || (call.mode === 'query' && method.mode !== 'query')) {
@@ -136,7 +126,6 @@ export class CanisterInstance {
       return { status: 'replied', reply };
     } catch (err) {
       this.#rollBack(execution);
-      if (err instanceof QueryDeferred) throw err;
       return this.#trapped(messageOf(err));
     } finally {
       this.#execution = undefined;
