@@ -44,7 +44,9 @@ export interface RunningGateway {
 
 /** Starts a gateway. */
 export async function startGateway(options: GatewayOptions = {}): Promise<RunningGateway> {
-  const config: GatewayConfig = { ...DEFAULT_CONFIG, ...options };
+  // An option given as undefined takes its default, as an absent one does.
+  const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+  const config: GatewayConfig = { ...DEFAULT_CONFIG, ...given };
   const log = options.logger ?? pino({ level: config.logLevel, base: { service: 'icws-gateway' } });
   const identity = await loadOrCreateGatewayIdentity(config.dataDir);
   const principal = identity.getPrincipal();
