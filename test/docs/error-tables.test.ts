@@ -51,8 +51,10 @@ describe('README error tables', () => {
     );
   });
 
-  it('lists every code of @icws/gateway with its kind', () => {
-    expectTableOfRegistry(tableAfter(root, '### `@icws/gateway`: `GatewayError` (`GATEWAY_ERROR_CODES`)'), GATEWAY_ERROR_CODES);
+  it('lists every code of @icws/gateway with its kind and the close code it ends a session with', () => {
+    expectTableOfRegistry(tableAfter(root, '### `@icws/gateway`: `GatewayError` (`GATEWAY_ERROR_CODES`)'), GATEWAY_ERROR_CODES, (info) =>
+      info.closeCode === undefined ? '–' : String(info.closeCode),
+    );
   });
 
   it('lists every code of @icws/client-sdk with its kind and the close code it ends a connection with', () => {

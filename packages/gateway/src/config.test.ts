@@ -42,13 +42,27 @@ describe('gateway configuration', () => {
     expect(() => parse(argv)).toThrow(message);
   });
 
+  test('bounds the relay queue at 64 calls and 8 MiB unless told otherwise', () => {
+    expect(parse([])).toMatchObject({ maxQueuedFrames: 64, maxQueuedBytes: 8 * 1024 * 1024 });
+    expect(parse(['--max-queued-frames', '16'], { MAX_QUEUED_BYTES: '1048576' })).toMatchObject({ maxQueuedFrames: 16, maxQueuedBytes: 1048576 });
+    expect(parse([], { MAX_QUEUED_FRAMES: '5' }).maxQueuedFrames).toBe(5);
+  });
+
+  test.each([
+    [['--max-queued-frames', '0'], '--max-queued-frames=0: expected a positive whole number'],
+    [['--max-queued-frames', '2.5'], '--max-queued-frames=2.5: expected a positive whole number'],
+    [['--max-queued-bytes', 'lots'], '--max-queued-bytes=lots: expected a positive number of bytes'],
+  ])('refuses a relay bound of %j', (argv, message) => {
+    expect(() => parse(argv)).toThrow(message);
+  });
+
   test('refuses a bad environment variable naming it', () => {
     expect(() => parse([], { POLLING_INTERVAL: '-5' })).toThrow('POLLING_INTERVAL=-5: expected a positive number of milliseconds');
   });
 
   test('--help lists every flag with its environment variable', () => {
     expect(parseCommandLine(['--help'])).toEqual({ help: true });
-    for (const fragment of ['--gateway-address', 'GATEWAY_ADDRESS', '--ic-network-url', '--polling-interval', '--prometheus-endpoint', '--tls-certificate-pem-path', '--tls-certificate-key-pem-path', '--dev']) {
+    for (const fragment of ['--gateway-address', 'GATEWAY_ADDRESS', '--ic-network-url', '--polling-interval', '--prometheus-endpoint', '--tls-certificate-pem-path', '--tls-certificate-key-pem-path', '--max-queued-frames', 'MAX_QUEUED_FRAMES', '--max-queued-bytes', 'MAX_QUEUED_BYTES', '--dev']) {
       expect(usage()).toContain(fragment);
     }
   });

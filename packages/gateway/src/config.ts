@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_GATEWAY_LISTEN_ADDRESS, DEFAULT_IC_NETWORK_URL, DEFAULT_POLLING_INTERVAL_MS, POLLING_TIMEOUT_MS } from '@icws/protocol';
 import { GatewayError } from './errors';
+import { DEFAULT_RELAY_QUEUE_LIMITS } from './relay-queue';
 
 /** Everything the gateway can be told; flags and environment variables map onto it. */
 export interface GatewayConfig {
@@ -19,6 +20,10 @@ export interface GatewayConfig {
   /** A client whose unsent frames exceed this many bytes is dropped. */
   readonly maxClientBufferBytes: number;
   readonly maxFrameBytes: number;
+  /** A client with more calls than this waiting to be relayed is dropped (close code 1008). */
+  readonly maxQueuedFrames: number;
+  /** A client with more bytes of calls than this waiting to be relayed is dropped (close code 1009). */
+  readonly maxQueuedBytes: number;
 }
 
 export const DEFAULT_CONFIG: GatewayConfig = {
@@ -31,6 +36,8 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   pollTimeoutMs: POLLING_TIMEOUT_MS,
   maxClientBufferBytes: 4 * 1024 * 1024,
   maxFrameBytes: 2 * 1024 * 1024,
+  maxQueuedFrames: DEFAULT_RELAY_QUEUE_LIMITS.maxFrames,
+  maxQueuedBytes: DEFAULT_RELAY_QUEUE_LIMITS.maxBytes,
 };
 
 interface FlagSpec {
@@ -38,7 +45,7 @@ interface FlagSpec {
   readonly env: string;
   readonly key: keyof GatewayConfig;
   readonly help: string;
-  readonly kind: 'string' | 'ms' | 'bytes' | 'address';
+  readonly kind: 'string' | 'ms' | 'bytes' | 'count' | 'address';
 }
 
 /** The flags, named and defaulted as the upstream gateway's, plus ours. */
@@ -53,6 +60,8 @@ const FLAGS: readonly FlagSpec[] = [
   { flag: 'log-level', env: 'LOG_LEVEL', key: 'logLevel', kind: 'string', help: 'trace, debug, info, warn, error, fatal or silent' },
   { flag: 'poll-timeout', env: 'POLL_TIMEOUT', key: 'pollTimeoutMs', kind: 'ms', help: 'ms before a poll is abandoned and retried' },
   { flag: 'max-client-buffer', env: 'MAX_CLIENT_BUFFER', key: 'maxClientBufferBytes', kind: 'bytes', help: 'bytes of unsent frames after which a slow client is dropped' },
+  { flag: 'max-queued-frames', env: 'MAX_QUEUED_FRAMES', key: 'maxQueuedFrames', kind: 'count', help: "calls of one client waiting to be relayed after which it is dropped (1008)" },
+  { flag: 'max-queued-bytes', env: 'MAX_QUEUED_BYTES', key: 'maxQueuedBytes', kind: 'bytes', help: "bytes of one client's calls waiting to be relayed after which it is dropped (1009)" },
 ];
 
 /** The `--help` text. */
@@ -83,7 +92,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       },
     }));
   } catch (err) {
-    throw new GatewayError('config', 'ICWS_ERR_USAGE', (err as Error).message);
+    throw new GatewayError('ICWS_ERR_USAGE', (err as Error).message);
   }
   if (values.help) return { help: true };
   const config: Record<string, unknown> = { ...DEFAULT_CONFIG };
@@ -95,18 +104,21 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     config[spec.key] = parseValue(spec, raw, source);
   }
   if ((config.tlsCertificatePemPath === undefined) !== (config.tlsCertificateKeyPemPath === undefined)) {
-    throw new GatewayError('config', 'ICWS_ERR_USAGE', 'TLS needs both --tls-certificate-pem-path and --tls-certificate-key-pem-path');
+    throw new GatewayError('ICWS_ERR_USAGE', 'TLS needs both --tls-certificate-pem-path and --tls-certificate-key-pem-path');
   }
   return { help: false, dev: values.dev === true, config: config as unknown as GatewayConfig };
 }
 
+const POSITIVE = { ms: 'a positive number of milliseconds', bytes: 'a positive number of bytes', count: 'a positive whole number' } as const;
+
 function parseValue(spec: FlagSpec, raw: string, source: string): unknown {
-  const fail = (expected: string) => new GatewayError('config', 'ICWS_ERR_USAGE', `${source}=${raw}: expected ${expected}`);
+  const fail = (expected: string) => new GatewayError('ICWS_ERR_USAGE', `${source}=${raw}: expected ${expected}`);
   switch (spec.kind) {
     case 'ms':
-    case 'bytes': {
+    case 'bytes':
+    case 'count': {
       const n = Number(raw);
-      if (!Number.isInteger(n) || n <= 0) throw fail(spec.kind === 'ms' ? 'a positive number of milliseconds' : 'a positive number of bytes');
+      if (!Number.isInteger(n) || n <= 0) throw fail(POSITIVE[spec.kind]);
       return n;
     }
     case 'address':
@@ -129,7 +141,7 @@ function parseValue(spec: FlagSpec, raw: string, source: string): unknown {
 export function parseAddress(address: string, source = 'address'): { host: string; port: number } {
   const match = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(address);
   if (match === null || Number(match[2]) > 65535) {
-    throw new GatewayError('config', 'ICWS_ERR_USAGE', `${source}=${address}: expected HOST:PORT, e.g. 0.0.0.0:8080`);
+    throw new GatewayError('ICWS_ERR_USAGE', `${source}=${address}: expected HOST:PORT, e.g. 0.0.0.0:8080`);
   }
   return { host: match[1].replace(/^\[|\]$/g, ''), port: Number(match[2]) };
 }

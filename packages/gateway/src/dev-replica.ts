@@ -19,9 +19,7 @@ export async function startDevReplica(config: GatewayConfig): Promise<{ url: str
   try {
     replica = (await import(REPLICA_PACKAGE)) as ReplicaPackage;
   } catch {
-    throw new GatewayError(
-      'config',
-      'ICWS_ERR_USAGE',
+    throw new GatewayError('ICWS_ERR_USAGE',
       `--dev needs ${REPLICA_PACKAGE}: install it next to the gateway (npm install ${REPLICA_PACKAGE}), or run npx -p @icws/gateway -p ${REPLICA_PACKAGE} icws-gateway --dev`,
     );
   }

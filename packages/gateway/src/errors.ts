@@ -13,6 +13,18 @@ export const GATEWAY_ERROR_CODES = defineErrorCodes({
   ICWS_ERR_ENVELOPE_REFUSED: { kind: 'reject', closeCode: CloseCode.INTERNAL_ERROR, summary: "the replica refused a client's envelope (4xx; the reason quotes it)" },
   ICWS_ERR_POLL_REJECTED: { kind: 'reject', summary: 'the canister rejected `ws_get_messages` or returned `Err`' },
   ICWS_ERR_QUERY_SIGNATURE: { kind: 'trust', summary: "a poll's reply is not signed by a node of the canister's subnet" },
+  ICWS_ERR_TEXT_FRAME: { kind: 'protocol', closeCode: CloseCode.UNSUPPORTED_DATA, summary: 'a text frame: the protocol speaks CBOR in binary frames' },
+  ICWS_ERR_FRAME_TOO_LARGE: { kind: 'protocol', closeCode: CloseCode.TOO_BIG, summary: 'a frame over the size limit (2 MiB)' },
+  ICWS_ERR_BAD_CLIENT_REQUEST: { kind: 'protocol', closeCode: CloseCode.INVALID_PAYLOAD, summary: 'a frame that is not a CBOR client request with a signed `call` envelope, or a `ws_open` argument that does not decode' },
+  ICWS_ERR_OPEN_REQUIRED: { kind: 'protocol', closeCode: CloseCode.POLICY_VIOLATION, summary: 'the first frame of a connection is not a `ws_open` call' },
+  ICWS_ERR_WRONG_GATEWAY: { kind: 'input', closeCode: CloseCode.POLICY_VIOLATION, summary: '`ws_open` names another gateway' },
+  ICWS_ERR_WRONG_CANISTER: { kind: 'input', closeCode: CloseCode.POLICY_VIOLATION, summary: 'a call to another canister than the one the session opened with' },
+  ICWS_ERR_CLIENT_KEY_IN_USE: { kind: 'input', closeCode: CloseCode.POLICY_VIOLATION, summary: 'the client key (principal and nonce) is already connected to this gateway' },
+  ICWS_ERR_OPEN_REFUSED: { kind: 'reject', closeCode: CloseCode.POLICY_VIOLATION, summary: 'the canister refused or rejected `ws_open`' },
+  ICWS_ERR_RELAY_QUEUE_FULL: { kind: 'input', closeCode: CloseCode.POLICY_VIOLATION, summary: 'more calls waiting to be relayed than `--max-queued-frames`' },
+  ICWS_ERR_RELAY_QUEUE_TOO_LARGE: { kind: 'input', closeCode: CloseCode.TOO_BIG, summary: 'more bytes of calls waiting to be relayed than `--max-queued-bytes`' },
+  ICWS_ERR_CLIENT_TOO_SLOW: { kind: 'transport', closeCode: CloseCode.TRY_AGAIN_LATER, summary: 'the client reads too slowly: its send buffer passed `--max-client-buffer`' },
+  ICWS_ERR_SHUTTING_DOWN: { kind: 'internal', closeCode: CloseCode.GOING_AWAY, summary: 'the gateway is shutting down' },
 });
 
 /** One of the codes of {@link GATEWAY_ERROR_CODES}. */
@@ -24,11 +36,10 @@ export type GatewayErrorKind = IcwsErrorKind;
 /** The error the gateway throws and logs. */
 export class GatewayError extends IcwsError<GatewayErrorCode> {
   /**
-   * @param _kind - the category; the registry's for the code is used
    * @param code - stable machine-readable code, one of {@link GATEWAY_ERROR_CODES}
    * @param message - human-readable explanation that names the problem and the fix
    */
-  constructor(_kind: string, code: GatewayErrorCode, message: string, options: { cause?: unknown } = {}) {
+  constructor(code: GatewayErrorCode, message: string, options: { cause?: unknown } = {}) {
     super(code, message, { cause: options.cause, ...GATEWAY_ERROR_CODES[code] });
   }
 }

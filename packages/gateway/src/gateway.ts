@@ -5,12 +5,16 @@ import type { AddressInfo } from 'node:net';
 import type { Principal } from '@dfinity/principal';
 import pino, { type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { CloseCode } from './close-codes';
+import { systemClock } from './clock';
+import { GatewayError } from './errors';
 import { DEFAULT_CONFIG, parseAddress, type GatewayConfig } from './config';
 import { IcClient } from './ic-client';
 import { loadOrCreateGatewayIdentity } from './identity';
 import { createMetrics, type GatewayMetrics } from './metrics';
-import { SessionRegistry } from './registry';
+import { CanisterPoller, MAX_POLL_BACKOFF_MS } from './poller';
+import { RELAY_RETRY_SCHEDULE } from './relay-queue';
+import { RetryPolicy } from './retry-policy';
+import { Router } from './router';
 import { ClientSession, type SessionHost } from './session';
 
 const VERSION = '0.1.0';
@@ -40,7 +44,9 @@ export interface RunningGateway {
 
 /** Starts a gateway. */
 export async function startGateway(options: GatewayOptions = {}): Promise<RunningGateway> {
-  const config: GatewayConfig = { ...DEFAULT_CONFIG, ...options };
+  // An option given as undefined takes its default, as an absent one does.
+  const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+  const config: GatewayConfig = { ...DEFAULT_CONFIG, ...given };
   const log = options.logger ?? pino({ level: config.logLevel, base: { service: 'icws-gateway' } });
   const identity = await loadOrCreateGatewayIdentity(config.dataDir);
   const principal = identity.getPrincipal();
@@ -49,25 +55,38 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   const metrics = createMetrics();
   const pending = new Set<Promise<unknown>>();
   const sessions = new Set<ClientSession>();
-  const registry = new SessionRegistry((canisterId, deliver) => ({
-    canisterId,
-    source: ic,
-    intervalMs: config.pollingIntervalMs,
-    timeoutMs: config.pollTimeoutMs,
-    deliver,
+  const clock = systemClock;
+  const pollRetry = new RetryPolicy({ minDelayMs: config.pollingIntervalMs, maxDelayMs: Math.max(config.pollingIntervalMs, MAX_POLL_BACKOFF_MS), clock });
+  const router = new Router({
+    createPoller: (canisterId, sink) =>
+      new CanisterPoller({
+        canisterId,
+        source: ic,
+        sink,
+        intervalMs: config.pollingIntervalMs,
+        timeoutMs: config.pollTimeoutMs,
+        retry: pollRetry,
+        clock,
+        metrics,
+        log,
+      }),
     metrics,
     log,
-  }));
+  });
   const host: SessionHost = {
     gatewayPrincipal: principal,
-    ic,
+    transport: ic,
+    router,
+    relayRetry: new RetryPolicy({ ...RELAY_RETRY_SCHEDULE, clock }),
+    clock,
+    limits: {
+      maxFrameBytes: config.maxFrameBytes,
+      maxClientBufferBytes: config.maxClientBufferBytes,
+      maxQueuedFrames: config.maxQueuedFrames,
+      maxQueuedBytes: config.maxQueuedBytes,
+    },
     metrics,
     log,
-    maxClientBufferBytes: config.maxClientBufferBytes,
-    maxFrameBytes: config.maxFrameBytes,
-    bind: (session, canisterId, clientKey) => registry.bind(session, canisterId, clientKey),
-    unbind: (session) => registry.unbind(session),
-    pollSoon: (canisterId) => registry.pollSoon(canisterId),
     track(work) {
       pending.add(work);
       void work.finally(() => pending.delete(work));
@@ -75,7 +94,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   };
 
   const tls = config.tlsCertificatePemPath !== undefined && config.tlsCertificateKeyPemPath !== undefined;
-  const handler = (req: IncomingMessage, res: ServerResponse) => answerHttp(req, res, { sessions: sessions.size, canisters: registry.canisterCount, principal });
+  const handler = (req: IncomingMessage, res: ServerResponse) => answerHttp(req, res, { sessions: sessions.size, canisters: router.canisterCount, principal });
   const server: Server = tls
     ? createHttpsServer({ cert: readFileSync(config.tlsCertificatePemPath!), key: readFileSync(config.tlsCertificateKeyPemPath!) }, handler)
     : createHttpServer(handler);
@@ -129,10 +148,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       if (draining) return;
       draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const session of [...sessions]) session.close(CloseCode.GoingAway, 'gateway shutting down');
-      const drainTimeout = new Promise<void>((resolve) => setTimeout(resolve, DRAIN_TIMEOUT_MS).unref());
+      for (const session of [...sessions]) session.close(new GatewayError('ICWS_ERR_SHUTTING_DOWN', 'the gateway is shutting down'));
+      const drainTimeout = new Promise<void>((resolve) => clock.setTimer(resolve, DRAIN_TIMEOUT_MS, { unref: true }));
       await Promise.race([Promise.allSettled([...pending]), drainTimeout]);
-      await registry.stopAll();
+      await router.stopAll();
       ic.close();
       for (const client of wss.clients) client.terminate();
       server.closeAllConnections();

@@ -17,25 +17,19 @@ import {
 } from '@icws/protocol';
 import { GatewayError } from './errors';
 import { CborPoster, type PostResponse } from './http-post';
+import type { IcTransport, RelayOutcome } from './ic-transport';
 import { QuerySignatureVerifier } from './query-signatures';
 
-/** What became of a relayed call. */
-export type RelayOutcome =
-  | { readonly status: 'replied'; readonly reply: Uint8Array }
-  | { readonly status: 'rejected'; readonly message: string }
-  /** Executed, with its outcome not read (the caller did not ask for it). */
-  | { readonly status: 'executed' }
-  /** Accepted but not yet executed (the v2 interface, or a v3 call that took too long). */
-  | { readonly status: 'accepted' };
+export type { RelayOutcome } from './ic-transport';
 
-const RETRIES = 4;
 const text = new TextDecoder();
 
 /**
  * The gateway's side of the IC HTTP interface: relays clients' signed envelopes byte for byte,
- * polls `ws_get_messages` and calls `ws_close`, both signed by the gateway's own key.
+ * polls `ws_get_messages` and calls `ws_close`, both signed by the gateway's own key. Each request
+ * is tried once; callers retry with their {@link RetryPolicy}.
  */
-export class IcClient {
+export class IcClient implements IcTransport {
   #useV3 = true;
   #rootKeyFetched: Promise<void> | undefined;
   readonly #querySignatures: QuerySignatureVerifier;
@@ -70,29 +64,28 @@ export class IcClient {
       () => undefined,
       (err: unknown) => {
         this.#rootKeyFetched = undefined;
-        throw new GatewayError('replica', 'ICWS_ERR_REPLICA_UNAVAILABLE', `cannot fetch the root key from ${this.url.origin}: ${(err as Error).message}`);
+        throw new GatewayError('ICWS_ERR_REPLICA_UNAVAILABLE', `cannot fetch the root key from ${this.url.origin}: ${(err as Error).message}`);
       },
     );
     return this.#rootKeyFetched;
   }
 
   /**
-   * Posts a client's envelope to the canister's `call` endpoint, retrying transport failures.
+   * Posts a client's envelope to the canister's `call` endpoint, once (after a fallback to the v2
+   * endpoint when the replica has no v3).
    * @param requestId - the envelope's request id, to read the call's outcome from the certificate;
    *   without it an executed call is reported as `executed`
    * @throws GatewayError `ICWS_ERR_ENVELOPE_REFUSED` when the replica refuses the envelope (4xx),
-   *   `ICWS_ERR_REPLICA_UNAVAILABLE` when it cannot be reached
+   *   `ICWS_ERR_REPLICA_UNAVAILABLE` when it cannot be reached or answers 5xx
    */
   async relayCall(canisterId: Principal, envelopeCbor: Uint8Array, requestId?: Uint8Array): Promise<RelayOutcome> {
-    for (let attempt = 0; ; attempt++) {
+    for (;;) {
       const version = this.#useV3 ? 'v3' : 'v2';
       let response: PostResponse;
       try {
         response = await this.poster.post(`/api/${version}/canister/${canisterId.toText()}/call`, envelopeCbor);
       } catch (err) {
-        if (attempt >= RETRIES) throw unavailable(this.url, err);
-        await sleep(backoffMs(attempt));
-        continue;
+        throw unavailable(this.url, err);
       }
       if (response.status === 404 && version === 'v3') {
         this.#useV3 = false;
@@ -100,12 +93,8 @@ export class IcClient {
       }
       if (response.status === 202) return { status: 'accepted' };
       if (response.status === 200) return readCallResponse(response.body, requestId);
-      if (response.status >= 500 && attempt < RETRIES) {
-        await sleep(backoffMs(attempt));
-        continue;
-      }
       const kind = response.status >= 500 ? 'ICWS_ERR_REPLICA_UNAVAILABLE' : 'ICWS_ERR_ENVELOPE_REFUSED';
-      throw new GatewayError('replica', kind, `replica answered ${response.status}: ${text.decode(response.body)}`);
+      throw new GatewayError(kind, `replica answered ${response.status}: ${text.decode(response.body)}`);
     }
   }
 
@@ -131,10 +120,10 @@ export class IcClient {
     const response = await this.#query(canisterId, WS_GET_MESSAGES_METHOD, encodeWsGetMessagesArgs({ nonce }));
     await this.#querySignatures.verify(canisterId, response);
     if (response.status !== 'replied') {
-      throw new GatewayError('replica', 'ICWS_ERR_POLL_REJECTED', `ws_get_messages was rejected: ${response.reject_message}`);
+      throw new GatewayError('ICWS_ERR_POLL_REJECTED', `ws_get_messages was rejected: ${response.reject_message}`);
     }
     const result = decodeWsGetMessagesResult(response.reply.arg);
-    if ('Err' in result) throw new GatewayError('replica', 'ICWS_ERR_POLL_REJECTED', `ws_get_messages returned an error: ${result.Err}`);
+    if ('Err' in result) throw new GatewayError('ICWS_ERR_POLL_REJECTED', `ws_get_messages returned an error: ${result.Err}`);
     return result.Ok;
   }
 
@@ -159,7 +148,7 @@ export class IcClient {
     }
     if (response.status !== 200) {
       const kind = response.status >= 500 ? 'ICWS_ERR_REPLICA_UNAVAILABLE' : 'ICWS_ERR_POLL_REJECTED';
-      throw new GatewayError('replica', kind, `replica answered the ${methodName} query with ${response.status}: ${text.decode(response.body)}`);
+      throw new GatewayError(kind, `replica answered the ${methodName} query with ${response.status}: ${text.decode(response.body)}`);
     }
     const answer = Cbor.decode<QueryResponse>(response.body);
     return { ...answer, requestId: requestId as RequestId, httpDetails: { ok: true, status: 200, statusText: 'OK', headers: [] } } as ApiQueryResponse;
@@ -201,14 +190,5 @@ function readCallResponse(body: Uint8Array, requestId: Uint8Array | undefined): 
 
 function unavailable(url: URL, err: unknown): GatewayError {
   const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-  return new GatewayError('replica', 'ICWS_ERR_REPLICA_UNAVAILABLE', `cannot reach the replica at ${url.origin} (${cause})`);
-}
-
-/** Exponential backoff with full jitter, capped at 5 s. */
-export function backoffMs(attempt: number, baseMs = 100, maxMs = 5_000): number {
-  return Math.random() * Math.min(maxMs, baseMs * 2 ** attempt);
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return new GatewayError('ICWS_ERR_REPLICA_UNAVAILABLE', `cannot reach the replica at ${url.origin} (${cause})`);
 }

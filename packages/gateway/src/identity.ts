@@ -55,7 +55,7 @@ export async function loadOrCreateGatewayIdentity(dataDir: string): Promise<Gate
     key = undefined;
   }
   if (key?.asymmetricKeyType !== 'ed25519') {
-    throw new GatewayError('config', 'ICWS_ERR_KEY_PAIR', `${path} is not an Ed25519 PKCS#8 key; delete it to let the gateway create a new one`);
+    throw new GatewayError('ICWS_ERR_KEY_PAIR', `${path} is not an Ed25519 PKCS#8 key; delete it to let the gateway create a new one`);
   }
   return new GatewayIdentity(key);
 }

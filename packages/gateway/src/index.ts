@@ -1,4 +1,4 @@
 export { startGateway, type GatewayOptions, type RunningGateway } from './gateway';
 export { parseCommandLine, usage, DEFAULT_CONFIG, isMainnet, type GatewayConfig } from './config';
-export { CloseCode } from './close-codes';
+export { CloseCode, CLOSE_CODES } from '@icws/protocol';
 export { GatewayError, GATEWAY_ERROR_CODES, type GatewayErrorCode, type GatewayErrorKind } from './errors';

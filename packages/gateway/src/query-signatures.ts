@@ -70,5 +70,5 @@ function signedMessage(response: ApiQueryResponse, timestamp: bigint): Uint8Arra
 }
 
 function refusal(canisterId: Principal, why: string): GatewayError {
-  return new GatewayError('replica', 'ICWS_ERR_QUERY_SIGNATURE', `the reply to ws_get_messages from canister ${canisterId.toText()} is not trusted: ${why}`);
+  return new GatewayError('ICWS_ERR_QUERY_SIGNATURE', `the reply to ws_get_messages from canister ${canisterId.toText()} is not trusted: ${why}`);
 }

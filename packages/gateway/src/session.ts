@@ -1,4 +1,4 @@
-import { IDL } from '@dfinity/candid';
+import type { IDL } from '@dfinity/candid';
 import type { Principal } from '@dfinity/principal';
 import {
   CanisterWsOpenResultIdl,
@@ -8,7 +8,7 @@ import {
   encodeCanisterToClientMessage,
   encodeGatewayHandshake,
   ProtocolError,
-  requestIdOf,
+  clientKeyText,
   WS_OPEN_METHOD,
   type CanisterOutputMessage,
   type CanisterWsOpenResult,
@@ -16,59 +16,95 @@ import {
   type DecodedClientRequest,
 } from '@icws/protocol';
 import type { Logger } from 'pino';
-import type WebSocket from 'ws';
-import { CloseCode, closeReason } from './close-codes';
-import { GatewayError } from './errors';
-import type { IcClient, RelayOutcome } from './ic-client';
+import type { Clock } from './clock';
+import { CloseCode, closeReason } from '@icws/protocol';
+import { GatewayError, type GatewayErrorCode } from './errors';
+import type { IcTransport, RelayOutcome } from './ic-transport';
 import type { GatewayMetrics } from './metrics';
+import { RelayQueue, type RelayJob } from './relay-queue';
+import type { RetryPolicy } from './retry-policy';
+import type { Recipient, Route, Router } from './router';
+
+/** The part of a WebSocket (from `ws`) a session uses. */
+export interface SessionSocket {
+  readonly bufferedAmount: number;
+  on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  send(data: Uint8Array): void;
+  close(code: number, reason: string): void;
+  terminate(): void;
+}
+
+/** The bounds a session enforces; each has a gateway flag. */
+export interface SessionLimits {
+  /** Largest client frame. */
+  readonly maxFrameBytes: number;
+  /** Unsent bytes after which a slow client is dropped (`--max-client-buffer`). */
+  readonly maxClientBufferBytes: number;
+  /** Calls waiting to be relayed or in flight (`--max-queued-frames`). */
+  readonly maxQueuedFrames: number;
+  /** Bytes of calls waiting to be relayed or in flight (`--max-queued-bytes`). */
+  readonly maxQueuedBytes: number;
+}
 
 /** What a session needs from the gateway around it. */
 export interface SessionHost {
   readonly gatewayPrincipal: Principal;
-  readonly ic: Pick<IcClient, 'relayCall' | 'wsClose'>;
+  readonly transport: Pick<IcTransport, 'relayCall' | 'wsClose'>;
+  readonly router: Pick<Router, 'bind' | 'pollSoon'>;
+  /** Spaces the attempts at a call while the replica is unavailable. */
+  readonly relayRetry: RetryPolicy;
+  readonly clock: Clock;
+  readonly limits: SessionLimits;
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
-  readonly maxClientBufferBytes: number;
-  readonly maxFrameBytes: number;
-  /** Routes the canister's messages for `clientKey` to `session`; false when the key is taken. */
-  bind(session: ClientSession, canisterId: Principal, clientKey: ClientKey): boolean;
-  unbind(session: ClientSession): void;
-  pollSoon(canisterId: Principal): void;
   /** Keeps track of work that a drain must wait for. */
   track(work: Promise<unknown>): void;
 }
 
 /**
- * One client connection.
+ * Where a session is:
  *
- *   awaiting_open ──ws_open relayed──▶ opening ──canister's first message──▶ open
- *         │                               │                                    │
- *         └──────── bad frame, socket closed, refusal, shutdown ───────────────┴──▶ closed
+ *                    ws_open relayed            canister's first message
+ *   awaiting_open ───────────────────▶ opening ──────────────────────────▶ open
+ *         │                               │                                 │
+ *         │ bad frame, refusal, relay bound or failure, socket closed, shutdown
+ *         └───────────────────────────────┴─────────────────────────────────┴──▶ closed
  *
- * Frames a client sends while `opening` wait and are relayed once open. Calls of one client are
- * relayed one at a time, in order, so the canister sees them in sequence.
+ * Calls the client sends while `opening` wait in the relay queue and go out once `open`.
  */
 export type SessionState = 'awaiting_open' | 'opening' | 'open' | 'closed';
 
-const MAX_FRAMES_WHILE_OPENING = 32;
-const RELAY_RETRY_WINDOW_MS = 30_000;
+/** How long a socket closed by the gateway may take to finish its closing handshake. */
+const CLOSE_HANDSHAKE_MS = 2_000;
 
-export class ClientSession {
+/**
+ * One client connection: frames in from the socket, calls out through its {@link RelayQueue},
+ * certified messages in from the {@link Router}.
+ */
+export class ClientSession implements Recipient {
   #state: SessionState = 'awaiting_open';
   #canisterId: Principal | undefined;
   #clientKey: ClientKey | undefined;
-  #waitingFrames: DecodedClientRequest[] = [];
-  #relayChain: Promise<void> = Promise.resolve();
-  /** Nonce of the last message delivered; a poller that re-reads its queue repeats older ones. */
-  #lastNonce = -1n;
+  #route: Route | undefined;
+  #queue: RelayQueue | undefined;
+  readonly #socket: SessionSocket;
+  readonly #host: SessionHost;
 
+  /**
+   * Sends the gateway's handshake and listens to the socket.
+   * @param id - names the session in logs
+   */
   constructor(
-    private readonly socket: WebSocket,
-    private readonly host: SessionHost,
+    socket: SessionSocket,
+    host: SessionHost,
     readonly id: number,
   ) {
-    socket.on('message', (data, isBinary) => this.#onFrame(data as Buffer, isBinary));
-    socket.on('close', () => this.#teardown(CloseCode.Normal, 'client closed', false));
+    this.#socket = socket;
+    this.#host = host;
+    socket.on('message', (data, isBinary) => this.#onFrame(data, isBinary));
+    socket.on('close', () => this.#teardown(CloseCode.NORMAL, 'client closed', false));
     socket.on('error', (err) => host.log.debug({ session: id, err: err.message }, 'socket error'));
     socket.send(encodeGatewayHandshake({ gateway_principal: host.gatewayPrincipal }));
   }
@@ -77,152 +113,168 @@ export class ClientSession {
     return this.#state;
   }
 
+  /** The canister named by `ws_open`, once relayed. */
   get canisterId(): Principal | undefined {
     return this.#canisterId;
   }
 
+  /** The client key of `ws_open`, once relayed. */
   get clientKey(): ClientKey | undefined {
     return this.#clientKey;
   }
 
-  /** Sends a certified canister message to the client. */
-  deliver(message: CanisterOutputMessage, nonce: bigint, cert: Uint8Array, tree: Uint8Array): void {
-    if (this.#state === 'closed' || nonce <= this.#lastNonce) return;
-    this.#lastNonce = nonce;
-    if (this.socket.bufferedAmount > this.host.maxClientBufferBytes) {
-      this.host.metrics.errors.inc({ kind: 'slow_client' });
-      this.close(CloseCode.TryAgainLater, `client too slow: more than ${this.host.maxClientBufferBytes} bytes waiting to be sent`);
-      return;
+  /** Sends a certified canister message to the client; the first one opens the session. */
+  deliver(message: CanisterOutputMessage, cert: Uint8Array, tree: Uint8Array): void {
+    if (this.#state === 'closed') return;
+    const { maxClientBufferBytes } = this.#host.limits;
+    if (this.#socket.bufferedAmount > maxClientBufferBytes) {
+      this.#host.metrics.errors.inc({ kind: 'slow_client' });
+      return this.#fail('ICWS_ERR_CLIENT_TOO_SLOW', `client too slow: more than ${maxClientBufferBytes} bytes waiting to be sent`);
     }
-    this.socket.send(encodeCanisterToClientMessage({ key: message.key, content: message.content, cert, tree }));
-    this.host.metrics.messagesRelayed.inc({ direction: 'canister_to_client' });
+    this.#socket.send(encodeCanisterToClientMessage({ key: message.key, content: message.content, cert, tree }));
+    this.#host.metrics.messagesRelayed.inc({ direction: 'canister_to_client' });
     if (this.#state === 'opening') {
-      this.#state = 'open';
-      for (const frame of this.#waitingFrames.splice(0)) this.#relay(frame);
+      this.#setState('open');
+      this.#queue!.release();
     }
   }
 
-  /** Closes the connection from the gateway's side. */
-  close(code: CloseCode, reason: string): void {
-    this.#teardown(code, reason, true);
+  /**
+   * Closes the connection from the gateway's side with `error`'s close code, and a reason that
+   * starts with its code (`ICWS_ERR_…: what happened`).
+   */
+  close(error: GatewayError): void {
+    this.#teardown(error.closeCode ?? CloseCode.INTERNAL_ERROR, closeReason(error.wireText), true);
+  }
+
+  #fail(code: GatewayErrorCode, message: string): void {
+    this.close(new GatewayError(code, message));
   }
 
   #onFrame(data: Buffer, isBinary: boolean): void {
     if (this.#state === 'closed') return;
-    if (!isBinary) return this.close(CloseCode.UnsupportedData, 'text frames are not supported; send CBOR client requests in binary frames');
-    if (data.length > this.host.maxFrameBytes) {
-      return this.close(CloseCode.TooBig, `frame of ${data.length} bytes exceeds the limit of ${this.host.maxFrameBytes} bytes`);
-    }
+    if (!isBinary) return this.#fail('ICWS_ERR_TEXT_FRAME', 'text frames are not supported; send CBOR client requests in binary frames');
+    const { maxFrameBytes } = this.#host.limits;
+    if (data.length > maxFrameBytes) return this.#fail('ICWS_ERR_FRAME_TOO_LARGE', `frame of ${data.length} bytes exceeds the limit of ${maxFrameBytes} bytes`);
     let request: DecodedClientRequest;
     try {
       request = decodeClientRequest(data);
     } catch (err) {
-      return this.close(CloseCode.InvalidPayload, `not a client request: ${err instanceof ProtocolError ? err.message : String(err)}`);
+      return this.#fail('ICWS_ERR_BAD_CLIENT_REQUEST', `not a client request: ${err instanceof ProtocolError ? err.message : String(err)}`);
     }
     if (this.#state === 'awaiting_open') return this.#open(request);
-    if (request.envelope.content.canister_id.compareTo(this.#canisterId!) !== 'eq') {
-      return this.close(CloseCode.PolicyViolation, `this session is bound to canister ${this.#canisterId!.toText()}; got a call to ${request.envelope.content.canister_id.toText()}`);
+    const canisterId = request.envelope.content.canister_id;
+    if (canisterId.compareTo(this.#canisterId!) !== 'eq') {
+      return this.#fail('ICWS_ERR_WRONG_CANISTER', `this session is bound to canister ${this.#canisterId!.toText()}; got a call to ${canisterId.toText()}`);
     }
-    if (this.#state === 'opening') {
-      if (this.#waitingFrames.length >= MAX_FRAMES_WHILE_OPENING) {
-        return this.close(CloseCode.PolicyViolation, 'too many frames before the connection opened; wait for the open message');
-      }
-      this.#waitingFrames.push(request);
-      return;
-    }
-    this.#relay(request);
+    this.#enqueue({ request });
   }
 
   #open(request: DecodedClientRequest): void {
     const { content } = request.envelope;
     if (content.method_name !== WS_OPEN_METHOD) {
-      return this.close(CloseCode.PolicyViolation, `the first frame must be a ws_open call, got a call to ${content.method_name}`);
+      return this.#fail('ICWS_ERR_OPEN_REQUIRED', `the first frame must be a ws_open call, got a call to ${content.method_name}`);
     }
     let clientNonce: bigint;
     try {
       const args = decodeWsOpenArgs(content.arg);
-      if (args.gateway_principal.compareTo(this.host.gatewayPrincipal) !== 'eq') {
-        return this.close(CloseCode.PolicyViolation, `ws_open names gateway ${args.gateway_principal.toText()}, but this is ${this.host.gatewayPrincipal.toText()}`);
+      if (args.gateway_principal.compareTo(this.#host.gatewayPrincipal) !== 'eq') {
+        return this.#fail('ICWS_ERR_WRONG_GATEWAY', `ws_open names gateway ${args.gateway_principal.toText()}, but this is ${this.#host.gatewayPrincipal.toText()}`);
       }
       clientNonce = args.client_nonce;
     } catch (err) {
-      return this.close(CloseCode.InvalidPayload, `ws_open argument: ${(err as Error).message}`);
+      return this.#fail('ICWS_ERR_BAD_CLIENT_REQUEST', `ws_open argument: ${(err as Error).message}`);
     }
     const clientKey: ClientKey = { client_principal: content.sender, client_nonce: clientNonce };
-    if (!this.host.bind(this, content.canister_id, clientKey)) {
-      return this.close(CloseCode.PolicyViolation, `client key ${content.sender.toText()}:${clientNonce} is already connected to this gateway`);
+    const route = this.#host.router.bind(this, content.canister_id, clientKey);
+    if (route === undefined) {
+      return this.#fail('ICWS_ERR_CLIENT_KEY_IN_USE', `client key ${clientKeyText(clientKey)} is already connected to this gateway`);
     }
+    this.#route = route;
     this.#canisterId = content.canister_id;
     this.#clientKey = clientKey;
-    this.#state = 'opening';
-    this.#relay(request, (outcome) => {
-      const refusal = openRefusal(outcome);
-      if (refusal !== undefined) this.close(CloseCode.PolicyViolation, refusal);
+    this.#queue = this.#createQueue(content.canister_id);
+    this.#setState('opening');
+    this.#enqueue({
+      request,
+      onOutcome: (outcome) => {
+        const refusal = openRefusal(outcome);
+        if (refusal !== undefined) this.#fail('ICWS_ERR_OPEN_REFUSED', refusal);
+      },
     });
+    // ws_open is in flight: the calls after it wait for the canister's first message.
+    this.#queue.hold();
   }
 
-  /** Relays one call after the previous one of this client has been answered. */
-  #relay(request: DecodedClientRequest, onOutcome?: (outcome: RelayOutcome) => void): void {
-    const canisterId = this.#canisterId!;
-    const work = this.#relayChain.then(async () => {
-      if (this.#state === 'closed') return;
-      try {
-        const outcome = await this.#relayWithRetries(canisterId, request, onOutcome !== undefined);
-        this.host.metrics.messagesRelayed.inc({ direction: 'client_to_canister' });
-        if (outcome.status !== 'accepted') this.host.pollSoon(canisterId);
-        onOutcome?.(outcome);
-      } catch (err) {
+  #createQueue(canisterId: Principal): RelayQueue {
+    const { transport, relayRetry, limits, metrics, log, router } = this.#host;
+    return new RelayQueue({
+      canisterId,
+      transport,
+      retry: relayRetry,
+      limits: { maxFrames: limits.maxQueuedFrames, maxBytes: limits.maxQueuedBytes },
+      onRelayed: (outcome: RelayOutcome) => {
+        metrics.messagesRelayed.inc({ direction: 'client_to_canister' });
+        if (outcome.status !== 'accepted') router.pollSoon(canisterId);
+      },
+      onFailed: (err: unknown) => {
         const refused = err instanceof GatewayError && err.hasCode('ICWS_ERR_ENVELOPE_REFUSED');
-        this.host.metrics.errors.inc({ kind: refused ? 'envelope_refused' : 'replica_unavailable' });
-        this.close(CloseCode.InternalError, refused ? `the replica refused the envelope: ${(err as Error).message}` : `could not relay to the canister: ${(err as Error).message}`);
-      }
+        metrics.errors.inc({ kind: refused ? 'envelope_refused' : 'replica_unavailable' });
+        const message = err instanceof Error ? err.message : String(err);
+        if (refused) this.#fail('ICWS_ERR_ENVELOPE_REFUSED', `the replica refused the envelope: ${message}`);
+        else this.#fail('ICWS_ERR_REPLICA_UNAVAILABLE', `could not relay to the canister: ${message}`);
+      },
+      onRetry: (err: unknown, attempt: number) => log.warn({ session: this.id, attempt, err: (err as Error).message }, 'replica unavailable; retrying the relay'),
     });
-    this.#relayChain = work;
-    this.host.track(work);
   }
 
-  /**
-   * The replica may be restarting: keep trying within the envelope's validity.
-   * @param readOutcome - whether to read the call's reply or reject (it costs a request id and a
-   *   tree lookup, so it is done only where the session acts on it)
-   */
-  async #relayWithRetries(canisterId: Principal, request: DecodedClientRequest, readOutcome: boolean): Promise<RelayOutcome> {
-    const content = request.envelope.content;
-    const requestId = readOutcome ? requestIdOf(content) : undefined;
-    const deadline = Math.min(Date.now() + RELAY_RETRY_WINDOW_MS, Number(content.ingress_expiry / 1_000_000n));
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.host.ic.relayCall(canisterId, request.envelopeCbor, requestId);
-      } catch (err) {
-        const retriable = err instanceof GatewayError && err.hasCode('ICWS_ERR_REPLICA_UNAVAILABLE');
-        if (!retriable || Date.now() > deadline || this.#state === 'closed') throw err;
-        this.host.log.warn({ session: this.id, err: (err as Error).message }, 'replica unavailable; retrying the relay');
-        await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 200 * 2 ** attempt)));
-      }
+  /** Queues a call, or closes the session when the queue is full. */
+  #enqueue(job: RelayJob): void {
+    const overflow = this.#queue!.push(job);
+    if (overflow === undefined) return;
+    this.#host.metrics.errors.inc({ kind: 'relay_queue_full' });
+    const { maxQueuedFrames, maxQueuedBytes } = this.#host.limits;
+    if (overflow === 'frames') {
+      this.#fail('ICWS_ERR_RELAY_QUEUE_FULL', `over ${maxQueuedFrames} calls queued; wait for replies or raise --max-queued-frames`);
+    } else {
+      this.#fail('ICWS_ERR_RELAY_QUEUE_TOO_LARGE', `over ${maxQueuedBytes} bytes of calls queued; wait for replies or raise --max-queued-bytes`);
     }
   }
 
-  /** The one way a session ends. */
-  #teardown(code: CloseCode, reason: string, byGateway: boolean): void {
+  /** The one place the state changes. */
+  #setState(next: SessionState): void {
+    const previous = this.#state;
+    if (previous === next) return;
+    this.#state = next;
+    this.#host.log.debug({ session: this.id, from: previous, to: next }, 'session state');
+  }
+
+  /** The one way a session ends: drops its waiting calls, unbinds, and tells the canister once. */
+  #teardown(code: number, reason: string, byGateway: boolean): void {
     if (this.#state === 'closed') return;
-    const wasBound = this.#clientKey !== undefined;
-    this.#state = 'closed';
-    this.#waitingFrames = [];
+    this.#setState('closed');
+    const queue = this.#queue;
+    queue?.close();
+    const { log, clock, transport, metrics } = this.#host;
     if (byGateway) {
-      this.host.log.info({ session: this.id, code, reason }, 'closing client session');
-      this.socket.close(code, closeReason(reason));
-      const socket = this.socket;
-      setTimeout(() => socket.terminate(), 2_000).unref();
+      log.info({ session: this.id, code, reason }, 'closing client session');
+      this.#socket.close(code, reason);
+      const socket = this.#socket;
+      clock.setTimer(() => socket.terminate(), CLOSE_HANDSHAKE_MS, { unref: true });
     }
-    if (!wasBound) return;
-    this.host.unbind(this);
+    if (this.#route === undefined) return;
+    this.#route.release();
     const canisterId = this.#canisterId!;
     const clientKey = this.#clientKey!;
-    const closing = this.#relayChain.then(() => this.host.ic.wsClose(canisterId, clientKey)).catch((err: unknown) => {
-      this.host.metrics.errors.inc({ kind: 'ws_close' });
-      this.host.log.warn({ session: this.id, err: (err as Error).message }, 'ws_close failed');
-    });
-    this.host.track(closing);
+    // ws_close goes after the call in flight, so the canister sees it last.
+    const closing = queue!
+      .idle()
+      .then(() => transport.wsClose(canisterId, clientKey))
+      .catch((err: unknown) => {
+        metrics.errors.inc({ kind: 'ws_close' });
+        log.warn({ session: this.id, err: (err as Error).message }, 'ws_close failed');
+      });
+    this.#host.track(closing);
   }
 }
 

@@ -1,0 +1,39 @@
+import type { Principal } from '@dfinity/principal';
+import type { CanisterOutputCertifiedMessages, ClientKey } from '@icws/protocol';
+
+/** What became of a relayed call. */
+export type RelayOutcome =
+  | { readonly status: 'replied'; readonly reply: Uint8Array }
+  | { readonly status: 'rejected'; readonly message: string }
+  /** Executed, with its outcome not read (the caller did not ask for it). */
+  | { readonly status: 'executed' }
+  /** Accepted but not yet executed (the v2 interface, or a v3 call that took too long). */
+  | { readonly status: 'accepted' };
+
+/**
+ * The gateway's three exchanges with the IC; {@link IcClient} speaks them over the IC HTTP
+ * interface. Each tries once: retrying is the caller's business (see {@link RetryPolicy}).
+ */
+export interface IcTransport {
+  /**
+   * Relays a client's signed envelope, byte for byte, to the canister's `call` endpoint.
+   * @param requestId - the envelope's request id, to read the call's outcome; without it an
+   *   executed call is reported as `executed`
+   * @throws GatewayError `ICWS_ERR_ENVELOPE_REFUSED` when the replica refuses the envelope,
+   *   `ICWS_ERR_REPLICA_UNAVAILABLE` when it cannot be reached or fails (worth retrying)
+   */
+  relayCall(canisterId: Principal, envelopeCbor: Uint8Array, requestId?: Uint8Array): Promise<RelayOutcome>;
+  /**
+   * Reads the canister's queue for this gateway from `nonce`, certified.
+   * @throws GatewayError `ICWS_ERR_REPLICA_UNAVAILABLE`, `ICWS_ERR_POLL_REJECTED`,
+   *   `ICWS_ERR_QUERY_SIGNATURE`
+   */
+  getMessages(canisterId: Principal, nonce: bigint): Promise<CanisterOutputCertifiedMessages>;
+  /** Tells the canister that a client's connection ended. */
+  wsClose(canisterId: Principal, clientKey: ClientKey): Promise<void>;
+}
+
+/** @returns whether `err` says the replica could not be reached, so another attempt may succeed. */
+export function isReplicaUnavailable(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'ICWS_ERR_REPLICA_UNAVAILABLE';
+}
