@@ -5,7 +5,11 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
+    // @icp-sdk/core's dependencies (noble v2, scure, @dfinity/cbor) ship only ES modules, which
+    // jest's module system cannot require on Node 20: compile them to CommonJS like our sources.
+    '^.+\\.m?js$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'ecmascript' } }, module: { type: 'commonjs' } }],
   },
+  transformIgnorePatterns: ['/node_modules/(?!(@noble|@scure|@dfinity/cbor|@icp-sdk)/)'],
   moduleNameMapper: {
     '^@icws/(backend-cdk|replica|gateway|client-sdk|protocol)$': '<rootDir>/packages/$1/src/index.ts',
   },
