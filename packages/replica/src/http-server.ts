@@ -4,23 +4,33 @@ import { Principal } from '@dfinity/principal';
 import { ReplicaError } from './errors';
 import { encodeCallReply, encodeQueryResponse } from './response-cbor';
 import { encodeCbor } from './cbor';
-import { EnvelopeError, EnvelopeValidator, MAX_ENVELOPE_BYTES, type RequestType } from './envelope';
-import { selectionForPaths } from './read-state-paths';
+import {
+  EnvelopeError,
+  EnvelopeValidator,
+  MAX_ENVELOPE_BYTES,
+  type CallContent,
+  type QueryContent,
+  type ReadStateContent,
+  type RequestType,
+  type ValidatedRequest,
+} from './envelope';
+import { routeRequest, type Route } from './http-routes';
+import { asksOnlyForTime, selectionForPaths } from './read-state-paths';
 import { LruCache } from './envelope/lru-cache';
 import { QueryResponseSigner } from './query-response';
 import type { Replica } from './replica';
 
-const API_ROUTE = /^\/api\/(v2|v3)\/canister\/([^/]+)\/(call|query|read_state)$/;
 const IMPL_VERSION = '0.1.0';
-/** Canister ids of URLs remembered in parsed form: parsing one checks its CRC in JavaScript. */
-const CANISTER_ID_CACHE_CAPACITY = 1024;
+const IC_API_VERSION = '0.18.0';
+/** Canister and subnet ids of URLs remembered in parsed form: parsing one checks its CRC in JavaScript. */
+const PRINCIPAL_CACHE_CAPACITY = 1024;
 
-/** Serves the IC HTTP interface of a {@link Replica}. */
+/** Serves the IC HTTP interface of a {@link Replica}, at the endpoints of {@link routeRequest}. */
 export class ReplicaHttpServer {
   readonly #server: Server;
   readonly #querySigner: QueryResponseSigner;
   readonly #validator: EnvelopeValidator;
-  readonly #canisterIds = new LruCache<string, Principal>(CANISTER_ID_CACHE_CAPACITY);
+  readonly #principals = new LruCache<string, Principal>(PRINCIPAL_CACHE_CAPACITY);
 
   constructor(private readonly replica: Replica) {
     this.#validator = new EnvelopeValidator(replica.verifier);
@@ -51,40 +61,37 @@ export class ReplicaHttpServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/api/v2/status') {
-      if (req.method !== 'GET') return sendText(res, 405, 'use GET for /api/v2/status');
-      return sendCbor(res, 200, {
-        ic_api_version: '0.18.0',
-        impl_version: IMPL_VERSION,
-        root_key: this.replica.rootKey.der,
-        replica_health_status: 'healthy',
-      });
+    const route = routeRequest(req.method, (req.url ?? '/').split('?')[0]);
+    switch (route.kind) {
+      case 'refused':
+        req.resume();
+        if (route.allow !== undefined) res.setHeader('allow', route.allow);
+        return sendText(res, route.status, route.message);
+      case 'status':
+        return sendCbor(res, 200, {
+          ic_api_version: IC_API_VERSION,
+          impl_version: IMPL_VERSION,
+          root_key: this.replica.rootKey.der,
+          replica_health_status: 'healthy',
+        });
+      case 'call':
+        return this.#call(route, req, res);
+      case 'query':
+        return this.#query(route.canisterText, req, res);
+      case 'read_state':
+        return this.#readState(route.canisterText, req, res);
+      case 'subnet_read_state':
+        return this.#subnetReadState(route.subnetText, req, res);
     }
-    const route = API_ROUTE.exec(path);
-    if (route === null) return sendText(res, 404, `no such endpoint: ${req.method} ${path}`);
-    const [, version, canisterText, endpoint] = route;
-    if (req.method !== 'POST') return sendText(res, 405, `use POST for ${path}`);
-    if (version === 'v3' && endpoint !== 'call') return sendText(res, 404, `no such endpoint: ${path}; use /api/v2/canister/<id>/${endpoint}`);
-    const effectiveCanisterId = this.#canisterId(canisterText);
-    const body = await readBody(req);
-    const requestType: RequestType = endpoint === 'call' ? 'call' : endpoint === 'query' ? 'query' : 'read_state';
-    const request = await this.#validator.validate(body, { requestType, effectiveCanisterId }, BigInt(Date.now()) * 1_000_000n);
-    if (!this.replica.hasCanister(effectiveCanisterId)) {
-      throw new EnvelopeError(400, 'ICWS_ERR_CANISTER_NOT_FOUND', `canister ${effectiveCanisterId.toText()} is not installed on this replica`);
-    }
-    const { content } = request;
+  }
 
-    if (content.request_type === 'read_state') {
-      const selection = selectionForPaths(content.paths, effectiveCanisterId, request.sender, (id) => this.replica.requestSender(id));
-      return sendCbor(res, 200, { certificate: await this.replica.certificate(selection) });
-    }
-    // validateEnvelope checked that content.canister_id is the canister of the URL.
-    const canisterId = effectiveCanisterId;
-    if (content.request_type === 'query') {
-      const outcome = await this.replica.query(canisterId, content.method_name, content.arg, request.sender);
-      return sendBody(res, 200, encodeQueryResponse(await this.#querySigner.sign(outcome, request.requestId)));
-    }
+  /** Every version of the call endpoint: `async` answers 202 at once, `sync` once the call's round is certified. */
+  async #call(route: Extract<Route, { kind: 'call' }>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const canisterId = this.#principal(route.canisterText, 'canister');
+    const request = await this.#validated(req, 'call', canisterId);
+    this.#assertHosted(canisterId);
+    const content = request.content as CallContent;
+    // The validator checked that content.canister_id is the canister of the URL.
     const certified = this.replica.submit({
       requestId: request.requestId,
       sender: request.sender,
@@ -93,7 +100,7 @@ export class ReplicaHttpServer {
       arg: content.arg,
       ingressExpiryNs: content.ingress_expiry,
     });
-    if (version === 'v2') {
+    if (route.mode === 'async') {
       certified.catch(() => undefined);
       res.writeHead(202).end();
       return;
@@ -103,15 +110,61 @@ export class ReplicaHttpServer {
     return sendBody(res, 200, encodeCallReply(certificate));
   }
 
-  #canisterId(text: string): Principal {
-    let id = this.#canisterIds.get(text);
+  async #query(canisterText: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const canisterId = this.#principal(canisterText, 'canister');
+    const request = await this.#validated(req, 'query', canisterId);
+    this.#assertHosted(canisterId);
+    const content = request.content as QueryContent;
+    const outcome = await this.replica.query(canisterId, content.method_name, content.arg, request.sender);
+    return sendBody(res, 200, encodeQueryResponse(await this.#querySigner.sign(outcome, request.requestId)));
+  }
+
+  /**
+   * A read_state through a canister's URL. One for a canister not hosted here is answered when it
+   * asks only for `time`, as the IC answers any effective canister id in its range: agents learn the
+   * network's time that way from a well-known canister (the ICP ledger's id, by default).
+   */
+  async #readState(canisterText: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const canisterId = this.#principal(canisterText, 'canister');
+    const request = await this.#validated(req, 'read_state', canisterId);
+    const { paths } = request.content as ReadStateContent;
+    if (!asksOnlyForTime(paths)) this.#assertHosted(canisterId);
+    const selection = selectionForPaths(paths, { canisterId }, request.sender, (id) => this.replica.requestSender(id));
+    return sendCbor(res, 200, { certificate: await this.replica.certificate(selection) });
+  }
+
+  async #subnetReadState(subnetText: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const subnetId = this.#principal(subnetText, 'subnet');
+    const request = await this.#validated(req, 'read_state', subnetId);
+    const { subnetId: ownSubnetId } = this.replica;
+    if (subnetId.compareTo(ownSubnetId) !== 'eq') {
+      throw new EnvelopeError(400, 'ICWS_ERR_SUBNET_NOT_FOUND', `subnet ${subnetId.toText()} is not this replica's subnet; read the state of subnet ${ownSubnetId.toText()}`);
+    }
+    const selection = selectionForPaths((request.content as ReadStateContent).paths, { subnetId }, request.sender, (id) => this.replica.requestSender(id));
+    return sendCbor(res, 200, { certificate: await this.replica.certificate(selection) });
+  }
+
+  /** Reads the body and checks the envelope against the endpoint: the one path of every request type. */
+  async #validated(req: IncomingMessage, requestType: RequestType, effectiveId: Principal): Promise<ValidatedRequest> {
+    const body = await readBody(req);
+    return this.#validator.validate(body, { requestType, effectiveCanisterId: effectiveId }, BigInt(Date.now()) * 1_000_000n);
+  }
+
+  #assertHosted(canisterId: Principal): void {
+    if (!this.replica.hasCanister(canisterId)) {
+      throw new EnvelopeError(400, 'ICWS_ERR_CANISTER_NOT_FOUND', `canister ${canisterId.toText()} is not installed on this replica`);
+    }
+  }
+
+  #principal(text: string, what: 'canister' | 'subnet'): Principal {
+    let id = this.#principals.get(text);
     if (id === undefined) {
       try {
         id = Principal.fromText(decodeURIComponent(text));
       } catch {
-        throw new EnvelopeError(400, 'ICWS_ERR_BAD_CANISTER_ID', `"${text}" in the URL is not a principal`);
+        throw new EnvelopeError(400, 'ICWS_ERR_BAD_CANISTER_ID', `"${text}" in the URL is not a principal; put the textual ${what} id there`);
       }
-      this.#canisterIds.set(text, id);
+      this.#principals.set(text, id);
     }
     return id;
   }
