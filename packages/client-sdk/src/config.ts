@@ -7,7 +7,7 @@ import { Actor, type ActorMethod, type ActorSubclass, type SignIdentity } from '
 import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
 import {
-  clientAckTimeoutMs,
+  COMMUNICATION_LATENCY_BOUND_MS,
   CLIENT_OPEN_TIMEOUT_MS,
   DEFAULT_MAX_CERTIFICATE_AGE_MINUTES,
   DEFAULT_SEND_ACK_INTERVAL_MS,
@@ -68,11 +68,27 @@ export interface IcWebSocketConfig<S extends WsCanisterService = WsCanisterServi
    */
   networkUrl: string;
   /**
-   * The canister's ack interval: must equal it. A sent message not acknowledged within this plus
-   * the latency bound (30 s) closes the connection.
+   * The canister's ack interval (its `sendAckIntervalMs`): must equal it. A sent message not
+   * acknowledged within this plus {@link latencyBoundMs} closes the connection
+   * (`ICWS_ERR_ACK_TIMEOUT`), and so does an open connection that gets no ack nor any other
+   * certified message for that long (`ICWS_ERR_CANISTER_SILENT`): the canister acks every client
+   * each interval, so silence means the gateway withholds messages or the replica is down.
    * @default 300_000
    */
   ackMessageIntervalMs?: number;
+  /**
+   * Upper bound on the latency between client and canister through the gateway: the margin added
+   * to the ack interval before a missing ack or a silent canister closes the connection.
+   * @default 30_000
+   */
+  latencyBoundMs?: number;
+  /**
+   * Largest application message `send` accepts, in bytes of Candid; a larger one throws
+   * `ICWS_ERR_MESSAGE_TOO_LARGE` and is not sent. Below the gateway's frame limit (2 MiB by
+   * default), which also counts the signed envelope around the message.
+   * @default 1_048_576 (1 MiB)
+   */
+  maxMessageBytes?: number;
   /** Oldest certificate accepted on a canister message, in minutes. @default 5 */
   maxCertificateAgeInMinutes?: number;
   /** Time from creating the socket to the canister's open message. @default 60_000 */
@@ -102,6 +118,8 @@ export interface ResolvedConfig {
   rootKey: Uint8Array | undefined;
   WebSocket: SocketConstructor;
   ackTimeoutMs: number;
+  silenceTimeoutMs: number;
+  maxMessageBytes: number;
   openTimeoutMs: number;
   maxCertificateAgeInMinutes: number;
   reconnect: Required<ReconnectOptions> | undefined;
@@ -124,6 +142,9 @@ export function resolveConfig<S extends WsCanisterService>(config: IcWebSocketCo
   if (fetchImpl === undefined && config.rootKey === undefined) throw invalidConfig('no fetch in this environment: pass config.fetch or config.rootKey');
   const WebSocket = config.WebSocket ?? (WebSocketImpl as unknown as SocketConstructor);
   if (typeof WebSocket !== 'function') throw invalidConfig('no WebSocket in this environment: pass config.WebSocket');
+  const ackIntervalMs = positive(config.ackMessageIntervalMs, 'ackMessageIntervalMs') ?? DEFAULT_SEND_ACK_INTERVAL_MS;
+  // the canister acks every interval; one latency bound covers the relay of the ack
+  const silenceTimeoutMs = ackIntervalMs + (positive(config.latencyBoundMs, 'latencyBoundMs') ?? COMMUNICATION_LATENCY_BOUND_MS);
   return {
     canisterId,
     messageType,
@@ -132,12 +153,17 @@ export function resolveConfig<S extends WsCanisterService>(config: IcWebSocketCo
     fetch: fetchImpl!,
     rootKey: config.rootKey,
     WebSocket,
-    ackTimeoutMs: clientAckTimeoutMs(positive(config.ackMessageIntervalMs, 'ackMessageIntervalMs') ?? DEFAULT_SEND_ACK_INTERVAL_MS),
+    ackTimeoutMs: silenceTimeoutMs,
+    silenceTimeoutMs,
+    maxMessageBytes: positive(config.maxMessageBytes, 'maxMessageBytes') ?? DEFAULT_MAX_MESSAGE_BYTES,
     openTimeoutMs: positive(config.openTimeoutMs, 'openTimeoutMs') ?? CLIENT_OPEN_TIMEOUT_MS,
     maxCertificateAgeInMinutes: positive(config.maxCertificateAgeInMinutes, 'maxCertificateAgeInMinutes') ?? DEFAULT_MAX_CERTIFICATE_AGE_MINUTES,
     reconnect: reconnectOptions(config.reconnect),
   };
 }
+
+/** Default of {@link IcWebSocketConfig.maxMessageBytes}: half the gateway's default frame limit, leaving room for the envelope. */
+const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 
 function invalidConfig(problem: string): IcWebSocketError {
   return new IcWebSocketError(Code.INVALID_CONFIG, `IcWebSocket config: ${problem}`);

@@ -48,6 +48,13 @@ class DeadSocket implements SocketLike {
   close(): void {
     this.refuse();
   }
+  /** The socket opens, then the gateway closes it with `code` and `reason`. */
+  closeFromGateway(code: number, reason: string): void {
+    this.readyState = 1;
+    this.onopen?.({});
+    this.readyState = 3;
+    this.onclose?.({ code, reason, wasClean: true });
+  }
   refuse(): void {
     if (this.readyState === 3) return;
     this.readyState = 3;
@@ -121,6 +128,8 @@ describe('IcWebSocket', () => {
       ['an identity that cannot sign', () => new IcWebSocket('ws://g/', undefined, config({ identity: new AnonymousIdentity() as never })), 'identity must be a SignIdentity'],
       ['a bad network URL', () => new IcWebSocket('ws://g/', undefined, config({ networkUrl: 'localhost' })), 'networkUrl must be the URL'],
       ['a negative ack interval', () => new IcWebSocket('ws://g/', undefined, config({ ackMessageIntervalMs: -1 })), 'ackMessageIntervalMs must be a positive number'],
+      ['a zero latency bound', () => new IcWebSocket('ws://g/', undefined, config({ latencyBoundMs: 0 })), 'latencyBoundMs must be a positive number'],
+      ['a negative message limit', () => new IcWebSocket('ws://g/', undefined, config({ maxMessageBytes: -5 })), 'maxMessageBytes must be a positive number'],
       ['bad reconnect options', () => new IcWebSocket('ws://g/', undefined, config({ reconnect: { minDelayMs: 10, maxDelayMs: 5 } })), 'reconnect needs'],
     ])('refuses %s', (_what, make, message) => {
       expect(invalid(make).message).toContain(message);
@@ -187,6 +196,36 @@ describe('IcWebSocket', () => {
       expect(reconnects).toHaveLength(3);
     });
 
+    it.each([
+      ['an envelope refused for an expired delegation', 1011, 'ICWS_ERR_ENVELOPE_REFUSED: the replica refused the envelope: replica answered 403: delegation 0 expired'],
+      ['a refused ws_open', 1008, 'ICWS_ERR_OPEN_REFUSED: the canister rejected ws_open: not allowed'],
+    ])('stops at once on %s: one error, one close, no new session', async (_what, code, reason) => {
+      const ws = new IcWebSocket('ws://g/', undefined, config({ reconnect: { minDelayMs: 10, maxDelayMs: 10 } }));
+      const seen: string[] = [];
+      ws.onerror = (event) => seen.push(`error ${event.error.code}`);
+      ws.onclose = (event) => seen.push(`close ${event.code} ${event.error?.code}`);
+      ws.addEventListener('reconnecting', () => seen.push('reconnecting'));
+      DeadSocket.all[0]!.closeFromGateway(code, reason);
+      await jest.advanceTimersByTimeAsync(60_000);
+      expect(seen).toEqual(['error ICWS_ERR_CONNECTION_REFUSED', `close ${code} ICWS_ERR_CONNECTION_REFUSED`]);
+      expect(DeadSocket.all).toHaveLength(1);
+      expect(ws.readyState).toBe(IcWebSocket.CLOSED);
+      await expect(ws.opened).rejects.toMatchObject({ code: 'ICWS_ERR_CONNECTION_REFUSED' });
+    });
+
+    it('reconnects after a transient close of the gateway, even one with a code that refuses', async () => {
+      const ws = new IcWebSocket('ws://g/', undefined, config({ reconnect: { minDelayMs: 10, maxDelayMs: 10 } }));
+      const reconnects: IcWebSocketReconnectEvent[] = [];
+      ws.addEventListener('reconnecting', (event) => reconnects.push(event));
+      DeadSocket.all[0]!.closeFromGateway(1011, 'ICWS_ERR_REPLICA_UNAVAILABLE: could not relay to the canister: replica answered 503');
+      await jest.advanceTimersByTimeAsync(10);
+      DeadSocket.all[1]!.closeFromGateway(1008, 'ICWS_ERR_CLIENT_KEY_IN_USE: client key x is already connected to this gateway');
+      await jest.advanceTimersByTimeAsync(10);
+      expect(reconnects.map((event) => event.code)).toEqual([1011, 1008]);
+      expect(DeadSocket.all).toHaveLength(3);
+      ws.close();
+    });
+
     it('stops for good when closed while waiting to reconnect', async () => {
       const ws = new IcWebSocket('ws://g/', undefined, config({ reconnect: true }));
       const closes: IcWebSocketCloseEvent[] = [];
@@ -197,6 +236,34 @@ describe('IcWebSocket', () => {
       expect(closes[0]).toMatchObject({ code: 1000, reason: 'bye', wasClean: true });
       await jest.advanceTimersByTimeAsync(60_000);
       expect(DeadSocket.all).toHaveLength(1);
+    });
+  });
+
+  describe('#send', () => {
+    it('refuses a message over maxMessageBytes before sending it, naming the limit', () => {
+      const ws = new IcWebSocket('ws://g/', undefined, config({ maxMessageBytes: 1_000 }));
+      const err = (() => {
+        try {
+          ws.send({ text: 'x'.repeat(1_000) });
+        } catch (e) {
+          return e as IcWebSocketError;
+        }
+        throw new Error('expected send to throw');
+      })();
+      expect(err).toBeInstanceOf(IcWebSocketError);
+      expect(err.code).toBe('ICWS_ERR_MESSAGE_TOO_LARGE');
+      expect(err.kind).toBe('input');
+      expect(err.message).toMatch(/^the message is 10\d\d bytes of Candid, over the limit of 1000 bytes \(config maxMessageBytes/);
+      // a message within the limit gets past the size check to the state check
+      expect(() => ws.send({ text: 'x'.repeat(900) })).toThrow(expect.objectContaining({ code: 'ICWS_ERR_NOT_OPEN' }));
+      ws.close();
+    });
+
+    it('allows 1 MiB of Candid by default', () => {
+      const ws = new IcWebSocket('ws://g/', undefined, config());
+      expect(() => ws.send({ text: 'x'.repeat(1024 * 1024 - 100) })).toThrow(expect.objectContaining({ code: 'ICWS_ERR_NOT_OPEN' }));
+      expect(() => ws.send({ text: 'x'.repeat(1024 * 1024) })).toThrow(expect.objectContaining({ code: 'ICWS_ERR_MESSAGE_TOO_LARGE' }));
+      ws.close();
     });
   });
 

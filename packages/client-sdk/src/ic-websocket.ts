@@ -7,7 +7,7 @@
 import { IDL } from '@dfinity/candid';
 import type { Principal } from '@dfinity/principal';
 import { backoff } from './backoff';
-import { CloseCode, isReconnectable } from './codes';
+import { CloseCode } from './codes';
 import { EnvelopeSigner, type SigningIdentity } from './envelope';
 import { resolveConfig, type ApplicationMessageOf, type IcWebSocketConfig, type ReconnectOptions, type WsCanisterService } from './config';
 import { describeError, IcWebSocketError, IcWebSocketErrorCode as Code } from './errors';
@@ -38,7 +38,7 @@ type Handler<E, T> = ((this: T, event: E) => unknown) | null;
  * while reconnecting), `OPEN` while messages flow, `CLOSED` once closed for good.
  *
  * ```
- *  session ──open──▶ OPEN ──session ends──▶ close() called, code not reconnectable (codes.ts),
+ *  session ──open──▶ OPEN ──session ends──▶ close() called, a final end (refusal.ts),
  *     ▲                                      no reconnect option or attempts used up?
  *     │                                        ├─ yes ──▶ CLOSED ('close', once)
  *     └──── backoff delay ◀── 'reconnecting' ◀─┘ no
@@ -63,6 +63,8 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
   readonly #verifier: MessageVerifier;
   readonly #WebSocket: SocketConstructor;
   readonly #ackTimeoutMs: number;
+  readonly #silenceTimeoutMs: number;
+  readonly #maxMessageBytes: number;
   readonly #openTimeoutMs: number;
   readonly #reconnect: Required<ReconnectOptions> | undefined;
   readonly #events = new EventTarget();
@@ -91,6 +93,8 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
     this.#protocols = protocols;
     this.#WebSocket = resolved.WebSocket;
     this.#ackTimeoutMs = resolved.ackTimeoutMs;
+    this.#silenceTimeoutMs = resolved.silenceTimeoutMs;
+    this.#maxMessageBytes = resolved.maxMessageBytes;
     this.#openTimeoutMs = resolved.openTimeoutMs;
     this.#reconnect = resolved.reconnect;
     this.#signer = new EnvelopeSigner(resolved.identity as SigningIdentity, this.canisterId);
@@ -137,13 +141,10 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
   /**
    * Sends `message`, encoded with the canister's Candid message type, as a signed `ws_message`.
    * @throws {IcWebSocketError} `ICWS_ERR_NOT_OPEN` unless open; `ICWS_ERR_INVALID_MESSAGE` if
-   *   `message` does not fit the Candid type
+   *   `message` does not fit the Candid type; `ICWS_ERR_MESSAGE_TOO_LARGE` if it encodes to more
+   *   than `maxMessageBytes` (nothing is sent, the connection stays open)
    */
   send(message: M): void {
-    const session = this.#session;
-    if (session === undefined || session.state !== 'open') {
-      throw new IcWebSocketError(Code.NOT_OPEN, `cannot send: the connection is not open (readyState ${this.readyState}); await ws.opened first`);
-    }
     let bytes: Uint8Array;
     try {
       // this package's IDL, the one the message type was built with (see serviceOf)
@@ -152,6 +153,16 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
       throw new IcWebSocketError(Code.INVALID_MESSAGE, `the message does not fit the canister's message type ${this.#messageType.display()}: ${describeError(cause)}`, {
         cause,
       });
+    }
+    if (bytes.length > this.#maxMessageBytes) {
+      throw new IcWebSocketError(
+        Code.MESSAGE_TOO_LARGE,
+        `the message is ${bytes.length} bytes of Candid, over the limit of ${this.#maxMessageBytes} bytes (config maxMessageBytes; gateways refuse frames over 2 MiB by default, envelope included): not sent`,
+      );
+    }
+    const session = this.#session;
+    if (session === undefined || session.state !== 'open') {
+      throw new IcWebSocketError(Code.NOT_OPEN, `cannot send: the connection is not open (readyState ${this.readyState}); await ws.opened first`);
     }
     session.send(bytes);
   }
@@ -166,7 +177,7 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
     this.#closeRequested = true;
     if (this.#session !== undefined && this.#session.state !== 'closed') return this.#session.close(code, reason);
     clearTimeout(this.#reconnectTimer);
-    this.#finalize({ code, reason, wasClean: true });
+    this.#finalize({ code, reason, wasClean: true, final: true });
   }
 
   /** Iterates over the messages received from now on; ends when the socket closes, throws if it closed with an error. */
@@ -257,6 +268,7 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
       clientNonce: randomU64(),
       openTimeoutMs: this.#openTimeoutMs,
       ackTimeoutMs: this.#ackTimeoutMs,
+      silenceTimeoutMs: this.#silenceTimeoutMs,
       onOpen: () => this.#onOpen(session),
       onMessage: (content) => this.#onMessage(session, content),
       onEnd: (end) => this.#onEnd(session, end),
@@ -292,7 +304,7 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
     if (session !== this.#session) return;
     if (end.error !== undefined) this.#emit(new IcWebSocketErrorEvent(end.error));
     const options = this.#reconnect;
-    if (this.#closeRequested || options === undefined || !isReconnectable(end.code) || this.#attempt >= options.maxAttempts) {
+    if (this.#closeRequested || options === undefined || end.final || this.#attempt >= options.maxAttempts) {
       return this.#finalize(end);
     }
     const delayMs = backoff(this.#attempt, options.minDelayMs, options.maxDelayMs);

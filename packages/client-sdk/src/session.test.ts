@@ -124,6 +124,7 @@ function start(overrides: Partial<SessionOptions> = {}): Harness {
     clientNonce,
     openTimeoutMs: 60_000,
     ackTimeoutMs: 330_000,
+    silenceTimeoutMs: 330_000,
     onOpen: opened,
     onMessage: (content) => messages.push(new TextDecoder().decode(content)),
     onEnd: (end) => ended.push(end),
@@ -438,6 +439,93 @@ describe('Session', () => {
     });
   });
 
+  describe('silence', () => {
+    it('closes an idle connection that hears nothing from the canister within the bound after opening', async () => {
+      const h = await opened({ silenceTimeoutMs: 10_000 });
+      await jest.advanceTimersByTimeAsync(9_999);
+      expect(h.session.state).toBe('open');
+      await jest.advanceTimersByTimeAsync(1);
+      const err = await expectFailure(h, 4007, 'ICWS_ERR_CANISTER_SILENT');
+      expect(err.kind).toBe('timeout');
+      expect(err.message).toMatch(/^no ack nor other message from the canister for 10000 ms, .*the gateway withholds its messages, the replica is down/);
+      expect(lastEnd(h).final).toBe(false);
+      expect(h.signer.calls.map((call) => call.method)).toEqual(['ws_open']);
+    });
+
+    it('counts the bound from the last certified message: acks keep an idle connection open', async () => {
+      const h = await opened({ silenceTimeoutMs: 10_000 });
+      let seq = 2n;
+      for (let round = 0; round < 5; round++) {
+        await jest.advanceTimersByTimeAsync(9_000);
+        h.socket.deliver(service(seq++, ackMessage(BigInt(round))));
+        await settle();
+      }
+      await jest.advanceTimersByTimeAsync(4_000);
+      h.socket.deliver(app(seq++, 'still here'));
+      await settle();
+      await jest.advanceTimersByTimeAsync(9_999);
+      expect(h.session.state).toBe('open');
+      expect(h.ended).toEqual([]);
+      await jest.advanceTimersByTimeAsync(1);
+      await expectFailure(h, 4007, 'ICWS_ERR_CANISTER_SILENT');
+    });
+
+    it('does not count a message whose certificate is still being verified as heard', async () => {
+      const h = await opened({ silenceTimeoutMs: 10_000 });
+      await jest.advanceTimersByTimeAsync(5_000);
+      h.verify.mockImplementationOnce(() => new Promise<void>(() => undefined)); // a verification that never ends
+      h.socket.deliver(app(2n, 'stuck'));
+      await jest.advanceTimersByTimeAsync(5_000);
+      await expectFailure(h, 4007, 'ICWS_ERR_CANISTER_SILENT');
+    });
+  });
+
+  describe('refusals', () => {
+    const expired =
+      'ICWS_ERR_ENVELOPE_REFUSED: the replica refused the envelope: replica answered 403: delegation 0 expired (ICWS_ERR_DELEGATION_EXPIRED)';
+
+    it('reports an envelope refused for an expired delegation as a final refusal naming both codes', async () => {
+      const h = start();
+      h.socket.accept();
+      h.socket.deliver(encodeGatewayHandshake({ gateway_principal: gatewayPrincipal }));
+      await settle();
+      h.socket.closeFromServer(1011, expired);
+      const end = lastEnd(h);
+      expect(end).toMatchObject({ code: 1011, reason: expired, final: true });
+      expect(end.error?.code).toBe('ICWS_ERR_CONNECTION_REFUSED');
+      expect(end.error?.kind).toBe('reject');
+      expect(end.error?.message).toMatch(
+        /^the replica refused the client's signed envelope: the identity's delegation expired or is invalid.* \(ICWS_ERR_ENVELOPE_REFUSED, ICWS_ERR_DELEGATION_EXPIRED\); no new connection follows, as it would be refused too: the gateway closed/,
+      );
+    });
+
+    it('reports a refused ws_open as final', async () => {
+      const h = start();
+      h.socket.accept();
+      h.socket.closeFromServer(1008, 'ICWS_ERR_OPEN_REFUSED: the canister rejected ws_open: not allowed');
+      expect(lastEnd(h)).toMatchObject({ code: 1008, final: true, error: { code: 'ICWS_ERR_CONNECTION_REFUSED' } });
+    });
+
+    it.each([
+      [1011, 'ICWS_ERR_REPLICA_UNAVAILABLE: could not relay to the canister: replica answered 503'],
+      [1001, 'ICWS_ERR_SHUTTING_DOWN: the gateway is shutting down'],
+      [1006, ''],
+    ])('reports a gateway close %i %j as transient', async (code, reason) => {
+      const h = await opened();
+      h.socket.closeFromServer(code, reason);
+      expect(lastEnd(h)).toMatchObject({ code, final: false, error: { code: 'ICWS_ERR_CONNECTION_CLOSED' } });
+    });
+
+    it('ends final when the identity cannot sign', async () => {
+      const h = start();
+      h.signer.fail = new Error('delegation expired');
+      h.socket.accept();
+      h.socket.deliver(encodeGatewayHandshake({ gateway_principal: gatewayPrincipal }));
+      await expectFailure(h, 4006, 'ICWS_ERR_SIGNING_FAILED');
+      expect(lastEnd(h).final).toBe(true);
+    });
+  });
+
   describe('closing', () => {
     it('closes with 1000 and reports once the closing handshake is done', async () => {
       const h = await opened();
@@ -446,14 +534,14 @@ describe('Session', () => {
       expect(h.socket.closedWith).toEqual({ code: 1000, reason: '' });
       h.session.close();
       h.socket.closeFromServer(1000);
-      expect(lastEnd(h)).toEqual({ code: 1000, reason: '', wasClean: true });
+      expect(lastEnd(h)).toEqual({ code: 1000, reason: '', wasClean: true, final: true });
     });
 
     it('gives up on the closing handshake after the grace period', async () => {
       const h = await opened({ closeGraceMs: 500 });
       h.session.close(1000, 'bye');
       await jest.advanceTimersByTimeAsync(500);
-      expect(lastEnd(h)).toEqual({ code: 1000, reason: 'bye', wasClean: false });
+      expect(lastEnd(h)).toEqual({ code: 1000, reason: 'bye', wasClean: false, final: true });
     });
 
     it('honours the canister closing the connection', async () => {
@@ -462,7 +550,7 @@ describe('Session', () => {
       await settle();
       expect(h.socket.closedWith).toEqual({ code: 4001, reason: 'ClosedByApplication' });
       h.socket.closeFromServer(4001, 'ClosedByApplication');
-      expect(lastEnd(h)).toEqual({ code: 4001, reason: 'ClosedByApplication', wasClean: true });
+      expect(lastEnd(h)).toEqual({ code: 4001, reason: 'ClosedByApplication', wasClean: true, final: true });
     });
 
     it('reports the reason when the canister closes the connection because of an error', async () => {

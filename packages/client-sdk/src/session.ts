@@ -12,12 +12,19 @@
  *      │                            │                                                    │    │ sequence; acks answered
  *      │                            │                                                    │    │ with keep-alives
  *      ▼                            ▼                                                    ▼ ───┘
- *  ─────────── close(), any error, open/ack timeout, CloseMessage ──▶ closing ──socket closed (or grace period)──▶ closed
- *  ─────────── socket closed by the gateway or the network ─────────────────────────────────────────────────────▶ closed
+ *  ─────────── close(), any error, open/ack/silence timeout, CloseMessage ──▶ closing ──socket closed (or grace period)──▶ closed
+ *  ─────────── socket closed by the gateway or the network ─────────────────────────────────────────────────────────────▶ closed
  * ```
  *
- * Every way out goes through `#end` (teardown) and then `#finish`, which reports once. Socket
- * events and async work that complete after the state moved on are ignored.
+ * Two clocks watch an open connection. The ack timer runs while a sent message is unacknowledged
+ * (the gateway drops the client's messages). The silence timer runs always: the canister acks every
+ * client each ack interval, so from the open message on, some certified message must arrive within
+ * `silenceTimeoutMs` of the last one, or the gateway withholds them, the replica is down, or the
+ * canister dropped this connection (e.g. replaced by a newer one of the same identity).
+ *
+ * Every way out goes through `#end` (teardown) and then `#finish`, which reports once, saying
+ * whether a new connection would be refused the same way (`refusal.ts`). Socket events and async
+ * work that complete after the state moved on are ignored.
  */
 import type { Principal } from '@dfinity/principal';
 import {
@@ -41,6 +48,7 @@ import {
 import { closeCodeOfError, closeReason, CloseCode } from './codes';
 import { describeError, IcWebSocketError, IcWebSocketErrorCode as Code } from './errors';
 import { Outbox } from './outbox';
+import { classifyClientClose, classifyGatewayClose } from './refusal';
 import { AckTracker, IncomingSequence } from './sequence';
 
 /** States of a {@link Session}; see the diagram above. */
@@ -70,6 +78,8 @@ export interface SessionEnd {
   wasClean: boolean;
   /** Why, unless the application or the canister closed the connection normally. */
   error?: IcWebSocketError;
+  /** Whether a new connection would end the same way (a refusal, see `refusal.ts`): no reconnection. */
+  final: boolean;
 }
 
 /** What a session needs; everything with I/O or time is injected. */
@@ -87,6 +97,11 @@ export interface SessionOptions {
   openTimeoutMs: number;
   /** How long a sent message may wait for the canister's ack. */
   ackTimeoutMs: number;
+  /**
+   * How long an open connection may go without any certified message (the canister acks each
+   * client every ack interval): the ack interval plus the latency bound.
+   */
+  silenceTimeoutMs: number;
   /** How long to wait for the closing handshake before giving up on it. @default 1000 */
   closeGraceMs?: number;
   /** Milliseconds since the epoch. @default Date.now */
@@ -123,6 +138,9 @@ export class Session {
   );
   #openTimer: ReturnType<typeof setTimeout> | undefined;
   #ackTimer: ReturnType<typeof setTimeout> | undefined;
+  #silenceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the last certified message arrived (the open message, at first). */
+  #lastHeardAt = 0;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
   #ending: SessionEnd | undefined;
   #socketError: string | undefined;
@@ -164,12 +182,13 @@ export class Session {
 
   /** Closes the connection (idempotent). */
   close(code: number = CloseCode.NORMAL, reason = ''): void {
-    this.#end({ code, reason, wasClean: true });
+    this.#end({ code, reason, wasClean: true, final: classifyClientClose(code).final });
   }
 
   /** Ends the connection because of `error`, with the close code that goes with it. */
   fail(error: IcWebSocketError): void {
-    this.#end({ code: closeCodeOfError(error.code), reason: error.message, wasClean: true, error });
+    const code = closeCodeOfError(error.code);
+    this.#end({ code, reason: error.message, wasClean: true, error, final: classifyClientClose(code).final });
   }
 
   #setState(next: SessionState): void {
@@ -206,12 +225,19 @@ export class Session {
     if (this.#state === 'closed') return;
     if (this.#state === 'closing') return this.#finish(event.wasClean);
     const detail = this.#socketError === undefined ? '' : ` (${this.#socketError})`;
-    const message =
-      this.#state === 'connecting'
-        ? `could not connect to the gateway at ${this.#options.url}${detail}`
-        : `the gateway closed the connection with code ${event.code}${event.reason ? `: ${event.reason}` : ''}${detail}`;
+    const closed = `the gateway closed the connection with code ${event.code}${event.reason ? `: ${event.reason}` : ''}${detail}`;
+    const verdict = classifyGatewayClose(event.code, event.reason);
+    let error: IcWebSocketError;
+    if (this.#state === 'connecting') {
+      error = new IcWebSocketError(Code.CONNECTION_CLOSED, `could not connect to the gateway at ${this.#options.url}${detail}`);
+    } else if (verdict.refusal !== undefined) {
+      const codes = verdict.replicaCode === undefined ? verdict.gatewayCode : `${verdict.gatewayCode}, ${verdict.replicaCode}`;
+      error = new IcWebSocketError(Code.CONNECTION_REFUSED, `${verdict.refusal} (${codes}); no new connection follows, as it would be refused too: ${closed}`);
+    } else {
+      error = new IcWebSocketError(Code.CONNECTION_CLOSED, closed);
+    }
     this.#clearTimers();
-    this.#ending = { code: event.code, reason: event.reason, wasClean: event.wasClean, error: new IcWebSocketError(Code.CONNECTION_CLOSED, message) };
+    this.#ending = { code: event.code, reason: event.reason, wasClean: event.wasClean, error, final: verdict.final };
     this.#finish(event.wasClean);
   }
 
@@ -278,6 +304,7 @@ export class Session {
       );
     }
     this.#incoming.accept(message.sequence_num);
+    this.#lastHeardAt = this.#now();
     if (message.is_service_message) return this.#onServiceMessage(message.content);
     if (this.#state !== 'open') {
       throw new IcWebSocketError(Code.BAD_SERVICE_MESSAGE, "the canister's first message must be its open message, got an application message");
@@ -300,6 +327,7 @@ export class Session {
       clearTimeout(this.#openTimer);
       this.#openTimer = undefined;
       this.#setState('open');
+      this.#armSilenceTimer(this.#options.silenceTimeoutMs);
       this.#options.onOpen();
       return;
     }
@@ -309,7 +337,7 @@ export class Session {
     if ('AckMessage' in service) return this.#onAck(service.AckMessage.last_incoming_sequence_num);
     if ('CloseMessage' in service) {
       const reason = closeReasonKind(service.CloseMessage.reason);
-      if (reason === 'ClosedByApplication') return this.#end({ code: CloseCode.CLOSED_BY_APPLICATION, reason, wasClean: true });
+      if (reason === 'ClosedByApplication') return this.close(CloseCode.CLOSED_BY_APPLICATION, reason);
       return this.fail(new IcWebSocketError(Code.CANISTER_CLOSED, `the canister closed the connection: ${reason}`));
     }
     throw new IcWebSocketError(Code.BAD_SERVICE_MESSAGE, `the canister sent a ${Object.keys(service)[0]}, which only clients send`);
@@ -370,6 +398,24 @@ export class Session {
     }, Math.max(0, deadline - this.#now()));
   }
 
+  /** Fires `delayMs` from now; closes unless a certified message arrived within `silenceTimeoutMs` of then. */
+  #armSilenceTimer(delayMs: number): void {
+    this.#silenceTimer = setTimeout(() => {
+      this.#silenceTimer = undefined;
+      if (this.#state !== 'open') return;
+      const limit = this.#options.silenceTimeoutMs;
+      // one timer per period rather than one per message: re-armed for what is left of the period
+      const left = this.#lastHeardAt + limit - this.#now();
+      if (left > 0) return this.#armSilenceTimer(left);
+      this.fail(
+        new IcWebSocketError(
+          Code.CANISTER_SILENT,
+          `no ack nor other message from the canister for ${limit} ms, though it acks every client each ack interval: the gateway withholds its messages, the replica is down, or a newer connection of the same identity replaced this one (ackMessageIntervalMs must equal the canister's ack interval)`,
+        ),
+      );
+    }, delayMs);
+  }
+
   #ackTimeoutError(overdue: bigint[]): IcWebSocketError {
     const which = overdue.length === 1 ? `message ${overdue[0]}` : `messages ${overdue[0]}..${overdue[overdue.length - 1]}`;
     return new IcWebSocketError(
@@ -411,7 +457,7 @@ export class Session {
     // no-ops rather than null: `ws` throws on an 'error' event nobody listens to
     socket.onopen = socket.onmessage = socket.onerror = socket.onclose = ignore;
     (socket as { terminate?: () => void }).terminate?.();
-    const end = this.#ending ?? { code: CloseCode.ABNORMAL, reason: '', wasClean };
+    const end = this.#ending ?? { code: CloseCode.ABNORMAL, reason: '', wasClean, final: false };
     this.#options.onEnd({ ...end, wasClean: wasClean && end.wasClean });
   }
 
@@ -419,7 +465,8 @@ export class Session {
     clearTimeout(this.#openTimer);
     clearTimeout(this.#ackTimer);
     clearTimeout(this.#graceTimer);
-    this.#openTimer = this.#ackTimer = this.#graceTimer = undefined;
+    clearTimeout(this.#silenceTimer);
+    this.#openTimer = this.#ackTimer = this.#graceTimer = this.#silenceTimer = undefined;
   }
 }
 

@@ -37,6 +37,7 @@ export const CLOSE_CODES = {
   ACK_TIMEOUT: { code: 4004, sentBy: 'client', reconnect: true, when: 'the canister did not acknowledge sent messages in time' },
   CANISTER_CLOSED: { code: 4005, sentBy: 'client', reconnect: true, when: 'the canister closed the connection with an error reason' },
   SEND_FAILED: { code: 4006, sentBy: 'client', reconnect: false, when: 'the identity could not sign an envelope' },
+  CANISTER_SILENT: { code: 4007, sentBy: 'client', reconnect: true, when: 'no ack nor other certified message from the canister in time: the gateway withholds messages or the replica is down' },
 } as const satisfies Record<string, CloseCodeInfo>;
 
 /** A close code's name in {@link CLOSE_CODES}. */
