@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Actor, HttpAgent } from '@dfinity/agent';
+import { Actor, Cbor, HttpAgent } from '@dfinity/agent';
+import { Principal } from '@dfinity/principal';
 
 const CLI = join(__dirname, '../../packages/replica/dist/cli.js');
 const COUNTER = join(__dirname, '../../examples/counter/canister.ts');
@@ -79,5 +80,32 @@ describe('icws-replica', () => {
     const { code, stderr } = await runToExit(['--state-dir', stateDir, ...args]);
     expect(code).toBe(2);
     expect(stderr).toContain(message);
+  });
+
+  /** @returns the subnet id of a read_state certificate's delegation, or undefined without one. */
+  async function delegatedSubnet(url: string): Promise<string | undefined> {
+    const agent = await HttpAgent.create({ host: url, shouldFetchRootKey: true });
+    const { certificate } = await agent.readState('bkyz2-fmaaa-aaaaa-qaaaq-cai', { paths: [[new TextEncoder().encode('time')]] });
+    const { delegation } = Cbor.decode<{ delegation?: { subnet_id: Uint8Array } }>(new Uint8Array(certificate));
+    return delegation && Principal.fromUint8Array(new Uint8Array(delegation.subnet_id)).toText();
+  }
+
+  test('delegates to the same subnet across restarts, and signs flat with --flat-certificates', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'icws-replica-'));
+    try {
+      const args = ['--listen', '127.0.0.1:0', '--state-dir', dir, '--canister', `counter=${COUNTER}`];
+      const first = await startCli(args);
+      const subnet = await delegatedSubnet(first.url);
+      await stop(first.child);
+      const second = await startCli(args);
+      expect(subnet).toMatch(/-/);
+      expect(await delegatedSubnet(second.url)).toBe(subnet);
+      await stop(second.child);
+      const flat = await startCli([...args, '--flat-certificates']);
+      expect(await delegatedSubnet(flat.url)).toBeUndefined();
+      await stop(flat.child);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -116,10 +116,24 @@ describe('MessageVerifier', () => {
       expect(err.message).toContain(`no certified data of canister ${otherCanisterId.toText()}`);
     });
 
-    it('refuses a certificate without data of the canister', async () => {
+    it("refuses a certificate whose delegation does not cover the canister", async () => {
       const err = await failure(verifier({ canisterId: Principal.fromText('aaaaa-aa') }).verify(batch[0]!));
       expect(err.code).toBe('ICWS_ERR_INVALID_CERTIFICATE');
-      expect(err.message).toContain('no certified data of canister aaaaa-aa');
+      expect(err.message).toContain(`the delegation to subnet ${replica.subnetId.toText()} does not cover canister aaaaa-aa`);
+    });
+
+    it('refuses a certificate without data of the canister', async () => {
+      const flat = await Replica.create({ signer: 'inline', certificates: 'flat', log: () => undefined });
+      try {
+        const id = flat.install('messages', certifiedMessages);
+        const { cert, tree } = await certify(flat, id, caller, [{ key: keys[0]!, content: batch[0]!.content }]);
+        const v = verifier({ canisterId: Principal.fromText('aaaaa-aa'), rootKey: async () => flat.rootKey.der });
+        const err = await failure(v.verify({ key: keys[0]!, content: batch[0]!.content, cert, tree }));
+        expect(err.code).toBe('ICWS_ERR_INVALID_CERTIFICATE');
+        expect(err.message).toContain('no certified data of canister aaaaa-aa');
+      } finally {
+        await flat.close();
+      }
     });
 
     it('refuses a tree that is not the certified one', async () => {

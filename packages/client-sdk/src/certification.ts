@@ -3,7 +3,9 @@
  * root key vouches for it.
  *
  * ```
- *  root key ──verifies──▶ cert (BLS signature over its tree; time not older than the limit)
+ *  root key ──verifies──▶ cert (BLS signature over its tree, by the root key or by a subnet key
+ *                           │   the root key delegated to, for the canister's range; time not
+ *                           │   older than the limit; see ./certificate.ts)
  *                           └─ canister/<id>/certified_data ══ reconstruct(tree)
  *                                                              └─ websocket/<key> ══ sha256(content)
  * ```
@@ -19,8 +21,6 @@
  */
 import {
   Cbor,
-  Certificate,
-  CertificateTimeErrorCode,
   hashValue,
   lookup_path,
   LookupPathStatus,
@@ -29,6 +29,7 @@ import {
 } from '@dfinity/agent';
 import type { Principal } from '@dfinity/principal';
 import { CERTIFICATION_LABEL, equalBytes, type CanisterToClientMessage } from '@icws/protocol';
+import { verifyCertificate } from './certificate';
 import { describeError, IcWebSocketError, IcWebSocketErrorCode as Code } from './errors';
 
 /** Options of {@link MessageVerifier}. */
@@ -151,34 +152,18 @@ export class MessageVerifier {
 
   async #verifyCertificate(rootKey: Uint8Array, bytes: Uint8Array): Promise<VerifiedCertificate> {
     this.verifications++;
-    let certificate: Certificate;
-    try {
-      certificate = await Certificate.create({
-        certificate: bytes,
-        rootKey,
-        canisterId: this.#canisterId,
-        maxAgeInMinutes: this.#maxAgeInMinutes,
-      });
-    } catch (cause) {
-      const code = (cause as { cause?: { code?: unknown } })?.cause?.code;
-      if (code instanceof CertificateTimeErrorCode) {
-        throw new IcWebSocketError(Code.CERTIFICATE_TOO_OLD, `the certificate of a relayed message is out of date: ${describeError(cause)}`, { cause });
-      }
-      throw new IcWebSocketError(Code.INVALID_CERTIFICATE, `the certificate of a relayed message does not verify against the root key: ${describeError(cause)}`, {
-        cause,
-      });
-    }
-    const data = certificate.lookup_path(this.#certifiedDataPath);
+    const certificate = await verifyCertificate(bytes, {
+      rootKey,
+      canisterId: this.#canisterId,
+      nowMs: this.#now(),
+      maxAgeInMinutes: this.#maxAgeInMinutes,
+    });
+    const data = lookup_path(this.#certifiedDataPath, certificate.tree);
     if (data.status !== LookupPathStatus.Found || !(data.value instanceof Uint8Array)) {
       throw new IcWebSocketError(Code.INVALID_CERTIFICATE, `the certificate holds no certified data of canister ${this.#canisterId.toText()}`);
     }
-    const time = certificate.lookup_path(['time']);
-    if (time.status !== LookupPathStatus.Found || !(time.value instanceof Uint8Array)) {
-      throw new IcWebSocketError(Code.INVALID_CERTIFICATE, 'the certificate holds no time');
-    }
-    return { certifiedData: data.value, timeMs: Number(decodeLeb128(time.value) / 1_000_000n) };
+    return { certifiedData: data.value, timeMs: certificate.timeMs };
   }
-
 }
 
 /** @returns the tree in `bytes`, checked once against `certificate` (whose entry caches it). */
@@ -205,18 +190,6 @@ async function checkTree(certificate: VerifiedCertificate, bytes: Uint8Array): P
     throw new IcWebSocketError(Code.INVALID_TREE, "the hash tree of a relayed message is not the one the canister certified (its root hash differs from the canister's certified data)");
   }
   return tree;
-}
-
-/** @returns the unsigned LEB128 number in `bytes` (certificate `time` is nanoseconds in LEB128). */
-function decodeLeb128(bytes: Uint8Array): bigint {
-  let value = 0n;
-  let shift = 0n;
-  for (const byte of bytes) {
-    value |= BigInt(byte & 0x7f) << shift;
-    if ((byte & 0x80) === 0) break;
-    shift += 7n;
-  }
-  return value;
 }
 
 /**

@@ -13,6 +13,7 @@ export const GATEWAY_ERROR_CODES = defineErrorCodes({
   ICWS_ERR_ENVELOPE_REFUSED: { kind: 'reject', closeCode: CloseCode.INTERNAL_ERROR, summary: "the replica refused a client's envelope (4xx; the reason quotes it)" },
   ICWS_ERR_POLL_REJECTED: { kind: 'reject', summary: 'the canister rejected `ws_get_messages` or returned `Err`' },
   ICWS_ERR_QUERY_SIGNATURE: { kind: 'trust', summary: "a poll's reply is not signed by a node of the canister's subnet" },
+  ICWS_ERR_NODE_KEYS: { kind: 'trust', summary: "the subnet's node keys could not be read from a certificate the root key vouches for (e.g. its delegation does not cover the canister)" },
   ICWS_ERR_TEXT_FRAME: { kind: 'protocol', closeCode: CloseCode.UNSUPPORTED_DATA, summary: 'a text frame: the protocol speaks CBOR in binary frames' },
   ICWS_ERR_FRAME_TOO_LARGE: { kind: 'protocol', closeCode: CloseCode.TOO_BIG, summary: 'a frame over the size limit (2 MiB)' },
   ICWS_ERR_BAD_CLIENT_REQUEST: { kind: 'protocol', closeCode: CloseCode.INVALID_PAYLOAD, summary: 'a frame that is not a CBOR client request with a signed `call` envelope, or a `ws_open` argument that does not decode' },

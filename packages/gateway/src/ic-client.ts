@@ -23,6 +23,7 @@ import { QuerySignatureVerifier } from './query-signatures';
 export type { RelayOutcome } from './ic-transport';
 
 const text = new TextDecoder();
+const SUBNET_PATH = new TextEncoder().encode('subnet');
 
 /**
  * The gateway's side of the IC HTTP interface: relays clients' signed envelopes byte for byte,
@@ -40,7 +41,13 @@ export class IcClient implements IcTransport {
     private readonly poster: CborPoster,
     private readonly mainnet: boolean,
   ) {
-    this.#querySignatures = new QuerySignatureVerifier(agent);
+    this.#querySignatures = new QuerySignatureVerifier({
+      readSubnetState: async (canisterId) => (await agent.readState(canisterId, { paths: [[SUBNET_PATH]] })).certificate,
+      rootKey: () => {
+        if (agent.rootKey === null) throw new GatewayError('ICWS_ERR_NODE_KEYS', 'the root key is not known yet, so no subnet state can be checked');
+        return agent.rootKey;
+      },
+    });
   }
 
   /**
@@ -112,7 +119,9 @@ export class IcClient implements IcTransport {
    * one nonce within a minute are the same bytes, which the replica recognizes without checking
    * the signature again.
    * @throws GatewayError `ICWS_ERR_QUERY_SIGNATURE` when the reply is not signed by a node of the
-   *   canister's subnet, `ICWS_ERR_POLL_REJECTED` when the replica or the canister refused the
+   *   canister's subnet, `ICWS_ERR_NODE_KEYS` when the subnet's node keys cannot be read from a
+   *   certificate the root key vouches for (e.g. its delegation does not cover the canister),
+   *   `ICWS_ERR_POLL_REJECTED` when the replica or the canister refused the
    *   poll, `ICWS_ERR_REPLICA_UNAVAILABLE` when the replica cannot be reached
    */
   async getMessages(canisterId: Principal, nonce: bigint): Promise<CanisterOutputCertifiedMessages> {

@@ -1,8 +1,10 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { QueryResponseStatus, type ApiQueryResponse, type HttpAgent } from '@dfinity/agent';
+import { QueryResponseStatus, type ApiQueryResponse } from '@dfinity/agent';
 import { Principal } from '@dfinity/principal';
 import { nodeSignatureMessage } from '@icws/protocol';
+import { systemClock, type Clock } from './clock';
 import { GatewayError } from './errors';
+import { nodeKeysFromCertificate } from './subnet-node-keys';
 
 /** Node keys are read again after this long, as the agent does, so a changed subnet is noticed. */
 const NODE_KEYS_MAX_AGE_MS = 5 * 60_000;
@@ -12,21 +14,32 @@ interface NodeKeys {
   readonly fetchedAtMs: number;
 }
 
+/** Where a {@link QuerySignatureVerifier} reads the subnet state from. */
+export interface SubnetStateSource {
+  /** @returns the certificate of a `read_state` of the path `subnet` for the canister */
+  readSubnetState(canisterId: Principal): Promise<Uint8Array>;
+  /** @returns the DER root key (fetched before the first poll) */
+  rootKey(): Uint8Array;
+}
+
 /**
  * Checks the node signatures of query replies as `@dfinity/agent` does (the signers must be nodes
- * of the canister's subnet, read from the certified subnet state), but with node:crypto: the
- * agent's pure-JavaScript check costs about 3 ms per poll, and a gateway polls every canister ten
- * times a second.
+ * of the canister's subnet, read from the certified subnet state, under a delegation that covers
+ * the canister), but with node:crypto: the agent's pure-JavaScript check costs about 3 ms per
+ * poll, and a gateway polls every canister ten times a second.
  */
 export class QuerySignatureVerifier {
   readonly #nodeKeys = new Map<string, Promise<NodeKeys>>();
 
-  /** @param agent - reads the subnet's node keys (`read_state` of `subnet`, certificate checked) */
-  constructor(private readonly agent: Pick<HttpAgent, 'fetchSubnetKeys'>) {}
+  constructor(
+    private readonly source: SubnetStateSource,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   /**
    * @throws GatewayError `ICWS_ERR_QUERY_SIGNATURE` when the reply carries no signature, or one
-   *   that is not from a node of the canister's subnet over this reply
+   *   that is not from a node of the canister's subnet over this reply; `ICWS_ERR_NODE_KEYS` when
+   *   the subnet's node keys cannot be read from a certificate the root key vouches for
    */
   async verify(canisterId: Principal, response: ApiQueryResponse): Promise<void> {
     const signatures = response.signatures ?? [];
@@ -46,13 +59,14 @@ export class QuerySignatureVerifier {
     const id = canisterId.toText();
     const cached = this.#nodeKeys.get(id);
     if (cached !== undefined && !refresh) {
-      return cached.then((entry) => (Date.now() - entry.fetchedAtMs < NODE_KEYS_MAX_AGE_MS ? entry : this.#keys(canisterId, true)));
+      return cached.then((entry) => (this.clock.now() - entry.fetchedAtMs < NODE_KEYS_MAX_AGE_MS ? entry : this.#keys(canisterId, true)));
     }
-    const fetched = this.agent.fetchSubnetKeys(canisterId).then((status) => {
-      if (status === undefined) throw refusal(canisterId, 'the subnet state names no node keys');
+    const fetched = this.source.readSubnetState(canisterId).then(async (certificate) => {
+      const nowMs = this.clock.now();
+      const status = await nodeKeysFromCertificate(certificate, { rootKey: this.source.rootKey(), canisterId, nowMs });
       const keys = new Map<string, KeyObject>();
       for (const [nodeId, der] of status.nodeKeys) keys.set(nodeId, createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' }));
-      return { keys, fetchedAtMs: Date.now() };
+      return { keys, fetchedAtMs: nowMs };
     });
     this.#nodeKeys.set(id, fetched);
     fetched.catch(() => this.#nodeKeys.get(id) === fetched && this.#nodeKeys.delete(id));

@@ -18,3 +18,9 @@ export function isCanisterIdFormat(id: Principal): boolean {
   const bytes = id.toUint8Array();
   return bytes.length === 10 && bytes[8] === 0x01 && bytes[9] === 0x01;
 }
+
+/**
+ * The canister range of the replica's subnet: the 2^20 ids of the IC SDK's local range, from
+ * `canisterIdAt(-1)` (index 0x8000000000100000) to index 0x80000000001FFFFF.
+ */
+export const LOCAL_CANISTER_RANGE: readonly [Principal, Principal] = [canisterIdAt(-1), canisterIdAt(0xffffe)];

@@ -3,12 +3,14 @@ import { parseArgs } from 'node:util';
 import { ReplicaError } from './errors';
 import { startReplica, type CanisterSpec } from './launch';
 
-const USAGE = `Usage: icws-replica [--listen HOST:PORT] [--state-dir DIR] --canister NAME=PATH[@ID] ...
+const USAGE = `Usage: icws-replica [--listen HOST:PORT] [--state-dir DIR] [--flat-certificates] --canister NAME=PATH[@ID] ...
 
 Hosts canister modules written with @icws/backend-cdk behind the Internet Computer's HTTP interface.
 
   --listen HOST:PORT      address to serve on (default 127.0.0.1:4943)
-  --state-dir DIR         where the root key and node key are kept (default .icws/replica)
+  --state-dir DIR         where the root, subnet and node keys are kept (default .icws/replica)
+  --flat-certificates     sign certificates with the root key, without a subnet delegation, as a
+                          local IC SDK replica does (default: delegated, as on mainnet)
   --canister NAME=PATH[@ID]
                           install the module at PATH as NAME, with canister id ID if given
   --help                  show this text`;
@@ -39,6 +41,7 @@ async function main(argv: string[]): Promise<void> {
       listen: { type: 'string', default: '127.0.0.1:4943' },
       'state-dir': { type: 'string', default: '.icws/replica' },
       canister: { type: 'string', multiple: true, default: [] },
+      'flat-certificates': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -51,6 +54,7 @@ async function main(argv: string[]): Promise<void> {
     host,
     port,
     stateDir: values['state-dir'],
+    certificates: values['flat-certificates'] ? 'flat' : 'delegated',
     canisters: values.canister.map(parseCanisterFlag),
   });
   for (const [name, id] of Object.entries(running.canisterIds)) console.log(`canister ${name} ${id.toText()}`);

@@ -8,7 +8,7 @@ import { defineErrorCodes, IcwsError } from '@icws/protocol';
 /** The codes of {@link ReplicaError}: what each means and the HTTP status it answers with. */
 export const REPLICA_ERROR_CODES = defineErrorCodes({
   ICWS_ERR_USAGE: { kind: 'config', summary: 'a command-line flag is missing or malformed (exit code 2)' },
-  ICWS_ERR_ROOT_KEY: { kind: 'config', summary: 'the state directory holds a root key that does not read as a BLS secret key' },
+  ICWS_ERR_ROOT_KEY: { kind: 'config', summary: 'the state directory holds a root or subnet key that does not read as a BLS secret key' },
   ICWS_ERR_CANISTER_MODULE: { kind: 'config', summary: 'a canister module cannot be loaded, or does not export a canister made by `defineCanister()`' },
   ICWS_ERR_NOT_A_CANISTER: { kind: 'config', summary: 'what was installed is not a module made by `defineCanister()`' },
   ICWS_ERR_CANISTER_ID: { kind: 'config', summary: 'a canister id is taken, or is not a canister id' },

@@ -11,8 +11,11 @@ import { SystemClock, wallClockNs, type Clock } from './clock';
 import { CryptoWorkerPool } from './crypto-worker-pool';
 import { CachingSignatureVerifier } from './envelope/caching-verifier';
 import { InThreadSignatureVerifier, type SignatureVerifier } from './envelope/signature-verifier';
-import { NodeKey } from './node-key';
-import { generateRootKey, loadOrCreateRootKey, type RootKey } from './root-key';
+import type { NodeKey } from './node-key';
+import type { BlsKeyPair, RootKey } from './root-key';
+import { CanisterRanges } from './canister-ranges';
+import { SubnetDelegation } from './delegation';
+import { loadSubnetKeys, type CertificateMode, type SubnetKeys } from './subnet-keys';
 import { RoundScheduler, yieldToEventLoop, type Round, type RoundState } from './round-scheduler';
 import { ReplicaStateTree, type StateSelection } from './state-tree';
 
@@ -25,8 +28,14 @@ const MAX_CERTIFICATE_REUSE_NS = 10_000_000_000n;
 const ROUND_SLICE_MS = 1;
 
 export interface ReplicaOptions {
-  /** Where the root and node keys are kept; without it, fresh keys live in memory only. */
+  /** Where the root, subnet and node keys are kept; without it, fresh keys live in memory only. */
   readonly stateDir?: string;
+  /**
+   * `delegated`: as on mainnet, certificates are signed by the application subnet's key and carry
+   * the root key's delegation to the subnet. `flat`: as a local IC SDK replica, the root key signs
+   * them directly. @default 'delegated'
+   */
+  readonly certificates?: CertificateMode;
   /** The replica's time; a {@link TestClock} lets tests fire timers without sleeping. */
   readonly clock?: Clock;
   /** Sign certificates on a worker thread (default) or inline. */
@@ -100,13 +109,24 @@ export class Replica {
   /** Data certificates of the current round by canister; queries polling for messages ask for them. */
   readonly #dataCertificates = new Map<string, Uint8Array>();
   #signature: Uint8Array | undefined;
+  readonly #ranges = new CanisterRanges();
+  /** The root key's delegation to the subnet; none in flat mode. */
+  readonly #delegation: SubnetDelegation | undefined;
   #certifiedTimeNs = 0n;
   #timerWakeUp: NodeJS.Timeout | undefined;
   readonly #removeClockListener: () => void;
 
+  /** The root key: the NNS key `/api/v2/status` serves. */
+  readonly rootKey: RootKey;
+  /** The key that signs certificates: the subnet's own, or the root key in flat mode. */
+  readonly subnetKey: BlsKeyPair;
+  /** The key of the subnet's node, which signs query replies. */
+  readonly nodeKey: NodeKey;
+  /** Whether certificates carry a delegation (`delegated`) or are signed by the root key (`flat`). */
+  readonly certificateMode: CertificateMode;
+
   private constructor(
-    readonly rootKey: RootKey,
-    readonly nodeKey: NodeKey,
+    keys: SubnetKeys,
     readonly clock: Clock,
     private readonly signer: CertificateSigner,
     /** Checks the signatures of the envelopes posted to this replica. */
@@ -115,7 +135,15 @@ export class Replica {
     private readonly log: (line: string) => void,
     wallClock: () => bigint,
   ) {
-    this.#state = new ReplicaStateTree(rootKey.der, nodeKey);
+    this.rootKey = keys.rootKey;
+    this.subnetKey = keys.subnetKey;
+    this.nodeKey = keys.nodeKey;
+    this.certificateMode = keys.mode;
+    const subnet = { subnetId: keys.subnetId, publicKeyDer: keys.subnetKey.der };
+    this.#state = new ReplicaStateTree({ ...subnet, node: keys.nodeKey }, this.#ranges.ranges);
+    this.#delegation = keys.mode === 'delegated'
+      ? new SubnetDelegation(keys.rootKey, { ...subnet, ranges: this.#ranges.ranges }, clock.nowNs())
+      : undefined;
     this.#wallClock = wallClock;
     this.#scheduler = new RoundScheduler({
       hasWork: () => this.#calls.length > 0 || this.#certifiedVersion !== this.#stateVersion || this.#timerDue(),
@@ -128,26 +156,31 @@ export class Replica {
 
   /** Starts a replica and certifies its initial (empty) state. */
   static async create(options: ReplicaOptions = {}): Promise<Replica> {
-    const [rootKey, nodeKey] = options.stateDir
-      ? await Promise.all([loadOrCreateRootKey(options.stateDir), NodeKey.loadOrCreate(options.stateDir)])
-      : [generateRootKey(), NodeKey.generate()];
+    const mode = options.certificates ?? 'delegated';
+    if (mode !== 'delegated' && mode !== 'flat') {
+      throw new ReplicaError('ICWS_ERR_USAGE', `certificates: "${String(mode)}" is not a certificate mode; use 'delegated' (the default) or 'flat'`);
+    }
+    const keys = await loadSubnetKeys(mode, options.stateDir);
     const signer = options.signer === 'inline'
-      ? new InlineCertificateSigner(rootKey.secretKey)
-      : new WorkerCertificateSigner(rootKey.secretKey);
+      ? new InlineCertificateSigner(keys.subnetKey.secretKey)
+      : new WorkerCertificateSigner(keys.subnetKey.secretKey);
     const pool = (options.verifier ?? 'worker') === 'worker'
-      ? new CryptoWorkerPool({ size: options.cryptoThreads, signingKeyPkcs8: nodeKey.pkcs8() })
+      ? new CryptoWorkerPool({ size: options.cryptoThreads, signingKeyPkcs8: keys.nodeKey.pkcs8() })
       : undefined;
     const verifier = typeof options.verifier === 'object'
       ? options.verifier
       : new CachingSignatureVerifier(pool ?? new InThreadSignatureVerifier());
     const replica = new Replica(
-      rootKey, nodeKey, options.clock ?? new SystemClock(), signer, verifier, pool, options.log ?? console.log, options.wallClock ?? wallClockNs,
+      keys, options.clock ?? new SystemClock(), signer, verifier, pool, options.log ?? console.log, options.wallClock ?? wallClockNs,
     );
     await replica.#scheduler.whenIdle();
     return replica;
   }
 
-  /** The subnet id agents derive from the root key. */
+  /**
+   * The id of the replica's subnet: the self-authenticating id of the subnet key (of the root key
+   * in flat mode, as agents derive it when a certificate has no delegation).
+   */
   get subnetId(): Principal {
     return this.#state.subnetId;
   }
@@ -176,6 +209,11 @@ export class Replica {
       print: this.log,
     }, this.clock.nowNs());
     this.#canisters.set(canisterKey(id), instance);
+    if (this.#ranges.include(id)) {
+      // A canister id outside the subnet's ranges: the state and the delegation must cover it.
+      this.#state.setCanisterRanges(this.#ranges.ranges);
+      this.#delegation?.setRanges(this.#ranges.ranges, this.clock.nowNs());
+    }
     this.#state.setCanister(id, instance.certifiedData);
     this.#stateVersion++;
     this.#scheduler.wake();
@@ -246,8 +284,9 @@ export class Replica {
   }
 
   /**
-   * @returns a CBOR certificate `{tree, signature}` revealing `selection` and `time`, signed by the
-   * root key; waits for the current round's signature when one is pending.
+   * @returns a CBOR certificate `{tree, signature, delegation}` revealing `selection` and `time`,
+   * signed by the subnet key (`{tree, signature}` signed by the root key in flat mode); waits for
+   * the current round's signature when one is pending.
    * @throws ReplicaError `ICWS_ERR_REPLICA_CLOSED` when the replica is closed meanwhile
    */
   async certificate(selection: StateSelection): Promise<Uint8Array> {
@@ -271,7 +310,7 @@ export class Replica {
   }
 
   #encodeCertificate(selection: StateSelection): Uint8Array {
-    return encodeCertificate(this.#state.witness(selection), this.#signature!);
+    return encodeCertificate(this.#state.witness(selection), this.#signature!, this.#delegation?.encoded);
   }
 
   /** Only queries ask, and they run only while the state is the one signed last (see {@link query}). */
@@ -351,6 +390,7 @@ export class Replica {
     this.#certifiedTimeNs = this.#signing!.timeNs;
     this.#signing = undefined;
     this.stats.certificatesSigned++;
+    this.#delegation?.refresh(this.#certifiedTimeNs);
   }
 
   #onRoundState(state: RoundState): void {

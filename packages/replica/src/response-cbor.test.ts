@@ -1,7 +1,7 @@
 import { Cbor } from '@dfinity/agent';
 import { empty, fork, labeled, leaf, pruned } from '@icws/backend-cdk';
 import { encodeCbor } from './cbor';
-import { encodeCallReply, encodeCertificate, encodeQueryResponse } from './response-cbor';
+import { encodeCallReply, encodeCertificate, encodeDelegation, encodeQueryResponse } from './response-cbor';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const utf8 = (s: string) => new TextEncoder().encode(s);
@@ -11,6 +11,12 @@ const signature = new Uint8Array(48).fill(3);
 describe('encodeCertificate', () => {
   it('writes the bytes the general CBOR encoder writes for {tree, signature}', () => {
     expect(hex(encodeCertificate(tree, signature))).toBe(hex(encodeCbor({ tree, signature })));
+  });
+
+  it('writes the bytes the general CBOR encoder writes for {tree, signature, delegation}', () => {
+    const delegation = { subnet_id: new Uint8Array(29).fill(4), certificate: encodeCertificate(tree, signature) };
+    const encoded = encodeCertificate(tree, signature, encodeDelegation(delegation.subnet_id, delegation.certificate));
+    expect(hex(encoded)).toBe(hex(encodeCbor({ tree, signature, delegation })));
   });
 
   it('decodes with the agent to the same tree and signature', () => {

@@ -10,6 +10,8 @@ const utf8 = new TextEncoder();
 const TEXT = {
   tree: textItem('tree'),
   signature: textItem('signature'),
+  delegation: textItem('delegation'),
+  subnetId: textItem('subnet_id'),
   status: textItem('status'),
   replied: textItem('replied'),
   certificate: textItem('certificate'),
@@ -21,24 +23,37 @@ const TEXT = {
 };
 
 /**
- * @returns the CBOR of the certificate `{tree, signature}` (self-describe tag first), as cbor-x
- *   encodes it but written directly into one buffer: a certificate is made for every update call
- *   and every data certificate, and a general-purpose encoder spends most of its time on the
- *   tree's nested arrays. A plain Uint8Array of its own, since it is handed to canisters and callers.
+ * @returns the CBOR of the certificate `{tree, signature, delegation?}` (self-describe tag first),
+ *   as cbor-x encodes it but written directly into one buffer: a certificate is made for every
+ *   update call and every data certificate, and a general-purpose encoder spends most of its time
+ *   on the tree's nested arrays. A plain Uint8Array of its own, since it is handed to canisters and
+ *   callers.
+ * @param delegation - the CBOR of the `delegation` map, from {@link encodeDelegation}
  */
-export function encodeCertificate(tree: HashTree, signature: Uint8Array): Uint8Array {
+export function encodeCertificate(tree: HashTree, signature: Uint8Array, delegation?: Uint8Array): Uint8Array {
   const treeSize = hashTreeCborSize(tree);
+  const delegationSize = delegation === undefined ? 0 : TEXT.delegation.length + delegation.length;
   const out = new Uint8Array(
-    SELF_DESCRIBE_TAG.length + 1 + TEXT.tree.length + treeSize + TEXT.signature.length + cborHeadSize(signature.length) + signature.length,
+    SELF_DESCRIBE_TAG.length + 1 + TEXT.tree.length + treeSize + TEXT.signature.length + cborHeadSize(signature.length) + signature.length + delegationSize,
   );
   out.set(SELF_DESCRIBE_TAG);
-  let at = writeCborHead(MAJOR_MAP, 2, out, SELF_DESCRIBE_TAG.length);
+  let at = writeCborHead(MAJOR_MAP, delegation === undefined ? 2 : 3, out, SELF_DESCRIBE_TAG.length);
   out.set(TEXT.tree, at);
   at = writeHashTreeCbor(tree, out, at + TEXT.tree.length);
   out.set(TEXT.signature, at);
   at = writeCborHead(MAJOR_BYTES, signature.length, out, at + TEXT.signature.length);
   out.set(signature, at);
+  if (delegation !== undefined) {
+    at += signature.length;
+    out.set(TEXT.delegation, at);
+    out.set(delegation, at + TEXT.delegation.length);
+  }
   return out;
+}
+
+/** @returns the CBOR of a certificate's `delegation` map `{subnet_id, certificate}` (no tag). */
+export function encodeDelegation(subnetId: Uint8Array, certificate: Uint8Array): Uint8Array {
+  return concat([cborHead(MAJOR_MAP, 2), TEXT.subnetId, cborHead(MAJOR_BYTES, subnetId.length), subnetId, TEXT.certificate, cborHead(MAJOR_BYTES, certificate.length), certificate]);
 }
 
 /**
@@ -95,6 +110,16 @@ function textItem(text: string): Uint8Array {
   const bytes = utf8.encode(text);
   const out = new Uint8Array(cborHeadSize(bytes.length) + bytes.length);
   out.set(bytes, writeCborHead(MAJOR_TEXT, bytes.length, out, 0));
+  return out;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
   return out;
 }
 

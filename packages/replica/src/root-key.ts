@@ -4,31 +4,39 @@ import { bls12_381 } from '@noble/curves/bls12-381';
 import { ReplicaError } from './errors';
 
 /** DER prefix of a BLS12-381 min-sig public key (G2, 96 bytes), as the IC serves its root key. */
-const BLS_DER_PREFIX = Buffer.from(
+export const BLS_DER_PREFIX = Buffer.from(
   '308182301d060d2b0601040182dc7c0503010201060c2b0601040182dc7c05030201036100',
   'hex',
 );
 
-const SECRET_KEY_FILE = 'root-key.secret';
+const ROOT_KEY_FILE = 'root-key.secret';
 
-/** The replica's BLS12-381 root key pair: signatures on G1 (48 bytes), public key on G2. */
-export interface RootKey {
+/** A BLS12-381 key pair of the IC's "min-sig" scheme: signatures on G1 (48 bytes), public key on G2. */
+export interface BlsKeyPair {
   readonly secretKey: Uint8Array;
   /** Compressed G2 point, 96 bytes. */
   readonly publicKey: Uint8Array;
-  /** DER form served as `root_key` in `/api/v2/status`. */
+  /** DER form, as certificates and `/api/v2/status` carry it. */
   readonly der: Uint8Array;
 }
 
-/** @returns the root key pair for a 32-byte BLS secret key. */
-export function rootKeyFromSecret(secretKey: Uint8Array): RootKey {
+/** The replica's root key: the NNS key `/api/v2/status` serves as `root_key`. */
+export type RootKey = BlsKeyPair;
+
+/** @returns the key pair for a 32-byte BLS secret key. */
+export function rootKeyFromSecret(secretKey: Uint8Array): BlsKeyPair {
   const publicKey = bls12_381.getPublicKeyForShortSignatures(secretKey);
   return { secretKey, publicKey, der: Buffer.concat([BLS_DER_PREFIX, publicKey]) };
 }
 
-/** @returns a fresh random root key pair. */
-export function generateRootKey(): RootKey {
+/** @returns a fresh random key pair. */
+export function generateRootKey(): BlsKeyPair {
   return rootKeyFromSecret(bls12_381.utils.randomSecretKey());
+}
+
+/** @returns the 48-byte BLS short signature of `message`, made on the calling thread. */
+export function signWithBlsKey(key: BlsKeyPair, message: Uint8Array): Uint8Array {
+  return bls12_381.signShortSignature(message, key.secretKey);
 }
 
 /**
@@ -36,8 +44,17 @@ export function generateRootKey(): RootKey {
  * that fetched the root key once keep trusting this replica across restarts.
  * @throws ReplicaError `ICWS_ERR_ROOT_KEY` when the stored key is unreadable
  */
-export async function loadOrCreateRootKey(stateDir: string): Promise<RootKey> {
-  const path = join(stateDir, SECRET_KEY_FILE);
+export function loadOrCreateRootKey(stateDir: string): Promise<RootKey> {
+  return loadOrCreateBlsKey(stateDir, ROOT_KEY_FILE, 'root key');
+}
+
+/**
+ * Loads the BLS key kept in `stateDir/fileName` (hex secret), creating and saving one on first start.
+ * @param role - what the key is, for the error message
+ * @throws ReplicaError `ICWS_ERR_ROOT_KEY` when the stored key is unreadable
+ */
+export async function loadOrCreateBlsKey(stateDir: string, fileName: string, role: string): Promise<BlsKeyPair> {
+  const path = join(stateDir, fileName);
   let hex: string | undefined;
   try {
     hex = (await readFile(path, 'utf8')).trim();
@@ -45,7 +62,7 @@ export async function loadOrCreateRootKey(stateDir: string): Promise<RootKey> {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   if (hex === undefined) {
-    const key = rootKeyFromSecret(bls12_381.utils.randomSecretKey());
+    const key = generateRootKey();
     await mkdir(stateDir, { recursive: true });
     await writeFile(path, Buffer.from(key.secretKey).toString('hex') + '\n', { mode: 0o600 });
     return key;
@@ -53,7 +70,7 @@ export async function loadOrCreateRootKey(stateDir: string): Promise<RootKey> {
   if (!/^[0-9a-f]{64}$/.test(hex)) {
     throw new ReplicaError(
       'ICWS_ERR_ROOT_KEY',
-      `${path} does not hold a 32-byte hex BLS secret key; delete it to let the replica create a new root key`,
+      `${path} does not hold a 32-byte hex BLS secret key; delete it to let the replica create a new ${role}`,
     );
   }
   return rootKeyFromSecret(Buffer.from(hex, 'hex'));

@@ -1,6 +1,6 @@
 import { Principal } from '@dfinity/principal';
 import { hex } from '@icws/protocol';
-import { encodeCbor } from './cbor';
+import { encodeCanisterRanges, type CanisterRange } from './canister-ranges';
 import type { CallOutcome } from './canister/outcome';
 import { CertifiedMap, empty, encodeUleb128, fork, labeled, leaf, pruned, reconstruct, type HashTree } from '@icws/backend-cdk';
 
@@ -32,11 +32,23 @@ export interface StateSelection {
   readonly canisters: readonly Principal[];
   readonly requestIds: readonly Uint8Array[];
   readonly subnet: boolean;
+  /** Whether to reveal `/canister_ranges/<subnet id>/…` (the newer layout of the ranges). */
+  readonly canisterRanges?: boolean;
+}
+
+/** The subnet whose state this is: its id, public key and node. */
+export interface SubnetIdentity {
+  readonly subnetId: Principal;
+  /** DER of the BLS key that signs this subnet's certificates. */
+  readonly publicKeyDer: Uint8Array;
+  readonly node: { readonly nodeId: Principal; readonly publicKeyDer: Uint8Array };
 }
 
 /**
  * The replicated state the replica certifies, laid out as on the IC:
- * `canister/<id>/certified_data`, `request_status/<request id>/…`, `subnet/<id>/…` and `time`.
+ * `canister/<id>/certified_data`, `canister_ranges/<subnet id>/<first id>`,
+ * `request_status/<request id>/…`, `subnet/<subnet id>/{canister_ranges, node/<node id>/public_key,
+ * public_key}` and `time`.
  * Each part caches its hash, so a round's root hash costs O(changes · log n).
  */
 export class ReplicaStateTree {
@@ -48,15 +60,29 @@ export class ReplicaStateTree {
   #expiryHead = 0;
   #subnet: HashTree = empty();
   #subnetHash: Uint8Array = reconstruct(empty());
+  #ranges: HashTree = empty();
+  #rangesHash: Uint8Array = reconstruct(empty());
   #timeNs = 0n;
 
-  constructor(
-    private readonly rootKeyDer: Uint8Array,
-    private readonly node: { readonly nodeId: Principal; readonly publicKeyDer: Uint8Array },
-  ) {
-    // Without a delegation, agents take the subnet id to be the root key's self-authenticating id.
-    this.subnetId = Principal.selfAuthenticating(rootKeyDer);
-    this.#rebuildSubnet();
+  constructor(private readonly subnet: SubnetIdentity, ranges: readonly CanisterRange[]) {
+    this.subnetId = subnet.subnetId;
+    this.setCanisterRanges(ranges);
+  }
+
+  /** Sets the subnet's canister ranges, which the tree holds in both layouts agents read. */
+  setCanisterRanges(ranges: readonly CanisterRange[]): void {
+    const encoded = encodeCanisterRanges(ranges);
+    const id = this.subnetId.toUint8Array();
+    const { node } = this.subnet;
+    const nodes = labeled(node.nodeId.toUint8Array(), labeled(LABEL.publicKey, leaf(node.publicKeyDer)));
+    const subnetEntry = fork(
+      fork(labeled(LABEL.canisterRanges, leaf(encoded)), labeled(LABEL.node, nodes)),
+      labeled(LABEL.publicKey, leaf(this.subnet.publicKeyDer)),
+    );
+    this.#subnet = labeled(id, subnetEntry);
+    this.#subnetHash = reconstruct(this.#subnet);
+    this.#ranges = labeled(id, labeled(ranges[0]![0].toUint8Array(), leaf(encoded)));
+    this.#rangesHash = reconstruct(this.#ranges);
   }
 
   get timeNs(): bigint {
@@ -69,9 +95,7 @@ export class ReplicaStateTree {
 
   /** Adds a canister or updates its certified data. */
   setCanister(id: Principal, certifiedData: Uint8Array): void {
-    const isNew = !this.#canisters.has(id.toUint8Array());
     this.#canisters.set(id.toUint8Array(), labeled(LABEL.certifiedData, leaf(certifiedData)));
-    if (isNew) this.#rebuildSubnet();
   }
 
   hasCanister(id: Principal): boolean {
@@ -132,21 +156,11 @@ export class ReplicaStateTree {
       ? this.#requestStatus.witnessKeys(selection.requestIds)
       : pruned(this.#requestStatus.rootHash());
     const subnet = selection?.subnet ? this.#subnet : pruned(this.#subnetHash);
+    const ranges = selection?.canisterRanges ? this.#ranges : pruned(this.#rangesHash);
     return fork(
-      fork(labeled(LABEL.canister, canisters), labeled(LABEL.requestStatus, statuses)),
-      fork(labeled(LABEL.subnet, subnet), labeled(LABEL.time, leaf(encodeUleb128(this.#timeNs)))),
+      fork(labeled(LABEL.canister, canisters), labeled(LABEL.canisterRanges, ranges)),
+      fork(labeled(LABEL.requestStatus, statuses), fork(labeled(LABEL.subnet, subnet), labeled(LABEL.time, leaf(encodeUleb128(this.#timeNs))))),
     );
-  }
-
-  #rebuildSubnet(): void {
-    const ranges = [...this.#canisters.entries()].map(([id]) => [id, id]);
-    const nodes = labeled(this.node.nodeId.toUint8Array(), labeled(LABEL.publicKey, leaf(this.node.publicKeyDer)));
-    const subnetEntry = fork(
-      fork(labeled(LABEL.canisterRanges, leaf(encodeCbor(ranges))), labeled(LABEL.node, nodes)),
-      labeled(LABEL.publicKey, leaf(this.rootKeyDer)),
-    );
-    this.#subnet = labeled(this.subnetId.toUint8Array(), subnetEntry);
-    this.#subnetHash = reconstruct(this.#subnet);
   }
 }
 

@@ -1,0 +1,75 @@
+import { AgentError, CanisterStatus, Certificate, CertificateNotAuthorizedErrorCode, lookup_path, LookupPathStatus } from '@dfinity/agent';
+import type { Principal } from '@dfinity/principal';
+import { GatewayError } from './errors';
+
+/** A certificate of the subnet state older than this is not believed (the agent's default). */
+export const MAX_NODE_KEYS_CERTIFICATE_AGE_MS = 5 * 60_000;
+
+/** The nodes of a canister's subnet, as a certificate the root key vouches for names them. */
+export interface SubnetNodeKeys {
+  readonly subnetId: string;
+  /** DER Ed25519 public keys by node id (text). */
+  readonly nodeKeys: ReadonlyMap<string, Uint8Array>;
+}
+
+/** Options of {@link nodeKeysFromCertificate}. */
+export interface NodeKeysCertificateOptions {
+  /** DER root key. */
+  readonly rootKey: Uint8Array;
+  readonly canisterId: Principal;
+  /** Current time, ms since the epoch. */
+  readonly nowMs: number;
+}
+
+/**
+ * Reads the node keys of `canisterId`'s subnet from the certificate of a `read_state` of `subnet`:
+ * the certificate must verify against the root key, and when it carries a delegation (mainnet, or
+ * the embedded replica in its default mode), the delegation must cover the canister, so that no
+ * subnet can name the nodes that sign for another subnet's canister.
+ * @throws GatewayError `ICWS_ERR_NODE_KEYS` naming what does not hold
+ */
+export async function nodeKeysFromCertificate(bytes: Uint8Array, options: NodeKeysCertificateOptions): Promise<SubnetNodeKeys> {
+  const { canisterId, rootKey } = options;
+  // A copy at offset 0: the agent's lookups misread values of buffers that start at an offset.
+  const certificate = new Uint8Array(bytes);
+  let verified: Certificate;
+  try {
+    verified = await Certificate.create({ certificate, rootKey, canisterId, disableTimeVerification: true });
+  } catch (cause) {
+    if (cause instanceof AgentError && cause.hasCode(CertificateNotAuthorizedErrorCode)) {
+      const { subnetId } = cause.cause.code as CertificateNotAuthorizedErrorCode;
+      throw refusal(canisterId, `the certificate's delegation from subnet ${subnetId.toText()} does not cover canister ${canisterId.toText()}`, cause);
+    }
+    throw refusal(canisterId, `the certificate does not verify against the root key: ${(cause as Error).message}`, cause);
+  }
+  const time = lookup_path(['time'], verified.cert.tree);
+  if (time.status !== LookupPathStatus.Found || !(time.value instanceof Uint8Array)) throw refusal(canisterId, 'the certificate holds no time');
+  const ageMs = options.nowMs - Number(decodeLeb128(time.value) / 1_000_000n);
+  if (Math.abs(ageMs) > MAX_NODE_KEYS_CERTIFICATE_AGE_MS) {
+    throw refusal(canisterId, `the certificate was signed ${Math.round(ageMs / 1000)} s ${ageMs > 0 ? 'ago' : 'ahead'}, more than the ${MAX_NODE_KEYS_CERTIFICATE_AGE_MS / 60_000} minutes allowed`);
+  }
+  try {
+    // Checks the canister ranges of the subnet state too, and reads `subnet/<id>/node/*/public_key`.
+    const { subnetId, nodeKeys } = CanisterStatus.fetchNodeKeys(certificate, canisterId, rootKey);
+    if (nodeKeys.size === 0) throw new Error('no node keys');
+    return { subnetId, nodeKeys };
+  } catch (cause) {
+    throw refusal(canisterId, `the subnet state names no node keys for the canister: ${(cause as Error).message}`, cause);
+  }
+}
+
+/** @returns the unsigned LEB128 number in `bytes` (certificate `time` is nanoseconds in LEB128). */
+function decodeLeb128(bytes: Uint8Array): bigint {
+  let value = 0n;
+  let shift = 0n;
+  for (const byte of bytes) {
+    value |= BigInt(byte & 0x7f) << shift;
+    if ((byte & 0x80) === 0) break;
+    shift += 7n;
+  }
+  return value;
+}
+
+function refusal(canisterId: Principal, why: string, cause?: unknown): GatewayError {
+  return new GatewayError('ICWS_ERR_NODE_KEYS', `the node keys of canister ${canisterId.toText()}'s subnet are not trusted: ${why}`, { cause });
+}
