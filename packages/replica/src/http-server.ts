@@ -128,7 +128,10 @@ export class ReplicaHttpServer {
     const canisterId = this.#principal(canisterText, 'canister');
     const request = await this.#validated(req, 'read_state', canisterId);
     const { paths } = request.content as ReadStateContent;
-    if (!asksOnlyForTime(paths)) this.#assertHosted(canisterId);
+    if (asksOnlyForTime(paths) && !this.replica.hasCanister(canisterId)) {
+      return sendCbor(res, 200, { certificate: await this.replica.timeCertificate(canisterId) });
+    }
+    this.#assertHosted(canisterId);
     const selection = selectionForPaths(paths, { canisterId }, request.sender, (id) => this.replica.requestSender(id));
     return sendCbor(res, 200, { certificate: await this.replica.certificate(selection) });
   }

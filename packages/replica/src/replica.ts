@@ -1,6 +1,6 @@
 import type { Principal } from '@dfinity/principal';
-import { isCanisterDefinition, type CanisterDefinition } from '@icws/backend-cdk';
-import { IC_STATE_ROOT_DOMAIN_SEPARATOR as STATE_ROOT_DOMAIN } from '@icws/protocol';
+import { encodeUleb128, isCanisterDefinition, labeled, leaf, reconstruct, type CanisterDefinition } from '@icws/backend-cdk';
+import { IC_STATE_ROOT_DOMAIN_SEPARATOR, withDomainSeparator } from '@icws/protocol';
 import { CanisterInstance } from './canister/instance';
 import { rejected, RejectCode, type CallOutcome } from './canister/outcome';
 import { ReplicaError } from './errors';
@@ -12,7 +12,7 @@ import { CryptoWorkerPool } from './crypto-worker-pool';
 import { CachingSignatureVerifier } from './envelope/caching-verifier';
 import { InThreadSignatureVerifier, type SignatureVerifier } from './envelope/signature-verifier';
 import type { NodeKey } from './node-key';
-import type { BlsKeyPair, RootKey } from './root-key';
+import { signWithBlsKey, type BlsKeyPair, type RootKey } from './root-key';
 import { CanisterRanges } from './canister-ranges';
 import { SubnetDelegation } from './delegation';
 import { loadSubnetKeys, type CertificateMode, type SubnetKeys } from './subnet-keys';
@@ -20,6 +20,7 @@ import { RoundScheduler, yieldToEventLoop, type Round, type RoundState } from '.
 import { ReplicaStateTree, type StateSelection } from './state-tree';
 
 /** A certificate older than this is refreshed by an empty round before it is handed out. */
+const TIME_LABEL = new TextEncoder().encode('time');
 const MAX_CERTIFICATE_REUSE_NS = 10_000_000_000n;
 /**
  * A round gives the event loop a turn after about this much execution, so new calls are read and
@@ -110,6 +111,8 @@ export class Replica {
   readonly #dataCertificates = new Map<string, Uint8Array>();
   #signature: Uint8Array | undefined;
   readonly #ranges = new CanisterRanges();
+  /** The root key's certificate of the latest certified time, for clock syncs against other subnets. */
+  #rootTimeCertificate: { readonly timeNs: bigint; readonly certificate: Uint8Array } | undefined;
   /** The root key's delegation to the subnet; none in flat mode. */
   readonly #delegation: SubnetDelegation | undefined;
   #certifiedTimeNs = 0n;
@@ -295,6 +298,25 @@ export class Replica {
     return this.#encodeCertificate(selection);
   }
 
+  /**
+   * @returns a certificate of `time` for a `read_state` whose effective canister is outside this
+   * subnet (an agent syncing its clock against the ledger id): what the NNS subnet would answer, a
+   * tree of `time` signed by the root key with no delegation, which agents accept for any canister.
+   * In flat mode, or for a canister of this subnet, the subnet's own certificate of `time`.
+   */
+  async timeCertificate(canisterId: Principal): Promise<Uint8Array> {
+    const ownTime = this.certificate({ canisters: [], requestIds: [], subnet: false });
+    if (this.#delegation === undefined || this.#ranges.covers(canisterId)) return ownTime;
+    await ownTime;
+    const timeNs = this.#certifiedTimeNs;
+    if (this.#rootTimeCertificate?.timeNs !== timeNs) {
+      const tree = labeled(TIME_LABEL, leaf(encodeUleb128(timeNs)));
+      const signature = signWithBlsKey(this.rootKey, withDomainSeparator(IC_STATE_ROOT_DOMAIN_SEPARATOR, reconstruct(tree)));
+      this.#rootTimeCertificate = { timeNs, certificate: encodeCertificate(tree, signature) };
+    }
+    return this.#rootTimeCertificate.certificate;
+  }
+
   /** Where the round scheduler is: `idle`, `queued`, `executing`, `signing`, `settling` or `closed`. */
   get roundState(): RoundState {
     return this.#scheduler.state;
@@ -376,11 +398,7 @@ export class Replica {
     // A canister installed while the round is signed is not covered: the next round will be.
     this.#signing = { version: this.#stateVersion, timeNs };
 
-    const root = this.#state.rootHash();
-    const message = new Uint8Array(STATE_ROOT_DOMAIN.length + root.length);
-    message.set(STATE_ROOT_DOMAIN);
-    message.set(root, STATE_ROOT_DOMAIN.length);
-    return message;
+    return withDomainSeparator(IC_STATE_ROOT_DOMAIN_SEPARATOR, this.#state.rootHash());
   }
 
   #certify(signature: Uint8Array): void {
