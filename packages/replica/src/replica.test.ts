@@ -59,7 +59,7 @@ describe('a replica on a test clock', () => {
   const fired = async () => {
     const outcome = await replica.query(id, 'firedAt', nothing, alice);
     if (outcome.status !== 'replied') throw new Error(outcome.rejectMessage);
-    return [...(IDL.decode([IDL.Vec(IDL.Nat64)], outcome.reply) as [Iterable<bigint>])[0]];
+    return [...(IDL.decode([IDL.Vec(IDL.Nat64)], outcome.reply) as unknown as [Iterable<bigint>])[0]];
   };
   const now = async () => {
     const outcome = await replica.update(id, 'now', nothing, alice);
