@@ -7,6 +7,8 @@ export {
   isCanisterDefinition,
   type CanisterContext,
   type CanisterDefinition,
+  type CandidInit,
+  type DefineCanisterOptions,
   type CanisterMethods,
   type MethodDefinition,
   type CandidValues,

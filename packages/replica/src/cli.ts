@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { ReplicaError } from './errors';
+import { SystemClock, TestClock } from './clock';
 import { startReplica, type CanisterSpec } from './launch';
 
 const USAGE = `Usage: icws-replica [--listen HOST:PORT] [--state-dir DIR] [--flat-certificates] --canister NAME=PATH[@ID] ...
+                    [--init NAME=CANDID ...] [--admin-listen HOST:PORT] [--clock system|manual]
 
 Hosts canister modules written with @icws/backend-cdk behind the Internet Computer's HTTP interface.
 
@@ -13,7 +15,40 @@ Hosts canister modules written with @icws/backend-cdk behind the Internet Comput
                           local IC SDK replica does (default: delegated, as on mainnet)
   --canister NAME=PATH[@ID]
                           install the module at PATH as NAME, with canister id ID if given
+  --init NAME=CANDID      the init argument of canister NAME as Candid text, read against the init
+                          types the canister declares, e.g.
+                          --init 'ping_pong=(opt record { send_ack_interval_ms = 1000 : nat64 })'
+  --admin-listen HOST:PORT
+                          serve the admin API (read, set and advance time; run a round) on a
+                          loopback address; implies --clock manual
+  --clock system|manual   system: time is the wall clock (default); manual: time moves only
+                          through the admin API (and by 1 ns a round), as on PocketIC
   --help                  show this text`;
+
+/** Parses `NAME=CANDID`. */
+export function parseInitFlag(flag: string): { name: string; candid: string } {
+  const match = /^([A-Za-z0-9_-]+)=(.*)$/s.exec(flag);
+  if (match === null || match[2].trim() === '') {
+    throw new ReplicaError('ICWS_ERR_USAGE', `--init ${flag}: expected NAME=CANDID, e.g. ping_pong='(opt record { send_ack_interval_ms = 1000 : nat64 })'`);
+  }
+  return { name: match[1], candid: match[2] };
+}
+
+/**
+ * Puts each `--init` on its `--canister`.
+ * @throws ReplicaError `ICWS_ERR_USAGE` for an init of no canister, or two inits of one
+ */
+export function attachInits(canisters: readonly CanisterSpec[], inits: ReadonlyArray<{ name: string; candid: string }>): CanisterSpec[] {
+  const byName = new Map<string, string>();
+  for (const { name, candid } of inits) {
+    if (!canisters.some((c) => c.name === name)) {
+      throw new ReplicaError('ICWS_ERR_USAGE', `--init ${name}=…: there is no --canister ${name}=PATH`);
+    }
+    if (byName.has(name)) throw new ReplicaError('ICWS_ERR_USAGE', `--init ${name}=… is given twice`);
+    byName.set(name, candid);
+  }
+  return canisters.map((spec) => (byName.has(spec.name) ? { ...spec, initCandid: byName.get(spec.name) } : spec));
+}
 
 /** Parses `NAME=PATH[@ID]`. */
 export function parseCanisterFlag(flag: string): CanisterSpec {
@@ -24,12 +59,12 @@ export function parseCanisterFlag(flag: string): CanisterSpec {
   return { name: match[1], module: match[2], id: match[3] };
 }
 
-/** Parses `HOST:PORT` (IPv6 hosts in brackets). */
-export function parseListen(listen: string): { host: string; port: number } {
+/** Parses `HOST:PORT` (IPv6 hosts in brackets) given to `flag`. */
+export function parseListen(listen: string, flag = '--listen'): { host: string; port: number } {
   const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(listen);
   const port = match ? Number(match[2]) : NaN;
   if (match === null || port > 65535) {
-    throw new ReplicaError('ICWS_ERR_USAGE', `--listen ${listen}: expected HOST:PORT, e.g. 127.0.0.1:4943`);
+    throw new ReplicaError('ICWS_ERR_USAGE', `${flag} ${listen}: expected HOST:PORT, e.g. 127.0.0.1:4943`);
   }
   return { host: match[1].replace(/^\[|\]$/g, ''), port };
 }
@@ -42,6 +77,9 @@ async function main(argv: string[]): Promise<void> {
       'state-dir': { type: 'string', default: '.icws/replica' },
       canister: { type: 'string', multiple: true, default: [] },
       'flat-certificates': { type: 'boolean', default: false },
+      init: { type: 'string', multiple: true, default: [] },
+      'admin-listen': { type: 'string' },
+      clock: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -50,20 +88,39 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const { host, port } = parseListen(values.listen);
-  const running = await startReplica({
-    host,
-    port,
-    stateDir: values['state-dir'],
-    certificates: values['flat-certificates'] ? 'flat' : 'delegated',
-    canisters: values.canister.map(parseCanisterFlag),
-  });
-  for (const [name, id] of Object.entries(running.canisterIds)) console.log(`canister ${name} ${id.toText()}`);
-  console.log(`replica listening on ${running.url.origin}`);
+  const admin = values['admin-listen'] === undefined ? undefined : parseListen(values['admin-listen'], '--admin-listen');
+  const clock = values.clock ?? (admin !== undefined ? 'manual' : 'system');
+  if (clock !== 'system' && clock !== 'manual') throw new ReplicaError('ICWS_ERR_USAGE', `--clock ${clock}: expected system or manual`);
+  if (clock === 'manual' && admin === undefined) {
+    throw new ReplicaError('ICWS_ERR_USAGE', '--clock manual: nothing could move the time; add --admin-listen 127.0.0.1:PORT');
+  }
+  const canisters = attachInits(values.canister.map(parseCanisterFlag), values.init.map(parseInitFlag));
+  let running;
+  try {
+    running = await startReplica({
+      host,
+      port,
+      stateDir: values['state-dir'],
+      certificates: values['flat-certificates'] ? 'flat' : 'delegated',
+      canisters,
+      admin,
+      clock: clock === 'manual' ? new TestClock() : new SystemClock(),
+    });
+  } catch (err) {
+    if (err instanceof ReplicaError && err.code === 'ICWS_ERR_INIT_ARG') {
+      throw new ReplicaError('ICWS_ERR_INIT_ARG', `--init: ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
   const stop = () => {
     running.close().then(() => process.exit(0), () => process.exit(1));
   };
+  // Before the lines that say the replica is up: whoever reads them may stop it at once.
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  for (const [name, id] of Object.entries(running.canisterIds)) console.log(`canister ${name} ${id.toText()}`);
+  if (running.adminUrl !== undefined) console.log(`admin API listening on ${running.adminUrl.origin}`);
+  console.log(`replica listening on ${running.url.origin}`);
 }
 
 if (require.main === module) {

@@ -1,5 +1,9 @@
 import { Principal } from '@dfinity/principal';
 import type { CanisterDefinition } from '@icws/backend-cdk';
+import { AdminApiServer, type AdminApiOptions } from './admin-api';
+import { parseCandidArgs } from './candid-text';
+import { TestClock } from './clock';
+import { ReplicaError } from './errors';
 import { ReplicaHttpServer } from './http-server';
 import { loadCanisterModule } from './load-module';
 import { Replica, type ReplicaOptions } from './replica';
@@ -9,7 +13,14 @@ export interface CanisterSpec {
   readonly name: string;
   readonly module: CanisterDefinition<never> | string;
   readonly id?: Principal | string;
+  /** The value passed to the canister's factory as it is. */
   readonly init?: unknown;
+  /**
+   * The init argument as Candid text, e.g. `(opt record { send_ack_interval_ms = 1000 : nat64 })`,
+   * read against the types the canister declares with `defineCanister(…, { candidInit })`.
+   * Exclusive with `init`.
+   */
+  readonly initCandid?: string;
 }
 
 export interface StartReplicaOptions extends ReplicaOptions {
@@ -18,40 +29,80 @@ export interface StartReplicaOptions extends ReplicaOptions {
   /** 0 picks a free port. @default 4943 */
   readonly port?: number;
   readonly canisters?: readonly CanisterSpec[];
+  /**
+   * Serves the admin API (time, ticks) on its own loopback port. Unless `clock` is given, the
+   * replica then runs on a manual clock (a {@link TestClock} starting at the current time) that
+   * moves only through the API and the rounds.
+   */
+  readonly admin?: AdminApiOptions;
 }
 
 /** A replica serving the IC HTTP interface. */
 export interface RunningReplica {
   readonly replica: Replica;
   readonly url: URL;
+  /** The admin API's base URL, when it was asked for. */
+  readonly adminUrl?: URL;
   /** Installed canister ids by name. */
   readonly canisterIds: Readonly<Record<string, Principal>>;
   close(): Promise<void>;
 }
 
-/** Starts a replica with its canisters and serves it over HTTP. */
+/**
+ * Starts a replica with its canisters and serves it over HTTP.
+ * @throws ReplicaError `ICWS_ERR_INIT_ARG` when an `initCandid` does not read as the canister's init
+ *   types; `ICWS_ERR_ADMIN_ADDRESS` when the admin API is asked for on a non-loopback address
+ */
 export async function startReplica(options: StartReplicaOptions = {}): Promise<RunningReplica> {
-  const replica = await Replica.create(options);
+  const clock = options.clock ?? (options.admin !== undefined ? new TestClock() : undefined);
+  const replica = await Replica.create({ ...options, clock });
   const canisterIds: Record<string, Principal> = {};
+  const admin = options.admin !== undefined ? new AdminApiServer(replica) : undefined;
   try {
     for (const spec of options.canisters ?? []) {
       const definition = typeof spec.module === 'string' ? loadCanisterModule(spec.module) : (spec.module as CanisterDefinition<unknown>);
       const id = typeof spec.id === 'string' ? Principal.fromText(spec.id) : spec.id;
-      canisterIds[spec.name] = replica.install(spec.name, definition, { id, init: spec.init });
+      canisterIds[spec.name] = replica.install(spec.name, definition, { id, init: initValue(spec, definition) });
     }
     const server = new ReplicaHttpServer(replica);
+    const adminUrl = admin === undefined ? undefined : await admin.listen(options.admin!);
     const url = await server.listen(options.port ?? 4943, options.host ?? '127.0.0.1');
     return {
       replica,
       url,
+      adminUrl,
       canisterIds,
       async close() {
-        await server.close();
+        await Promise.all([server.close(), admin?.close()]);
         await replica.close();
       },
     };
   } catch (err) {
+    await admin?.close();
     await replica.close();
     throw err;
   }
+}
+
+/** @returns the init value of `spec`: as given, or read from its Candid text. */
+function initValue(spec: CanisterSpec, definition: CanisterDefinition<unknown>): unknown {
+  if (spec.initCandid === undefined) return spec.init;
+  if (spec.init !== undefined) {
+    throw new ReplicaError('ICWS_ERR_INIT_ARG', `canister "${spec.name}": give its init value or its init text, not both`);
+  }
+  const candidInit = definition.candidInit;
+  if (candidInit === undefined) {
+    throw new ReplicaError(
+      'ICWS_ERR_INIT_ARG',
+      `canister "${spec.name}" declares no Candid init types, so it takes no init text: declare them with defineCanister(factory, { candidInit: { types: [...] } })`,
+    );
+  }
+  let values: unknown[];
+  try {
+    values = parseCandidArgs(spec.initCandid, candidInit.types);
+  } catch (err) {
+    const types = candidInit.types.map((t) => t.display()).join(', ');
+    throw new ReplicaError('ICWS_ERR_INIT_ARG', `canister "${spec.name}" takes (${types}): ${(err as Error).message}`, { cause: err });
+  }
+  return candidInit.fromCandid ? candidInit.fromCandid(values) : values.length === 1 ? values[0] : values;
 }

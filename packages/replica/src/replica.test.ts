@@ -34,6 +34,8 @@ const ticker = defineCanister<{ everyMs: number }>((ic, init) => {
     }),
     certifyTooMuch: update([], [], () => ic.setCertifiedData(new Uint8Array(33))),
     certifyInQuery: query([], [], () => ic.setCertifiedData(new Uint8Array(1))),
+    nop: update([], [], () => undefined),
+    now: update([], [IDL.Nat64], () => ic.time()),
   };
 });
 
@@ -54,28 +56,61 @@ describe('a replica on a test clock', () => {
     return decodeNat(outcome.reply);
   };
 
-  test('fires interval timers as time advances, without sleeping', async () => {
+  const fired = async () => {
+    const outcome = await replica.query(id, 'firedAt', nothing, alice);
+    if (outcome.status !== 'replied') throw new Error(outcome.rejectMessage);
+    return [...(IDL.decode([IDL.Vec(IDL.Nat64)], outcome.reply) as unknown as [Iterable<bigint>])[0]];
+  };
+  const now = async () => {
+    const outcome = await replica.update(id, 'now', nothing, alice);
+    if (outcome.status !== 'replied') throw new Error(outcome.rejectMessage);
+    return IDL.decode([IDL.Nat64], outcome.reply)[0] as bigint;
+  };
+
+  test('fires an interval timer once per round that finds it due, and re-arms it one interval after that round', async () => {
     expect(await ticks()).toBe(0n);
     await clock.advance(999);
     expect(await ticks()).toBe(0n);
     await clock.advance(1);
     expect(await ticks()).toBe(1n);
+    // Ten intervals pass at once: the IC's timer library runs the timer once, not ten times.
     await clock.advance(10_000);
-    expect(await ticks()).toBe(11n);
+    expect(await ticks()).toBe(2n);
+    await clock.advance(999);
+    expect(await ticks()).toBe(2n);
+    await clock.advance(1);
+    expect(await ticks()).toBe(3n);
   });
 
-  test('runs each due time in its own round, so ic.time() is the due time', async () => {
+  test('runs a due timer in the next round, at that round\'s time rather than its due time', async () => {
     await replica.update(id, 'once', new Uint8Array(IDL.encode([IDL.Nat32], [250])), alice);
     const setAt = clock.nowNs();
     await clock.advance(5_000);
-    const outcome = await replica.query(id, 'firedAt', nothing, alice);
-    expect(outcome.status).toBe('replied');
-    if (outcome.status === 'replied') {
-      const [firedAt] = IDL.decode([IDL.Vec(IDL.Nat64)], outcome.reply) as [bigint[]];
-      expect(firedAt).toHaveLength(1);
-      expect(firedAt[0] - setAt).toBeGreaterThanOrEqual(250_000_000n);
-      expect(firedAt[0] - setAt).toBeLessThan(251_000_000n);
-    }
+    expect(await fired()).toEqual([setAt + 5_000_000_000n]);
+  });
+
+  test('runs each round strictly after the previous one, 1 ns later when the clock has not moved', async () => {
+    const first = await now();
+    const second = await now();
+    expect(second - first).toBe(1n);
+    await clock.advance(3);
+    expect((await now()) - second).toBe(3_000_000n);
+  });
+
+  test('fires a timer of N ms after advance(N), though the rounds since the clock last moved took nanoseconds', async () => {
+    for (let i = 0; i < 3; i++) await replica.update(id, 'nop', nothing, alice);
+    await replica.update(id, 'once', new Uint8Array(IDL.encode([IDL.Nat32], [250])), alice);
+    await clock.advance(250);
+    expect(await fired()).toHaveLength(1);
+  });
+
+  test('ticks: runs a round on demand at the next nanosecond, and timers due by then', async () => {
+    await replica.update(id, 'once', new Uint8Array(IDL.encode([IDL.Nat32], [0])), alice);
+    const before = replica.roundTimeNs;
+    const timeNs = await replica.tick();
+    expect(timeNs).toBe(before + 1n);
+    expect(replica.roundTimeNs).toBe(timeNs);
+    expect(await fired()).toEqual([timeNs]);
   });
 
   test('cancels a timer with clearTimer', async () => {

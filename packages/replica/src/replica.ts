@@ -210,7 +210,7 @@ export class Replica {
     const instance = new CanisterInstance(name, id, definition as CanisterDefinition<unknown>, options.init, {
       dataCertificate: () => this.#dataCertificate(id),
       print: this.log,
-    }, this.clock.nowNs());
+    }, this.#currentTimeNs());
     this.#canisters.set(canisterKey(id), instance);
     if (this.#ranges.include(id)) {
       // A canister id outside the subnet's ranges: the state and the delegation must cover it.
@@ -315,6 +315,24 @@ export class Replica {
       this.#rootTimeCertificate = { timeNs, certificate: encodeCertificate(tree, signature) };
     }
     return this.#rootTimeCertificate.certificate;
+  }
+
+  /**
+   * Runs a round now (after the one under way, if any), executing what is queued and the timers
+   * due, and waits for its certificate: PocketIC's `tick`.
+   * @returns the round's time (ns since the epoch)
+   * @throws ReplicaError `ICWS_ERR_REPLICA_CLOSED` when the replica is closed meanwhile
+   */
+  async tick(): Promise<bigint> {
+    this.#assertOpen();
+    const round = this.#scheduler.nextRound();
+    await round.certified;
+    return round.timeNs!;
+  }
+
+  /** The time of the latest round (ns since the epoch): what the latest certificate says, or will. */
+  get roundTimeNs(): bigint {
+    return this.#state.timeNs;
   }
 
   /** Where the round scheduler is: `idle`, `queued`, `executing`, `signing`, `settling` or `closed`. */
@@ -426,13 +444,22 @@ export class Replica {
     if (this.#outcomes.has(call.requestId)) this.#outcomes.set(call.requestId, outcome);
   }
 
-  /** Round time never goes back and steps through due timers one due time at a time. */
+  /**
+   * A round runs at the clock's time, strictly after the previous round (1 ns after it when the
+   * clock has not moved), as on the IC; timers that are due by then run in it at that time.
+   */
   #nextRoundTimeNs(): bigint {
     const last = this.#state.timeNs;
-    let timeNs = this.clock.nowNs();
-    const due = this.#earliestTimerNs();
-    if (due !== undefined && due > last && due < timeNs) timeNs = due;
-    return timeNs > last ? timeNs : last + 1n;
+    const now = this.clock.nowNs();
+    const timeNs = now > last ? now : last + 1n;
+    this.clock.onRound?.(timeNs);
+    return timeNs;
+  }
+
+  /** The time a message executed between rounds (an install) sees: never before the latest round. */
+  #currentTimeNs(): bigint {
+    const now = this.clock.nowNs();
+    return now > this.#state.timeNs ? now : this.#state.timeNs;
   }
 
   #earliestTimerNs(): bigint | undefined {

@@ -106,12 +106,38 @@ export type CanisterMethods = Readonly<Record<string, MethodDefinition>>;
  */
 export interface CanisterDefinition<Init = void> {
   readonly kind: 'icws-canister';
+  /**
+   * How the canister takes its init argument as Candid, when it declares so. Typed loosely so that
+   * a definition of any init type still passes where `CanisterDefinition<never>` is taken.
+   */
+  readonly candidInit?: CandidInit<unknown>;
   create(context: CanisterContext, init: Init): CanisterMethods;
 }
 
 /**
+ * A canister's init argument as Candid, the way the IC passes install arguments: its types, and how
+ * the decoded values become the factory's init value. Lets `icws-replica --init NAME='(…)'` install
+ * the canister with Candid text.
+ */
+export interface CandidInit<Init> {
+  /** The init arguments' Candid types, as a .did file's `service : (…) -> …` lists them. */
+  readonly types: readonly IDL.Type[];
+  /**
+   * Makes the factory's init value from the decoded values (one per type; a missing `opt` is `[]`).
+   * @default the one value when there is one type, else the array of values
+   */
+  readonly fromCandid?: (values: unknown[]) => Init;
+}
+
+/** Options of {@link defineCanister}. */
+export interface DefineCanisterOptions<Init> {
+  /** Declares the init argument's Candid types, so the canister can be installed with Candid. */
+  readonly candidInit?: CandidInit<Init>;
+}
+
+/**
  * Defines a canister. The factory runs once per installed instance; keep the canister's state in
- * its closure.
+ * its closure. `options.candidInit` declares the init argument's Candid types.
  * @example
  * export default defineCanister((ic) => {
  *   let count = 0n;
@@ -123,8 +149,11 @@ export interface CanisterDefinition<Init = void> {
  */
 export function defineCanister<Init = void>(
   factory: (context: CanisterContext, init: Init) => CanisterMethods,
+  options: DefineCanisterOptions<Init> = {},
 ): CanisterDefinition<Init> {
-  return { kind: 'icws-canister', create: factory };
+  return options.candidInit === undefined
+    ? { kind: 'icws-canister', create: factory }
+    : { kind: 'icws-canister', candidInit: options.candidInit, create: factory };
 }
 
 /** @returns whether `value` is a canister module made by {@link defineCanister}. */

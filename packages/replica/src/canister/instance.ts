@@ -1,6 +1,6 @@
-import { IDL } from '@dfinity/candid';
 import type { Principal } from '@dfinity/principal';
 import type { CanisterContext, CanisterDefinition, CanisterMethods, TimerId } from '@icws/backend-cdk';
+import { decodeArguments, encodeReply } from './candid-boundary';
 import { rejected, RejectCode, type CallOutcome } from './outcome';
 import { CanisterTimers, type TimerChange } from './timers';
 
@@ -85,14 +85,11 @@ export class CanisterInstance {
     }
     let args: unknown[];
     try {
-      args = IDL.decode([...method.argTypes], call.arg);
+      args = decodeArguments(method.argTypes, call.arg);
     } catch (err) {
       return this.#trapped(`failed to decode the arguments of '${call.methodName}': ${messageOf(err)}`);
     }
-    return this.#run(call, () => {
-      const result = method.implementation(...(args as never[]));
-      return new Uint8Array(IDL.encode([...method.retTypes], method.retTypes.length === 1 ? [result] : ((result ?? []) as unknown[])));
-    });
+    return this.#run(call, () => encodeReply(method.retTypes, method.implementation(...(args as never[])), call.methodName));
   }
 
   /** @returns when the next timer is due, if any. */

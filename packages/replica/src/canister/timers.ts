@@ -48,13 +48,14 @@ export class CanisterTimers {
 
   /**
    * Removes (or re-arms, for intervals) the timers due at `nowNs` and returns their callbacks in
-   * due order.
+   * due order. An interval timer runs once however many intervals passed, and is due again one
+   * interval after `nowNs`, as the IC's timer library reschedules from the time it fired at.
    */
   takeDue(nowNs: bigint): Array<() => void> {
     const due = [...this.#timers.values()].filter((t) => t.dueNs <= nowNs).sort((a, b) => (a.dueNs < b.dueNs ? -1 : a.dueNs > b.dueNs ? 1 : a.id - b.id));
     for (const timer of due) {
       if (timer.intervalNs === undefined) this.#timers.delete(timer.id);
-      else while (timer.dueNs <= nowNs) timer.dueNs += timer.intervalNs;
+      else timer.dueNs = nowNs + timer.intervalNs;
     }
     return due.map((t) => t.callback);
   }
