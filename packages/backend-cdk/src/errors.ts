@@ -10,6 +10,7 @@ import { defineErrorCodes, IcwsError } from '@icws/protocol';
 export const CDK_ERROR_CODES = defineErrorCodes({
   ICWS_ERR_WS_CONFIG: { kind: 'config', summary: '`createIcWebSocket` got settings out of range (at install)' },
   ICWS_ERR_WS_APP_MESSAGE: { kind: 'input', summary: 'a value or bytes that do not fit the app message type' },
+  ICWS_ERR_WS_MESSAGE_TOO_LARGE: { kind: 'input', summary: '`broadcast` of a message larger than a `ws_get_messages` reply can carry (`maxReturnedBytes`)' },
   ICWS_ERR_IDL_SOURCE_UNSUPPORTED: { kind: 'input', summary: '`idlFactorySource` got a Candid type it cannot print (recursive types, services)' },
   ICWS_ERR_CANISTER_CONTEXT: { kind: 'input', summary: '`FakeCanisterContext`: the context was used outside a message, or as the IC forbids' },
   ICWS_ERR_CANISTER_TRAPPED: { kind: 'reject', summary: '`TestCanister`: the method threw, or its arguments were not Candid of its signature' },

@@ -8,6 +8,9 @@
 import type { Principal } from '@dfinity/principal';
 import { clientKeyText, type ClientKey } from '@icws/protocol';
 import { CdkError, type CdkErrorCode } from '../errors';
+import type { WsSettings } from './types';
+
+type QueueLimits = Pick<WsSettings, 'maxQueuedMessages' | 'maxQueuedBytes'>;
 
 /** Stable codes of the errors the WebSocket CDK throws. */
 export const WsErrorCode = {
@@ -15,6 +18,8 @@ export const WsErrorCode = {
   CONFIG: 'ICWS_ERR_WS_CONFIG',
   /** An application message does not encode or decode as the canister's `AppMessage` type. */
   APP_MESSAGE: 'ICWS_ERR_WS_APP_MESSAGE',
+  /** `broadcast` of a message too large to fit a `ws_get_messages` reply (`send` answers `Err`). */
+  MESSAGE_TOO_LARGE: 'ICWS_ERR_WS_MESSAGE_TOO_LARGE',
 } as const satisfies Record<string, CdkErrorCode>;
 
 /** The texts of the protocol's `Err` results, one function per refusal. */
@@ -41,6 +46,19 @@ export const wsErrors = {
   invalidServiceMessage: (): string => 'Invalid service message',
   /** `ws_message` out of sequence; the connection is closed with `WrongSequenceNumber`. */
   incomingSequenceNumberWrong: (expected: bigint, actual: bigint): string => `Expected incoming sequence number ${expected} but got ${actual}`,
+  /** `send` of a message that could never fit a `ws_get_messages` reply; nothing is queued. */
+  messageTooLarge: (size: number, max: number, maxReturnedBytes: number): string =>
+    `Message of ${size} bytes is larger than the ${max} bytes a ws_get_messages reply can carry ` +
+    `(maxReturnedBytes ${maxReturnedBytes} less the certificate, witness and key overhead); split it or raise maxReturnedBytes`,
+  /** `send` (or an ack) to a client whose gateway's queue is full of unpolled messages; the client was closed. */
+  gatewayQueueFull: (gateway: Principal, principal: Principal, messages: number, bytes: number, settings: QueueLimits): string =>
+    `Queue of gateway ${gateway.toText()} is full with ${messages} messages and ${bytes} bytes it has not polled ` +
+    `(maxQueuedMessages ${settings.maxQueuedMessages}, maxQueuedBytes ${settings.maxQueuedBytes}); ` +
+    `the client with principal ${principal.toText()} was closed`,
+  /** `ws_open` through a gateway whose queue is full of unpolled messages. */
+  gatewayQueueFullOnOpen: (gateway: Principal, settings: QueueLimits): string =>
+    `Queue of gateway ${gateway.toText()} is full with messages it has not polled ` +
+    `(maxQueuedMessages ${settings.maxQueuedMessages}, maxQueuedBytes ${settings.maxQueuedBytes}); open the connection through another gateway or later`,
   /** `ws_get_messages` called as an update: only a query can return a data certificate. */
   getMessagesNotInQuery: (): string => 'ws_get_messages must be called as a query: a data certificate is only available in queries',
 };
@@ -48,6 +66,11 @@ export const wsErrors = {
 /** @returns the error `createIcWebSocket` throws for unusable options. */
 export function configError(message: string): CdkError {
   return new CdkError(WsErrorCode.CONFIG, `createIcWebSocket: ${message}`);
+}
+
+/** @returns the error `broadcast` throws for a message too large to fit a `ws_get_messages` reply. */
+export function messageTooLargeError(message: string): CdkError {
+  return new CdkError(WsErrorCode.MESSAGE_TOO_LARGE, message);
 }
 
 /** @returns the error thrown when an app message does not fit the `AppMessage` type. */

@@ -100,5 +100,12 @@ describe('GatewayQueue', () => {
       expect(queue.range(30, 5)).toEqual([]);
       expect(queue.range(99, 5)).toEqual([]);
     });
+
+    it('stops before the sizes pass maxBytes, but returns the first message whatever its size', () => {
+      expect(nonces(queue.range(12, 10, 9))).toEqual([12, 13, 14]); // 3 bytes each
+      expect(nonces(queue.range(12, 10, 8))).toEqual([12, 13]);
+      expect(nonces(queue.range(12, 10, 1))).toEqual([12]);
+      expect(nonces(queue.range(12, 10, 100, (m) => (m.nonce === 13 ? 200 : 1)))).toEqual([12]);
+    });
   });
 });

@@ -122,12 +122,22 @@ export class GatewayQueue {
     this.#bytes += message.output.content.length;
   }
 
-  /** @returns up to `max` messages from `nonce` on (from the oldest when `nonce` precedes it). O(max). */
-  range(nonce: number, max: number): QueuedMessage[] {
+  /**
+   * @returns up to `max` messages from `nonce` on (from the oldest when `nonce` precedes it) whose
+   * sizes (`sizeOf`) add up to at most `maxBytes`; the first message always, whatever its size, so
+   * a poll never stalls on it. O(messages returned).
+   */
+  range(nonce: number, max: number, maxBytes = Infinity, sizeOf: (message: QueuedMessage) => number = contentBytes): QueuedMessage[] {
     const start = Math.max(nonce, this.#firstNonce);
     const end = Math.min(start + max, this.nextNonce);
     const out: QueuedMessage[] = [];
-    for (let n = start; n < end; n++) out.push(this.at(n)!);
+    let bytes = 0;
+    for (let n = start; n < end; n++) {
+      const message = this.at(n)!;
+      bytes += sizeOf(message);
+      if (out.length > 0 && bytes > maxBytes) break;
+      out.push(message);
+    }
     return out;
   }
 
@@ -142,4 +152,8 @@ export class GatewayQueue {
     this.#ring = next;
     this.#head = 0;
   }
+}
+
+function contentBytes(message: QueuedMessage): number {
+  return message.output.content.length;
 }

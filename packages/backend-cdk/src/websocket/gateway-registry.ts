@@ -15,8 +15,12 @@ export interface RegisteredGateway {
   emptySinceNs: bigint | undefined;
   /** Messages ever queued for it. */
   enqueued: number;
-  /** Messages dropped from its queue because they were older than the ack interval. */
+  /** Messages dropped from its queue after it polled them (for age, or to make room). */
   pruned: number;
+  /** The gateway has fetched every message below this nonce: the highest nonce it polled from. */
+  polledNonce: number;
+  /** Clients closed because its queue was full of messages it had not polled. */
+  queueFullClosures: number;
 }
 
 /**
@@ -58,6 +62,8 @@ export class GatewayRegistry {
         emptySinceNs: undefined,
         enqueued: 0,
         pruned: 0,
+        polledNonce: Number(INITIAL_OUTGOING_MESSAGE_NONCE),
+        queueFullClosures: 0,
       };
       this.#byText.set(text, created);
       this.undo.record(() => this.#byText.delete(text));
@@ -83,6 +89,20 @@ export class GatewayRegistry {
       gateway.clientCount = clientCount;
       gateway.emptySinceNs = emptySinceNs;
     });
+  }
+
+  /**
+   * Notes that `gateway` polled from `nonce`: by the protocol it has every message below it. Only
+   * moves forward, and never past the messages queued. Called from `ws_get_messages`, a query: the
+   * mark is the one change a query keeps (no undo is recorded), since the poll is the only word
+   * a gateway gives of what it has. Hosts of this kit (the embedded replica, the fake context)
+   * keep a canister's own variables after a query; on a host that discarded them nothing would be
+   * pruned, and full queues would close clients with a reason: no message is lost silently.
+   */
+  notePolled(gateway: RegisteredGateway, nonce: bigint): void {
+    const next = gateway.queue.nextNonce;
+    const polled = nonce >= BigInt(next) ? next : Number(nonce);
+    if (polled > gateway.polledNonce) gateway.polledNonce = polled;
   }
 
   /**

@@ -20,9 +20,17 @@ function installError(options: IcWebSocketOptions): unknown {
 
 describe('createIcWebSocket', () => {
   describe('settings', () => {
-    it('default to the upstream values', () => {
+    it('default to the upstream values, with replies capped at 2 MiB and queues at 100,000 messages or 256 MiB', () => {
       const harness = WsTestCanister.create();
-      expect(harness.ws.settings).toEqual({ sendAckIntervalMs: 300_000, keepAliveTimeoutMs: 60_000, maxNumberOfReturnedMessages: 50 });
+      expect(harness.ws.settings).toEqual({
+        sendAckIntervalMs: 300_000,
+        keepAliveTimeoutMs: 60_000,
+        maxNumberOfReturnedMessages: 50,
+        maxReturnedBytes: 2 * 1024 * 1024,
+        maxQueuedMessages: 100_000,
+        maxQueuedBytes: 256 * 1024 * 1024,
+      });
+      expect(harness.ws.maxMessageBytes).toBe(2 * 1024 * 1024 - 64 * 1024 - 512 - 256);
     });
 
     it.each([
@@ -30,6 +38,10 @@ describe('createIcWebSocket', () => {
       [{ sendAckIntervalMs: 10_000, keepAliveTimeoutMs: 20_000 }, 'must be greater than keepAliveTimeoutMs'],
       [{ maxNumberOfReturnedMessages: 0 }, 'maxNumberOfReturnedMessages must be a positive integer, got 0'],
       [{ keepAliveTimeoutMs: 1.5 }, 'keepAliveTimeoutMs must be a positive integer, got 1.5'],
+      [{ maxReturnedBytes: 4 * 1024 * 1024 }, 'maxReturnedBytes (4194304) must be at most 3145728: the IC refuses a larger query reply'],
+      [{ maxReturnedBytes: 65_000 }, 'maxReturnedBytes (65000) leaves no room for a message'],
+      [{ maxQueuedBytes: 1024 * 1024 }, 'maxQueuedBytes (1048576) must be at least maxReturnedBytes (2097152)'],
+      [{ maxQueuedMessages: -1 }, 'maxQueuedMessages must be a positive integer, got -1'],
     ])('refuse %j', (options, message) => {
       const err = installError(options);
       expect(err).toBeInstanceOf(IcwsError);

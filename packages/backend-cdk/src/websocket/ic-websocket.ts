@@ -31,9 +31,16 @@ import {
 } from '@icws/protocol';
 import type { CanisterContext, MethodDefinition } from '../canister/define';
 import type { RegisteredClient } from './client-registry';
-import { appMessageError, configError } from './errors';
+import { appMessageError, configError, messageTooLargeError } from './errors';
 import type { RegisteredGateway } from './gateway-registry';
 import { KeepAlive } from './keep-alive';
+import {
+  DEFAULT_MAX_QUEUED_BYTES,
+  DEFAULT_MAX_QUEUED_MESSAGES,
+  DEFAULT_MAX_RETURNED_BYTES,
+  MAX_QUERY_REPLY_BYTES,
+  maxMessageBytes,
+} from './reply-size';
 import type { WsClientInfo, WsGatewayMetrics, WsHandlers, WsMetrics, WsResult, WsSettings } from './types';
 import { rollbackUndoLog } from './undo-log';
 import { WebSocketState } from './websocket-state';
@@ -72,19 +79,28 @@ export interface IcWebSocket<AppMessage = unknown> {
   /** The Candid type of application messages. */
   readonly appMessage: IDL.Type;
   /**
+   * The largest message `send` and `broadcast` accept, in bytes: one that fits a `ws_get_messages`
+   * reply on its own (`settings.maxReturnedBytes` less the reply's overhead).
+   */
+  readonly maxMessageBytes: number;
+  /**
    * Queues `bytes` (a Candid-encoded app message) for `clientPrincipal`'s connection, certified.
    * O(log n) in the queued messages. Call it from update methods, handlers and timers.
-   * @returns `Ok`, or `Err` naming the problem when the principal has no connection
+   * @returns `Ok`, or `Err` naming the problem: the principal has no connection; the message is
+   * larger than {@link maxMessageBytes}; its gateway's queue is full of unpolled messages (the
+   * client is then closed, its `onClose` cause `QueueFull`)
    */
   send(clientPrincipal: Principal, bytes: Uint8Array): WsResult;
   /** {@link send} of `message` encoded as the app message type. @throws CdkError `ICWS_ERR_WS_APP_MESSAGE` when it does not fit */
   sendMessage(clientPrincipal: Principal, message: AppMessage): WsResult;
   /**
    * Queues the same `bytes` for every connected client, or those `filter` accepts; certifies once.
+   * Clients whose gateway's queue is full of unpolled messages are closed instead (`QueueFull`).
    * O(log n) per recipient. @returns how many clients it was queued for
+   * @throws CdkError `ICWS_ERR_WS_MESSAGE_TOO_LARGE` when `bytes` is larger than {@link maxMessageBytes}; nothing is queued
    */
   broadcast(bytes: Uint8Array, filter?: (clientPrincipal: Principal) => boolean): number;
-  /** {@link broadcast} of `message` encoded as the app message type. @throws CdkError `ICWS_ERR_WS_APP_MESSAGE` */
+  /** {@link broadcast} of `message` encoded as the app message type. @throws CdkError `ICWS_ERR_WS_APP_MESSAGE`, `ICWS_ERR_WS_MESSAGE_TOO_LARGE` */
   broadcastMessage(message: AppMessage, filter?: (clientPrincipal: Principal) => boolean): number;
   /**
    * Closes `clientPrincipal`'s connection: the client gets a close message (`ClosedByApplication`)
@@ -144,14 +160,21 @@ export function createIcWebSocket<AppMessage = unknown>(ic: CanisterContext, opt
     }
   };
 
+  const broadcast = (bytes: Uint8Array, filter?: (clientPrincipal: Principal) => boolean): number => {
+    const tooLarge = state.tooLarge(bytes);
+    if (tooLarge !== undefined) throw messageTooLargeError(`broadcast: ${tooLarge}`);
+    return state.broadcast(bytes, filter);
+  };
+
   return {
     methods,
     settings,
     appMessage,
+    maxMessageBytes: state.maxMessageBytes,
     send: (clientPrincipal, bytes) => state.send(clientPrincipal, checkBytes(bytes)),
     sendMessage: (clientPrincipal, message) => state.send(clientPrincipal, encodeMessage(message)),
-    broadcast: (bytes, filter) => state.broadcast(checkBytes(bytes), filter),
-    broadcastMessage: (message, filter) => state.broadcast(encodeMessage(message), filter),
+    broadcast: (bytes, filter) => broadcast(checkBytes(bytes), filter),
+    broadcastMessage: (message, filter) => broadcast(encodeMessage(message), filter),
     close: (clientPrincipal) => state.close(clientPrincipal),
     encodeMessage,
     decodeMessage: (bytes) => {
@@ -189,6 +212,9 @@ function resolveSettings(options: Partial<WsSettings>): WsSettings {
     sendAckIntervalMs: options.sendAckIntervalMs ?? DEFAULT_SEND_ACK_INTERVAL_MS,
     keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? CLIENT_KEEP_ALIVE_TIMEOUT_MS,
     maxNumberOfReturnedMessages: options.maxNumberOfReturnedMessages ?? DEFAULT_MAX_NUMBER_OF_RETURNED_MESSAGES,
+    maxReturnedBytes: options.maxReturnedBytes ?? DEFAULT_MAX_RETURNED_BYTES,
+    maxQueuedMessages: options.maxQueuedMessages ?? DEFAULT_MAX_QUEUED_MESSAGES,
+    maxQueuedBytes: options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
   };
   for (const [name, value] of Object.entries(settings)) {
     if (!Number.isSafeInteger(value) || value <= 0) throw configError(`${name} must be a positive integer, got ${String(value)}`);
@@ -198,6 +224,18 @@ function resolveSettings(options: Partial<WsSettings>): WsSettings {
       `sendAckIntervalMs (${settings.sendAckIntervalMs}) must be greater than keepAliveTimeoutMs (${settings.keepAliveTimeoutMs}): ` +
         'clients are acked again only after the keep-alive check',
     );
+  }
+  if (settings.maxReturnedBytes > MAX_QUERY_REPLY_BYTES) {
+    throw configError(`maxReturnedBytes (${settings.maxReturnedBytes}) must be at most ${MAX_QUERY_REPLY_BYTES}: the IC refuses a larger query reply`);
+  }
+  if (maxMessageBytes(settings.maxReturnedBytes) < 1) {
+    throw configError(
+      `maxReturnedBytes (${settings.maxReturnedBytes}) leaves no room for a message: a reply needs ` +
+        `${settings.maxReturnedBytes - maxMessageBytes(settings.maxReturnedBytes)} bytes besides its messages' contents`,
+    );
+  }
+  if (settings.maxQueuedBytes < settings.maxReturnedBytes) {
+    throw configError(`maxQueuedBytes (${settings.maxQueuedBytes}) must be at least maxReturnedBytes (${settings.maxReturnedBytes}): a queue must hold the largest message`);
   }
   return Object.freeze(settings);
 }
@@ -228,9 +266,11 @@ function gatewayMetrics(gateway: RegisteredGateway): WsGatewayMetrics {
     queuedBytes: queue.bytes,
     firstNonce: BigInt(queue.firstNonce),
     nextNonce: BigInt(queue.nextNonce),
+    polledNonce: BigInt(gateway.polledNonce),
     oldestMessageTimestampNs: queue.front()?.timestampNs,
     enqueuedTotal: gateway.enqueued,
     prunedTotal: gateway.pruned,
+    queueFullClosures: gateway.queueFullClosures,
     idleSinceNs: gateway.emptySinceNs,
   };
 }

@@ -8,8 +8,18 @@ export type WsResult = { Ok: null } | { Err: string };
 export type WsCloseCause =
   /** The gateway called `ws_close` (the client's WebSocket closed). */
   | 'ClosedByGateway'
-  /** The same principal opened a new connection, which replaces this one. */
+  /**
+   * The same principal opened a new connection, which replaces this one; the old client gets a
+   * close message (`ClosedByApplication`), so it learns it at its gateway's next poll.
+   */
   | 'Reopened'
+  /**
+   * Its gateway's queue reached `maxQueuedMessages` or `maxQueuedBytes` with messages the gateway
+   * has not polled, so a message for this client could not be queued. The client gets a close
+   * message (`KeepAliveTimeout`, the upstream reason for messages that do not flow) after every
+   * message queued for it before, with no gap in its sequence numbers.
+   */
+  | 'QueueFull'
   /** The canister closed it and told the client so with a close message of this reason. */
   | CloseReasonKind;
 
@@ -69,6 +79,28 @@ export interface WsSettings {
    * @default 50
    */
   readonly maxNumberOfReturnedMessages: number;
+  /**
+   * Most bytes one `ws_get_messages` reply holds: its messages with their keys, the certificate and
+   * the witness, estimated from above. A poll returns fewer messages rather than exceed it (but
+   * always one, if any is queued), and `send` refuses a message too large to fit a reply on its own
+   * (`ws.maxMessageBytes`: this less 64.75 KiB). At most 3 MiB, the IC's limit on a query reply.
+   * @default 2_097_152 (2 MiB)
+   */
+  readonly maxReturnedBytes: number;
+  /**
+   * Most messages a gateway's queue holds that the gateway has not polled yet. Polled messages are
+   * dropped first, whatever their age, to make room; when only unpolled ones are left, a message
+   * that does not fit closes its client (`QueueFull`) instead of being queued. A gateway that
+   * stops polling thus costs bounded memory, and no client ever misses a message silently.
+   * @default 100_000
+   */
+  readonly maxQueuedMessages: number;
+  /**
+   * Most bytes of message contents a gateway's queue holds; as {@link maxQueuedMessages}. At least
+   * {@link maxReturnedBytes}.
+   * @default 268_435_456 (256 MiB)
+   */
+  readonly maxQueuedBytes: number;
 }
 
 /** A connected client, as `ws.clients()` lists it. */
@@ -92,7 +124,7 @@ export interface WsGatewayMetrics {
   gatewayPrincipal: Principal;
   /** Clients connected through the gateway. */
   connectedClients: number;
-  /** Messages waiting in its queue (polled ones stay until older than the ack interval). */
+  /** Messages in its queue (polled ones stay until older than the ack interval). */
   queuedMessages: number;
   /** Total size of the queued messages, in bytes. */
   queuedBytes: number;
@@ -100,12 +132,16 @@ export interface WsGatewayMetrics {
   firstNonce: bigint;
   /** Nonce the next message will get. */
   nextNonce: bigint;
+  /** The gateway has polled every message below this nonce (the highest nonce it asked for). */
+  polledNonce: bigint;
   /** When the oldest queued message was queued (ns), if any is. */
   oldestMessageTimestampNs: bigint | undefined;
   /** Messages queued since the gateway registered. */
   enqueuedTotal: number;
-  /** Messages dropped for age since the gateway registered. */
+  /** Messages the gateway had polled that were dropped since it registered (for age, or to make room). */
   prunedTotal: number;
+  /** Clients closed because this queue was full of messages the gateway had not polled. */
+  queueFullClosures: number;
   /** Since when the gateway has had no clients (ns), if it has none. */
   idleSinceNs: bigint | undefined;
 }

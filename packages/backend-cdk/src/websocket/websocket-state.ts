@@ -20,6 +20,7 @@ import { ClientRegistry, type RegisteredClient } from './client-registry';
 import { wsErrors } from './errors';
 import { GatewayRegistry, type RegisteredGateway } from './gateway-registry';
 import { MessageCertification } from './message-certification';
+import { maxMessageBytes, messageBudget, replyBytesOf } from './reply-size';
 import type { WsCloseCause, WsHandlers, WsResult, WsSettings } from './types';
 import type { UndoLog } from './undo-log';
 
@@ -39,6 +40,8 @@ export class WebSocketState {
   readonly gateways: GatewayRegistry;
   readonly certification: MessageCertification;
   readonly #ackIntervalNs: bigint;
+  /** The largest application message `send` accepts: one that fits a poll reply on its own. */
+  readonly maxMessageBytes: number;
 
   constructor(
     private readonly ic: CanisterContext,
@@ -50,6 +53,7 @@ export class WebSocketState {
     this.gateways = new GatewayRegistry(undo);
     this.certification = new MessageCertification(ic);
     this.#ackIntervalNs = BigInt(settings.sendAckIntervalMs) * NS_PER_MS;
+    this.maxMessageBytes = maxMessageBytes(settings.maxReturnedBytes);
   }
 
   /** `ws_open`: the caller opens a connection through `gateway_principal`. */
@@ -61,11 +65,15 @@ export class WebSocketState {
     if (previous !== undefined && previous.key.client_nonce === key.client_nonce) {
       return { Err: wsErrors.clientKeyAlreadyConnected(key) };
     }
-    if (previous !== undefined) this.#removeClient(previous, undefined, 'Reopened');
+    const known = this.gateways.get(args.gateway_principal.toText());
+    if (known !== undefined && !this.#makeRoom(known, 0)) return { Err: wsErrors.gatewayQueueFullOnOpen(args.gateway_principal, this.settings) };
+    // Upstream drops the old connection without a word, leaving its client to find out from an
+    // ack timeout; ClosedByApplication is the close reason upstream clients end on cleanly.
+    if (previous !== undefined) this.#removeClient(previous, 'ClosedByApplication', 'Reopened');
     const gateway = this.gateways.attachClient(args.gateway_principal, args.gateway_principal.toText());
     const client = ClientRegistry.create(key, principalText, gateway, this.ic.time());
     this.clients.add(client);
-    this.#enqueue(client, encodeServiceMessage(openMessage(key)), true);
+    this.#enqueue(client, encodeServiceMessage(openMessage(key)), true, false);
     this.handlers.onOpen?.({ clientPrincipal: caller });
     return OK;
   }
@@ -102,18 +110,20 @@ export class WebSocketState {
   }
 
   /**
-   * `ws_get_messages`: up to the maximum of the caller's queued messages from `nonce` on, with one
-   * certificate and a witness of exactly those keys. Unknown gateways and drained queues get an
-   * empty result. O(log n + k) for k messages returned.
+   * `ws_get_messages`: the caller's queued messages from `nonce` on, up to the maximum in number and
+   * in reply bytes (but at least one), with one certificate and a witness of exactly those keys.
+   * Notes that the gateway has every message below `nonce`. Unknown gateways and drained queues
+   * get an empty result. O(log n + k) for k messages returned.
    */
   getMessages(caller: Principal, nonce: bigint): CanisterWsGetMessagesResult {
     const gateway = this.gateways.get(caller.toText());
     if (gateway === undefined) return emptyMessages();
+    this.gateways.notePolled(gateway, nonce);
     const { queue } = gateway;
     if (nonce >= BigInt(queue.nextNonce)) return emptyMessages();
     const start = nonce <= BigInt(queue.firstNonce) ? queue.firstNonce : Number(nonce);
-    const max = this.settings.maxNumberOfReturnedMessages;
-    const batch = queue.range(start, max);
+    const { maxNumberOfReturnedMessages, maxReturnedBytes } = this.settings;
+    const batch = queue.range(start, maxNumberOfReturnedMessages, messageBudget(maxReturnedBytes), replyBytesOf);
     if (batch.length === 0) return emptyMessages();
     const cert = this.ic.dataCertificate();
     if (cert === undefined) return { Err: wsErrors.getMessagesNotInQuery() };
@@ -122,27 +132,44 @@ export class WebSocketState {
         messages: batch.map((queued) => queued.output),
         cert,
         tree: this.certification.witness(batch[0].keyBytes, batch[batch.length - 1].keyBytes),
-        is_end_of_queue: queue.nextNonce - start <= max,
+        is_end_of_queue: start + batch.length === queue.nextNonce,
       },
     };
   }
 
-  /** Queues application `bytes` for `principal`'s connection. */
-  send(principal: Principal, bytes: Uint8Array): WsResult {
-    const client = this.clients.get(principal.toText());
-    if (client === undefined) return { Err: wsErrors.clientPrincipalNotConnected(principal) };
-    this.#enqueue(client, bytes, false);
-    return OK;
+  /**
+   * @returns the `Err` text for application `bytes` too large to fit a poll reply on their own, or
+   * `undefined` when they fit
+   */
+  tooLarge(bytes: Uint8Array): string | undefined {
+    if (bytes.length <= this.maxMessageBytes) return undefined;
+    return wsErrors.messageTooLarge(bytes.length, this.maxMessageBytes, this.settings.maxReturnedBytes);
   }
 
-  /** Queues the same application `bytes` for every client `filter` accepts. @returns how many. */
+  /**
+   * Queues application `bytes` for `principal`'s connection. When its gateway's queue is full of
+   * unpolled messages, the client is closed (`QueueFull`) instead.
+   */
+  send(principal: Principal, bytes: Uint8Array): WsResult {
+    const tooLarge = this.tooLarge(bytes);
+    if (tooLarge !== undefined) return { Err: tooLarge };
+    const client = this.clients.get(principal.toText());
+    if (client === undefined) return { Err: wsErrors.clientPrincipalNotConnected(principal) };
+    if (this.#enqueue(client, bytes, false)) return OK;
+    return { Err: this.#closeForFullQueue(client) };
+  }
+
+  /**
+   * Queues the same application `bytes` (which must pass {@link tooLarge}) for every client `filter`
+   * accepts; clients whose gateway's queue is full are closed instead. @returns how many got it.
+   */
   broadcast(bytes: Uint8Array, filter?: (clientPrincipal: Principal) => boolean): number {
     let sent = 0;
     for (const client of [...this.clients.values()]) {
       if (filter !== undefined && !filter(client.key.client_principal)) continue;
       if (this.clients.get(client.principalText) !== client) continue; // closed by the filter
-      this.#enqueue(client, bytes, false);
-      sent++;
+      if (this.#enqueue(client, bytes, false)) sent++;
+      else this.#closeForFullQueue(client);
     }
     return sent;
   }
@@ -155,9 +182,9 @@ export class WebSocketState {
     return OK;
   }
 
-  /** Queues a service message for `client` (acks). */
+  /** Queues a service message for `client` (acks); closes the client when its gateway's queue is full. */
   sendService(client: RegisteredClient, content: Uint8Array): void {
-    this.#enqueue(client, content, true);
+    if (!this.#enqueue(client, content, true)) this.#closeForFullQueue(client);
   }
 
   /** Ends `client`'s connection, with a close message of `reason` when given. */
@@ -187,26 +214,44 @@ export class WebSocketState {
 
   #removeClient(client: RegisteredClient, reason: CloseReasonKind | undefined, cause: WsCloseCause): void {
     if (this.clients.get(client.principalText) !== client) return; // closed already, by a handler
-    if (reason !== undefined) this.#enqueue(client, encodeServiceMessage(closeMessage(reason)), true);
+    // A close message is queued even into a full queue: it is one per client, and the client
+    // must learn why its messages stop.
+    if (reason !== undefined) this.#enqueue(client, encodeServiceMessage(closeMessage(reason)), true, false);
     this.clients.remove(client);
     this.gateways.detachClient(client.gateway, this.ic.time());
     this.handlers.onClose?.({ clientPrincipal: client.key.client_principal, cause });
   }
 
-  /** Certifies and queues one message for `client`: the upstream CDK's `_ws_send`. O(log n). */
-  #enqueue(client: RegisteredClient, content: Uint8Array, isServiceMessage: boolean): void {
+  /** Closes `client` because its gateway's queue is full. @returns the `Err` text saying so. */
+  #closeForFullQueue(client: RegisteredClient): string {
+    const { gateway } = client;
+    const text = wsErrors.gatewayQueueFull(gateway.principal, client.key.client_principal, gateway.queue.length, gateway.queue.bytes, this.settings);
+    gateway.queueFullClosures++;
+    this.undo.record(() => gateway.queueFullClosures--);
+    this.#removeClient(client, 'KeepAliveTimeout', 'QueueFull');
+    return text;
+  }
+
+  /**
+   * Certifies and queues one message for `client`: the upstream CDK's `_ws_send`. O(log n).
+   * A `bounded` message needs room under the queue's limits.
+   * @returns false, having queued nothing, when there is no room
+   */
+  #enqueue(client: RegisteredClient, content: Uint8Array, isServiceMessage: boolean, bounded = true): boolean {
     const { gateway } = client;
     const nowNs = this.ic.time();
     this.#pruneOld(gateway, nowNs);
-    const nonce = gateway.queue.nextNonce;
-    const key = `${gateway.text}_${formatMessageKeyNonce(BigInt(nonce))}`;
     const bytes = encodeWebsocketMessage({
       client_key: client.key,
-      sequence_num: this.clients.nextOutgoing(client),
+      sequence_num: client.lastOutgoingSequenceNum + 1n,
       timestamp: nowNs,
       is_service_message: isServiceMessage,
       content,
     });
+    if (bounded && !this.#makeRoom(gateway, bytes.length)) return false;
+    this.clients.nextOutgoing(client);
+    const nonce = gateway.queue.nextNonce;
+    const key = `${gateway.text}_${formatMessageKeyNonce(BigInt(nonce))}`;
     const keyBytes = utf8.encode(key);
     this.certification.add(keyBytes, bytes);
     gateway.queue.push({ nonce, keyBytes, output: { client_key: client.key, key, content: bytes }, timestampNs: nowNs });
@@ -215,21 +260,46 @@ export class WebSocketState {
       gateway.queue.pop();
       gateway.enqueued--;
     });
+    return true;
   }
 
-  /** Drops up to MESSAGES_TO_DELETE_COUNT messages older than the ack interval from the front. */
+  /**
+   * Drops up to MESSAGES_TO_DELETE_COUNT messages from the front that are older than the ack
+   * interval and that the gateway has polled: a message it has not fetched stays, however old, or
+   * the gateway would see a gap in the nonces.
+   */
   #pruneOld(gateway: RegisteredGateway, nowNs: bigint): void {
     for (let i = 0; i < MESSAGES_TO_DELETE_COUNT; i++) {
       const oldest = gateway.queue.front();
-      if (oldest === undefined || nowNs - oldest.timestampNs <= this.#ackIntervalNs) return;
-      gateway.queue.shift();
-      gateway.pruned++;
-      this.certification.remove(oldest.keyBytes);
-      this.undo.record(() => {
-        gateway.queue.unshift(oldest);
-        gateway.pruned--;
-      });
+      if (oldest === undefined || oldest.nonce >= gateway.polledNonce || nowNs - oldest.timestampNs <= this.#ackIntervalNs) return;
+      this.#dropFront(gateway);
     }
+  }
+
+  /**
+   * Makes room for one more message of `bytes` under the queue's limits, dropping polled messages
+   * from the front whatever their age. @returns false when unpolled messages alone fill the queue
+   */
+  #makeRoom(gateway: RegisteredGateway, bytes: number): boolean {
+    const { queue } = gateway;
+    const { maxQueuedMessages, maxQueuedBytes } = this.settings;
+    while (queue.length + 1 > maxQueuedMessages || queue.bytes + bytes > maxQueuedBytes) {
+      const oldest = queue.front();
+      if (oldest === undefined || oldest.nonce >= gateway.polledNonce) return false;
+      this.#dropFront(gateway);
+    }
+    return true;
+  }
+
+  /** Drops the oldest message of `gateway`'s queue, which the gateway has polled. */
+  #dropFront(gateway: RegisteredGateway): void {
+    const oldest = gateway.queue.shift()!;
+    gateway.pruned++;
+    this.certification.remove(oldest.keyBytes);
+    this.undo.record(() => {
+      gateway.queue.unshift(oldest);
+      gateway.pruned--;
+    });
   }
 }
 

@@ -100,8 +100,9 @@ describe('ws_get_messages', () => {
     });
   });
 
-  it('drops messages older than the ack interval, up to 5 per new message, and polls from the oldest kept', () => {
+  it('drops polled messages older than the ack interval, up to 5 per new message, and polls from the oldest kept', () => {
     sendMany(12); // nonces 0 … 12
+    harness.getMessages(gateway, 13n); // the gateway has fetched nonces 0 … 12
     harness.advance(300_000); // the ack (nonce 13) is sent exactly one interval later
     harness.advance(1);
     expect(harness.send(newPrincipal(), client, 'fresh')).toEqual({ Ok: null }); // drops nonces 0 … 4
@@ -112,7 +113,7 @@ describe('ws_get_messages', () => {
     batch = harness.getMessages(gateway, 0n);
     expect(decodeOutput(batch.messages[0]).nonce).toBe(10n);
     const metrics = harness.ws.metrics().gateways[0];
-    expect(metrics).toMatchObject({ queuedMessages: 6, firstNonce: 10n, nextNonce: 16n, prunedTotal: 10, enqueuedTotal: 16 });
+    expect(metrics).toMatchObject({ queuedMessages: 6, firstNonce: 10n, nextNonce: 16n, polledNonce: 13n, prunedTotal: 10, enqueuedTotal: 16 });
     expect(harness.ws.metrics().certifiedMessages).toBe(6);
     harness.verify(batch);
   });

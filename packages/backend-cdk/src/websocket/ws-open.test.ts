@@ -1,7 +1,7 @@
 /** `ws_open`: a client opens a connection through a gateway. */
 import { Principal } from '@dfinity/principal';
 import { decodeServiceMessage } from '@icws/protocol';
-import { appBytes, newPrincipal, WsTestCanister } from './test-support/ws-test-canister';
+import { appBytes, decodeOutput, newPrincipal, WsTestCanister } from './test-support/ws-test-canister';
 
 let harness: WsTestCanister;
 beforeEach(() => {
@@ -68,12 +68,14 @@ describe('ws_open', () => {
     ]);
     expect(harness.ws.clients()).toEqual([expect.objectContaining({ clientNonce: 2n })]);
     const queued = harness.queued(gateway);
-    // No close message for the old connection (as upstream); the new one starts at sequence 1.
+    // The old connection is told at once, in sequence; the new one starts at sequence 1.
     expect(queued.map((m) => [m.message.client_key.client_nonce, m.message.sequence_num])).toEqual([
       [1n, 1n],
+      [1n, 2n],
       [2n, 1n],
     ]);
-    expect(queued[1].service).toEqual({ OpenMessage: { client_key: key } });
+    expect(queued[1].service).toEqual({ CloseMessage: { reason: { ClosedByApplication: null } } });
+    expect(queued[2].service).toEqual({ OpenMessage: { client_key: key } });
     expect(harness.ws.metrics().gateways[0].connectedClients).toBe(1);
   });
 
@@ -84,5 +86,20 @@ describe('ws_open', () => {
     const byGateway = Object.fromEntries(harness.ws.metrics().gateways.map((g) => [g.gatewayPrincipal.toText(), g.connectedClients]));
     expect(byGateway).toEqual({ [first.toText()]: 0, [second.toText()]: 1 });
     expect(decodeServiceMessage(harness.queued(second)[0].message.content.slice())).toHaveProperty('OpenMessage');
+  });
+
+  it('tells the replaced connection through its own gateway, in its next poll', () => {
+    const [client, first, second] = [newPrincipal(), newPrincipal(), newPrincipal()];
+    const oldKey = harness.open(client, 1n, first);
+    harness.getMessages(first, 1n); // the first gateway has the open message
+    harness.open(client, 2n, second);
+    const next = harness.getMessages(first, 1n);
+    expect(next.messages).toHaveLength(1);
+    harness.verify(next);
+    const closing = decodeOutput(next.messages[0]);
+    expect(closing.message.client_key).toEqual(oldKey);
+    expect(closing.message.sequence_num).toBe(2n);
+    expect(closing.service).toEqual({ CloseMessage: { reason: { ClosedByApplication: null } } });
+    expect(harness.events.filter((e) => e.kind === 'close')).toEqual([{ kind: 'close', client: client.toText(), cause: 'Reopened' }]);
   });
 });

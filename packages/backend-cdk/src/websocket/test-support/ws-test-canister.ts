@@ -81,6 +81,7 @@ const testCanister = defineCanister((ic, init: TestInit) => {
       for (let i = 0; i < count; i++) ws.send(principal, payload);
     }),
     close: update([IDL.Principal], [CanisterSendResultIdl], (principal) => ws.close(principal)),
+    broadcast: update([IDL.Vec(IDL.Nat8)], [IDL.Nat32], (bytes) => ws.broadcast(Uint8Array.from(bytes))),
     send_then_trap: update([IDL.Principal, IDL.Vec(IDL.Nat8)], [], (principal, bytes) => {
       ws.send(principal, Uint8Array.from(bytes));
       throw new Error('the application failed after sending');
@@ -183,6 +184,19 @@ export class WsTestCanister {
     return mode === 'query'
       ? this.canister.query('ws_get_messages', [{ nonce }], { caller: gateway })
       : this.canister.update('ws_get_messages', [{ nonce }], { caller: gateway });
+  }
+
+  /** @returns the size of the Candid reply `ws_get_messages` sends `gateway` for `nonce`, in bytes. */
+  getMessagesReplyBytes(gateway: Principal, nonce: bigint): number {
+    const { argTypes } = this.canister.methods.ws_get_messages;
+    const outcome = this.canister.call('query', 'ws_get_messages', new Uint8Array(IDL.encode([...argTypes], [{ nonce }])), { caller: gateway });
+    if (outcome.status !== 'replied') throw new Error(`ws_get_messages was rejected: ${outcome.message}`);
+    return outcome.reply.length;
+  }
+
+  /** Calls the test canister's `send` with raw `bytes` (not an app message) for `to`. */
+  sendRaw(to: Principal, bytes: Uint8Array): WsResult {
+    return this.canister.update('send', [to, [bytes]], { caller: to });
   }
 
   /** All of `gateway`'s queued messages from `nonce`, decoded. */
