@@ -102,7 +102,7 @@ describe('bad input closes only its own session', () => {
     ['CBOR that is not a client request', async (c) => c.socket.send(encodeClientRequestLike({ hello: 'world' })), 1007, 'not a client request'],
     ['a first call that is not ws_open', async (c) => c.socket.send(await c.callFrame('ws_message', new Uint8Array(IDL.encode([], [])))), 1008, 'the first frame must be a ws_open call'],
     ['a ws_open naming another gateway', async (c) => c.open(Principal.fromText('aaaaa-aa')), 1008, 'ws_open names gateway aaaaa-aa'],
-    ['a frame over the size limit', async (c) => c.socket.send(new Uint8Array(3 * 1024 * 1024)), 1009, 'frame of 3145728 bytes exceeds the limit of 2097152 bytes'],
+    ['a frame over the size limit before ws_open', async (c) => c.socket.send(new Uint8Array(3 * 1024 * 1024)), 1009, /^ICWS_ERR_FRAME_TOO_LARGE: a frame of over 65536 bytes before the session is open/],
     [
       'a ws_open whose signature does not match',
       async (c) => {
@@ -127,6 +127,13 @@ describe('bad input closes only its own session', () => {
     await bystander.sendApp(encodeApp('still here'));
     expect(decodeApp((await bystander.receive()).message.content).text).toBe('still here ping');
     bystander.socket.close();
+  });
+
+  test('a frame over the size limit after opening', async () => {
+    const client = await openedClient();
+    await client.receive();
+    client.socket.send(new Uint8Array(3 * 1024 * 1024));
+    expect(await client.closed).toEqual({ code: 1009, reason: 'ICWS_ERR_FRAME_TOO_LARGE: frame of 3145728 bytes exceeds the limit of 2097152 bytes' });
   });
 
   test('a call to another canister after opening', async () => {

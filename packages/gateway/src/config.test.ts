@@ -1,5 +1,5 @@
 /** The gateway takes the upstream gateway's flags, with the same defaults, each also from the environment. */
-import { isMainnet, parseCommandLine, usage } from './config';
+import { checkConfig, DEFAULT_CONFIG, isMainnet, parseCommandLine, usage } from './config';
 
 const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
   const parsed = parseCommandLine(argv, env);
@@ -56,13 +56,33 @@ describe('gateway configuration', () => {
     expect(() => parse(argv)).toThrow(message);
   });
 
+  test('bounds dead and hostile peers unless told otherwise', () => {
+    expect(parse([])).toMatchObject({ openTimeoutMs: 10_000, maxOpenFrameBytes: 65_536, pingIntervalMs: 30_000, maxMissedPongs: 2, maxConnections: 10_000, maxConnectionsPerIp: 256 });
+    const argv = ['--open-timeout-ms', '500', '--max-open-frame-bytes', '4096', '--ping-interval-ms', '1000', '--max-missed-pongs', '3', '--max-connections', '50'];
+    expect(parse(argv, { MAX_CONNECTIONS_PER_IP: '5' })).toMatchObject({ openTimeoutMs: 500, maxOpenFrameBytes: 4096, pingIntervalMs: 1000, maxMissedPongs: 3, maxConnections: 50, maxConnectionsPerIp: 5 });
+  });
+
+  test.each([
+    [['--open-timeout-ms', '0'], '--open-timeout-ms=0: expected a positive number of milliseconds'],
+    [['--max-missed-pongs', 'two'], '--max-missed-pongs=two: expected a positive whole number'],
+    [['--max-connections-per-ip=-1'], '--max-connections-per-ip=-1: expected a positive whole number'],
+    [['--max-open-frame-bytes', String(4 * 1024 * 1024)], '--max-open-frame-bytes=4194304 exceeds the frame limit of 2097152 bytes'],
+  ])('refuses a liveness setting of %j', (argv, message) => {
+    expect(() => parse(argv)).toThrow(message);
+  });
+
+  test('checks settings given in a program', () => {
+    expect(() => checkConfig({ ...DEFAULT_CONFIG, pingIntervalMs: 0 })).toThrow('pingIntervalMs=0: expected a positive whole number');
+    expect(() => checkConfig(DEFAULT_CONFIG)).not.toThrow();
+  });
+
   test('refuses a bad environment variable naming it', () => {
     expect(() => parse([], { POLLING_INTERVAL: '-5' })).toThrow('POLLING_INTERVAL=-5: expected a positive number of milliseconds');
   });
 
   test('--help lists every flag with its environment variable', () => {
     expect(parseCommandLine(['--help'])).toEqual({ help: true });
-    for (const fragment of ['--gateway-address', 'GATEWAY_ADDRESS', '--ic-network-url', '--polling-interval', '--prometheus-endpoint', '--tls-certificate-pem-path', '--tls-certificate-key-pem-path', '--max-queued-frames', 'MAX_QUEUED_FRAMES', '--max-queued-bytes', 'MAX_QUEUED_BYTES', '--dev']) {
+    for (const fragment of ['--gateway-address', 'GATEWAY_ADDRESS', '--ic-network-url', '--polling-interval', '--prometheus-endpoint', '--tls-certificate-pem-path', '--tls-certificate-key-pem-path', '--max-queued-frames', 'MAX_QUEUED_FRAMES', '--max-queued-bytes', 'MAX_QUEUED_BYTES', '--open-timeout-ms', '--ping-interval-ms', '--max-missed-pongs', '--max-connections', '--max-connections-per-ip', 'MAX_CONNECTIONS_PER_IP', '--max-open-frame-bytes', '--dev']) {
       expect(usage()).toContain(fragment);
     }
   });

@@ -24,6 +24,18 @@ export interface GatewayConfig {
   readonly maxQueuedFrames: number;
   /** A client with more bytes of calls than this waiting to be relayed is dropped (close code 1009). */
   readonly maxQueuedBytes: number;
+  /** A connection that has not sent `ws_open` this long after its handshake is closed (1013). */
+  readonly openTimeoutMs: number;
+  /** Largest client frame until the session is open: `ws_open` is small. */
+  readonly maxOpenFrameBytes: number;
+  /** How often each client is pinged. */
+  readonly pingIntervalMs: number;
+  /** Pings in a row a client may leave unanswered; at the next, it is closed (1013). */
+  readonly maxMissedPongs: number;
+  /** Connections the gateway holds at most; upgrades past it are refused with HTTP 503. */
+  readonly maxConnections: number;
+  /** Connections one client address holds at most; upgrades past it are refused with HTTP 429. */
+  readonly maxConnectionsPerIp: number;
 }
 
 export const DEFAULT_CONFIG: GatewayConfig = {
@@ -38,6 +50,12 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   maxFrameBytes: 2 * 1024 * 1024,
   maxQueuedFrames: DEFAULT_RELAY_QUEUE_LIMITS.maxFrames,
   maxQueuedBytes: DEFAULT_RELAY_QUEUE_LIMITS.maxBytes,
+  openTimeoutMs: 10_000,
+  maxOpenFrameBytes: 64 * 1024,
+  pingIntervalMs: 30_000,
+  maxMissedPongs: 2,
+  maxConnections: 10_000,
+  maxConnectionsPerIp: 256,
 };
 
 interface FlagSpec {
@@ -62,6 +80,12 @@ const FLAGS: readonly FlagSpec[] = [
   { flag: 'max-client-buffer', env: 'MAX_CLIENT_BUFFER', key: 'maxClientBufferBytes', kind: 'bytes', help: 'bytes of unsent frames after which a slow client is dropped' },
   { flag: 'max-queued-frames', env: 'MAX_QUEUED_FRAMES', key: 'maxQueuedFrames', kind: 'count', help: "calls of one client waiting to be relayed after which it is dropped (1008)" },
   { flag: 'max-queued-bytes', env: 'MAX_QUEUED_BYTES', key: 'maxQueuedBytes', kind: 'bytes', help: "bytes of one client's calls waiting to be relayed after which it is dropped (1009)" },
+  { flag: 'open-timeout-ms', env: 'OPEN_TIMEOUT_MS', key: 'openTimeoutMs', kind: 'ms', help: 'ms after the handshake by which a client must have sent ws_open (else 1013)' },
+  { flag: 'max-open-frame-bytes', env: 'MAX_OPEN_FRAME_BYTES', key: 'maxOpenFrameBytes', kind: 'bytes', help: 'largest client frame until the session is open (else 1009)' },
+  { flag: 'ping-interval-ms', env: 'PING_INTERVAL_MS', key: 'pingIntervalMs', kind: 'ms', help: 'ms between pings of a client' },
+  { flag: 'max-missed-pongs', env: 'MAX_MISSED_PONGS', key: 'maxMissedPongs', kind: 'count', help: 'pings in a row a client may leave unanswered before it is closed (1013)' },
+  { flag: 'max-connections', env: 'MAX_CONNECTIONS', key: 'maxConnections', kind: 'count', help: 'connections held at most; more are refused with HTTP 503' },
+  { flag: 'max-connections-per-ip', env: 'MAX_CONNECTIONS_PER_IP', key: 'maxConnectionsPerIp', kind: 'count', help: 'connections from one address held at most; more are refused with HTTP 429' },
 ];
 
 /** The `--help` text. */
@@ -106,7 +130,28 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   if ((config.tlsCertificatePemPath === undefined) !== (config.tlsCertificateKeyPemPath === undefined)) {
     throw new GatewayError('ICWS_ERR_USAGE', 'TLS needs both --tls-certificate-pem-path and --tls-certificate-key-pem-path');
   }
+  checkConfig(config as unknown as GatewayConfig);
   return { help: false, dev: values.dev === true, config: config as unknown as GatewayConfig };
+}
+
+/** The numeric settings, each a positive whole number. */
+const POSITIVE_SETTINGS = FLAGS.filter((f) => f.kind === 'ms' || f.kind === 'bytes' || f.kind === 'count').map((f) => f.key);
+
+/**
+ * Checks what flags alone cannot: settings given in a program, and settings that depend on each
+ * other.
+ * @throws GatewayError `ICWS_ERR_USAGE` naming the setting and what it must be
+ */
+export function checkConfig(config: GatewayConfig): void {
+  for (const key of [...POSITIVE_SETTINGS, 'maxFrameBytes' as const]) {
+    const value = config[key];
+    if (!Number.isInteger(value) || (value as number) <= 0) {
+      throw new GatewayError('ICWS_ERR_USAGE', `${key}=${String(value)}: expected a positive whole number`);
+    }
+  }
+  if (config.maxOpenFrameBytes > config.maxFrameBytes) {
+    throw new GatewayError('ICWS_ERR_USAGE', `--max-open-frame-bytes=${config.maxOpenFrameBytes} exceeds the frame limit of ${config.maxFrameBytes} bytes; lower it`);
+  }
 }
 
 const POSITIVE = { ms: 'a positive number of milliseconds', bytes: 'a positive number of bytes', count: 'a positive whole number' } as const;

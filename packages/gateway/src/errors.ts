@@ -15,7 +15,7 @@ export const GATEWAY_ERROR_CODES = defineErrorCodes({
   ICWS_ERR_QUERY_SIGNATURE: { kind: 'trust', summary: "a poll's reply is not signed by a node of the canister's subnet" },
   ICWS_ERR_NODE_KEYS: { kind: 'trust', summary: "the subnet's node keys could not be read from a certificate the root key vouches for (e.g. its delegation does not cover the canister)" },
   ICWS_ERR_TEXT_FRAME: { kind: 'protocol', closeCode: CloseCode.UNSUPPORTED_DATA, summary: 'a text frame: the protocol speaks CBOR in binary frames' },
-  ICWS_ERR_FRAME_TOO_LARGE: { kind: 'protocol', closeCode: CloseCode.TOO_BIG, summary: 'a frame over the size limit (2 MiB)' },
+  ICWS_ERR_FRAME_TOO_LARGE: { kind: 'protocol', closeCode: CloseCode.TOO_BIG, summary: 'a frame over the size limit (2 MiB; `--max-open-frame-bytes`, 64 KiB, until the session is open)' },
   ICWS_ERR_BAD_CLIENT_REQUEST: { kind: 'protocol', closeCode: CloseCode.INVALID_PAYLOAD, summary: 'a frame that is not a CBOR client request with a signed `call` envelope, or a `ws_open` argument that does not decode' },
   ICWS_ERR_OPEN_REQUIRED: { kind: 'protocol', closeCode: CloseCode.POLICY_VIOLATION, summary: 'the first frame of a connection is not a `ws_open` call' },
   ICWS_ERR_WRONG_GATEWAY: { kind: 'input', closeCode: CloseCode.POLICY_VIOLATION, summary: '`ws_open` names another gateway' },
@@ -25,6 +25,11 @@ export const GATEWAY_ERROR_CODES = defineErrorCodes({
   ICWS_ERR_RELAY_QUEUE_FULL: { kind: 'input', closeCode: CloseCode.POLICY_VIOLATION, summary: 'more calls waiting to be relayed than `--max-queued-frames`' },
   ICWS_ERR_RELAY_QUEUE_TOO_LARGE: { kind: 'input', closeCode: CloseCode.TOO_BIG, summary: 'more bytes of calls waiting to be relayed than `--max-queued-bytes`' },
   ICWS_ERR_CLIENT_TOO_SLOW: { kind: 'transport', closeCode: CloseCode.TRY_AGAIN_LATER, summary: 'the client reads too slowly: its send buffer passed `--max-client-buffer`' },
+  ICWS_ERR_OPEN_TIMEOUT: { kind: 'timeout', closeCode: CloseCode.TRY_AGAIN_LATER, summary: 'no `ws_open` within `--open-timeout-ms` of the handshake' },
+  ICWS_ERR_PING_TIMEOUT: { kind: 'timeout', closeCode: CloseCode.TRY_AGAIN_LATER, summary: 'the client answered none of `--max-missed-pongs` pings in a row, sent every `--ping-interval-ms`' },
+  ICWS_ERR_FRAME_TIMEOUT: { kind: 'timeout', closeCode: CloseCode.TRY_AGAIN_LATER, summary: 'a frame begun and not finished within `--ping-interval-ms` × `--max-missed-pongs`' },
+  ICWS_ERR_CONNECTION_LIMIT: { kind: 'transport', httpStatus: 503, summary: 'the gateway holds `--max-connections` connections; the upgrade is refused with HTTP 503' },
+  ICWS_ERR_IP_CONNECTION_LIMIT: { kind: 'input', httpStatus: 429, summary: "the client's address holds `--max-connections-per-ip` connections; the upgrade is refused with HTTP 429" },
   ICWS_ERR_SHUTTING_DOWN: { kind: 'internal', closeCode: CloseCode.GOING_AWAY, summary: 'the gateway is shutting down' },
 });
 

@@ -1,13 +1,15 @@
 import { readFileSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Principal } from '@dfinity/principal';
 import pino, { type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { systemClock } from './clock';
 import { GatewayError } from './errors';
-import { DEFAULT_CONFIG, parseAddress, type GatewayConfig } from './config';
+import { checkConfig, DEFAULT_CONFIG, parseAddress, type GatewayConfig } from './config';
+import { ConnectionLimiter } from './connection-limits';
 import { IcClient } from './ic-client';
 import { loadOrCreateGatewayIdentity } from './identity';
 import { createMetrics, type GatewayMetrics } from './metrics';
@@ -47,6 +49,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   // An option given as undefined takes its default, as an absent one does.
   const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
   const config: GatewayConfig = { ...DEFAULT_CONFIG, ...given };
+  checkConfig(config);
   const log = options.logger ?? pino({ level: config.logLevel, base: { service: 'icws-gateway' } });
   const identity = await loadOrCreateGatewayIdentity(config.dataDir);
   const principal = identity.getPrincipal();
@@ -81,9 +84,15 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     clock,
     limits: {
       maxFrameBytes: config.maxFrameBytes,
+      maxOpenFrameBytes: config.maxOpenFrameBytes,
       maxClientBufferBytes: config.maxClientBufferBytes,
       maxQueuedFrames: config.maxQueuedFrames,
       maxQueuedBytes: config.maxQueuedBytes,
+    },
+    timeouts: {
+      openTimeoutMs: config.openTimeoutMs,
+      pingIntervalMs: config.pingIntervalMs,
+      maxMissedPongs: config.maxMissedPongs,
     },
     metrics,
     log,
@@ -101,12 +110,20 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   // Frames up to twice the limit are read so the close reason can say what was wrong; beyond that
   // ws closes with 1009 on its own.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 2 * config.maxFrameBytes, perMessageDeflate: false });
+  const limiter = new ConnectionLimiter(config);
   let nextSessionId = 1;
   let draining = false;
-  server.on('upgrade', (req, socket, head) => {
+  server.on('upgrade', (req, socket: Socket, head) => {
     if (draining) return socket.destroy();
+    const admission = limiter.admit(socket.remoteAddress ?? 'unknown');
+    if (!admission.admitted) {
+      metrics.connectionsRefused.inc({ limit: admission.limit });
+      log.warn({ address: socket.remoteAddress, limit: admission.limit }, 'connection refused');
+      return refuseUpgrade(socket, admission.error);
+    }
+    socket.once('close', admission.release);
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const session = new ClientSession(ws, host, nextSessionId++);
+      const session = new ClientSession(ws, host, nextSessionId++, socket);
       sessions.add(session);
       metrics.clientsConnected.inc();
       ws.once('close', () => {
@@ -172,6 +189,16 @@ function answerHttp(req: IncomingMessage, res: ServerResponse, status: { session
     return json(200, { name: '@icws/gateway', version: VERSION, gatewayPrincipal: status.principal.toText() });
   }
   json(404, { error: `no such endpoint: ${req.method} ${path}; connect with a WebSocket, or GET /health or /version` });
+}
+
+/** Answers an upgrade with the error's HTTP status and a body led by its code, then hangs up. */
+function refuseUpgrade(socket: Socket, error: GatewayError): void {
+  const status = error.httpStatus ?? 503;
+  const body = `${error.wireText}\n`;
+  const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`, 'Connection: close', 'Content-Type: text/plain; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`];
+  socket.on('error', () => undefined);
+  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+  socket.setTimeout(2_000, () => socket.destroy());
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { Cbor, HttpAgent, lookup_path, LookupPathStatus, type ApiQueryResponse, type HashTree, type QueryResponse, type RequestId, type SignIdentity } from '@dfinity/agent';
+import { Cbor, HttpAgent, type ApiQueryResponse, type QueryResponse, type RequestId, type SignIdentity } from '@dfinity/agent';
 import type { Principal } from '@dfinity/principal';
 import {
   decodeWsGetMessagesResult,
@@ -16,6 +16,7 @@ import {
   type QueryContent,
 } from '@icws/protocol';
 import { GatewayError } from './errors';
+import { lookupLeaf } from './hash-tree';
 import { CborPoster, type PostResponse } from './http-post';
 import type { IcTransport, RelayOutcome } from './ic-transport';
 import { QuerySignatureVerifier } from './query-signatures';
@@ -176,23 +177,26 @@ function queryExpiryNs(): bigint {
   return BigInt(Math.floor((Date.now() + 4 * minute) / minute) * minute) * 1_000_000n;
 }
 
-/** Reads a v3 call response: the certified status of the request, or a non-replicated reject. */
-function readCallResponse(body: Uint8Array, requestId: Uint8Array | undefined): RelayOutcome {
+/**
+ * Reads a v3 call response: the certified status of the request, or a non-replicated reject.
+ * @internal exported for its tests
+ */
+export function readCallResponse(body: Uint8Array, requestId: Uint8Array | undefined): RelayOutcome {
   const decoded = Cbor.decode<{ certificate?: Uint8Array; reject_message?: string }>(body);
   if (decoded.certificate === undefined) return { status: 'rejected', message: decoded.reject_message ?? 'rejected' };
   if (requestId === undefined) return { status: 'executed' };
-  const { tree } = Cbor.decode<{ tree: HashTree }>(decoded.certificate);
+  const { tree } = Cbor.decode<{ tree: unknown }>(decoded.certificate);
   const path = ['request_status', requestId];
-  const status = lookup_path([...path, 'status'], tree);
-  if (status.status !== LookupPathStatus.Found) return { status: 'accepted' };
-  const statusText = text.decode(status.value as Uint8Array);
+  const status = lookupLeaf(tree, [...path, 'status']);
+  if (status.status !== 'found') return { status: 'accepted' };
+  const statusText = text.decode(status.value);
   if (statusText === 'replied') {
-    const reply = lookup_path([...path, 'reply'], tree);
-    return { status: 'replied', reply: reply.status === LookupPathStatus.Found ? (reply.value as Uint8Array) : new Uint8Array() };
+    const reply = lookupLeaf(tree, [...path, 'reply']);
+    return { status: 'replied', reply: reply.status === 'found' ? reply.value : new Uint8Array() };
   }
   if (statusText === 'rejected') {
-    const message = lookup_path([...path, 'reject_message'], tree);
-    return { status: 'rejected', message: message.status === LookupPathStatus.Found ? text.decode(message.value as Uint8Array) : 'rejected' };
+    const message = lookupLeaf(tree, [...path, 'reject_message']);
+    return { status: 'rejected', message: message.status === 'found' ? text.decode(message.value) : 'rejected' };
   }
   return { status: 'accepted' };
 }

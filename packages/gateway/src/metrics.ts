@@ -7,8 +7,13 @@ export interface GatewayMetrics {
   readonly messagesRelayed: Counter<'direction'>;
   readonly pollLatency: Histogram;
   readonly errors: Counter<'kind'>;
+  /** Sessions ended, by the `ICWS_ERR_…` code the gateway closed them with, or `client`. */
+  readonly sessionsClosed: Counter<'code'>;
+  /** Upgrades refused, by the limit they met: `total` or `per_ip`. */
+  readonly connectionsRefused: Counter<'limit'>;
 }
 
+/** @returns the gateway's metrics, registered in a new registry. */
 export function createMetrics(): GatewayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'icws_gateway_' });
@@ -28,5 +33,17 @@ export function createMetrics(): GatewayMetrics {
       registers: [registry],
     }),
     errors: new Counter({ name: 'icws_gateway_errors_total', help: 'Errors, by kind', labelNames: ['kind'], registers: [registry] }),
+    sessionsClosed: new Counter({
+      name: 'icws_gateway_sessions_closed_total',
+      help: 'Sessions ended, by the ICWS_ERR code the gateway closed them with, or client when the client closed',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+    connectionsRefused: new Counter({
+      name: 'icws_gateway_connections_refused_total',
+      help: 'WebSocket upgrades refused, by the limit they met (total, per_ip)',
+      labelNames: ['limit'],
+      registers: [registry],
+    }),
   };
 }

@@ -9,16 +9,18 @@ import { GatewayError } from './errors';
 import type { RelayOutcome } from './ic-transport';
 import { RetryPolicy } from './retry-policy';
 import { Router, type BatchSink } from './router';
-import { ClientSession, type SessionLimits } from './session';
+import { ClientSession, type SessionLimits, type SessionTimeouts } from './session';
 import { FakeClock, settle } from './testing/fake-clock';
 import { FakeSocket } from './testing/fake-socket';
 import { deferred, envelopeRefused, FakeTransport, replicaUnavailable } from './testing/fake-transport';
 import { errorCount, silentLog, testMetrics } from './testing/gateway-parts';
 import { batch, CANISTER_ID, callFrame, canisterMessage, clientKey, GATEWAY_PRINCIPAL, OTHER_CANISTER_ID, wsOpenFrame } from './testing/frames';
 
-const LIMITS: SessionLimits = { maxFrameBytes: 64 * 1024, maxClientBufferBytes: 1024 * 1024, maxQueuedFrames: 8, maxQueuedBytes: 256 * 1024 };
+const LIMITS: SessionLimits = { maxFrameBytes: 64 * 1024, maxOpenFrameBytes: 64 * 1024, maxClientBufferBytes: 1024 * 1024, maxQueuedFrames: 8, maxQueuedBytes: 256 * 1024 };
 
-function setup(limits: Partial<SessionLimits> = {}) {
+const TIMEOUTS: SessionTimeouts = { openTimeoutMs: 10_000, pingIntervalMs: 30_000, maxMissedPongs: 2 };
+
+function setup(limits: Partial<SessionLimits> = {}, timeouts: Partial<SessionTimeouts> = {}) {
   const clock = new FakeClock();
   const transport = new FakeTransport();
   const socket = new FakeSocket();
@@ -43,11 +45,13 @@ function setup(limits: Partial<SessionLimits> = {}) {
       relayRetry: new RetryPolicy({ minDelayMs: 200, maxDelayMs: 2_000, windowMs: 30_000, random: () => 0, clock }),
       clock,
       limits: { ...LIMITS, ...limits },
+      timeouts: { ...TIMEOUTS, ...timeouts },
       metrics,
       log: silentLog,
       track: (work) => void tracked.push(work),
     },
     1,
+    socket,
   );
   /** The canister's queue hands the router a batch, as a poller would. */
   const poll = (certified: CanisterOutputCertifiedMessages) => sinks.get(CANISTER_ID.toText())!.accept(certified);
@@ -426,6 +430,156 @@ describe('ClientSession', () => {
     });
   });
 
+  describe('the deadline for ws_open', () => {
+    it('closes a connection that sends no ws_open in time with 1013', async () => {
+      const { socket, session, clock, tracked, metrics } = setup({}, { openTimeoutMs: 5_000 });
+      await clock.advance(4_999);
+      expect(socket.closes).toEqual([]);
+      await clock.advance(1);
+      expect(socket.closes).toEqual([{ code: CloseCode.TRY_AGAIN_LATER, reason: 'ICWS_ERR_OPEN_TIMEOUT: no ws_open within 5000 ms of the handshake' }]);
+      expect(session.state).toBe('closed');
+      expect(tracked).toHaveLength(0);
+      expect(await closedCount(metrics, 'ICWS_ERR_OPEN_TIMEOUT')).toBe(1);
+    });
+
+    it('no longer applies once ws_open arrived', async () => {
+      const { socket, clock, session } = setup({}, { openTimeoutMs: 5_000 });
+      socket.receive(wsOpenFrame());
+      await clock.advance(20_000);
+      expect(socket.closes).toEqual([]);
+      expect(session.state).toBe('opening');
+    });
+
+    it('ends a frame begun and never finished, and stops reading it', async () => {
+      const { socket, clock } = setup({}, { openTimeoutMs: 5_000 });
+      socket.receivePart(1_000);
+      await clock.advance(5_000);
+      expect(socket.closes[0].reason).toMatch(/^ICWS_ERR_OPEN_TIMEOUT: /);
+      expect(socket.paused).toBe(true);
+    });
+  });
+
+  describe('frames before the session is open', () => {
+    it('are limited to --max-open-frame-bytes', async () => {
+      const { socket } = setup({ maxOpenFrameBytes: 1_000 });
+      socket.receive(new Uint8Array(1_001));
+      expect(socket.closes).toEqual([{ code: CloseCode.TOO_BIG, reason: expect.stringMatching(/^ICWS_ERR_FRAME_TOO_LARGE: frame of 1001 bytes exceeds the limit of 1000 bytes before the session is open/) }]);
+    });
+
+    it('are cut off as soon as an unfinished one passes the limit, without reading further', () => {
+      const { socket, session } = setup({ maxOpenFrameBytes: 1_000 });
+      socket.receivePart(600);
+      socket.receivePart(400);
+      expect(socket.closes).toEqual([]);
+      socket.receivePart(600);
+      expect(socket.closes).toEqual([{ code: CloseCode.TOO_BIG, reason: 'ICWS_ERR_FRAME_TOO_LARGE: a frame of over 1000 bytes before the session is open; ws_open is small (--max-open-frame-bytes)' }]);
+      expect(socket.paused).toBe(true);
+      expect(session.state).toBe('closed');
+    });
+
+    it('count from the last whole message, less pings and pongs', () => {
+      const { socket } = setup({ maxOpenFrameBytes: 1_000 });
+      socket.receivePart(900);
+      socket.receive(wsOpenFrame());
+      socket.receivePart(900);
+      socket.pong();
+      socket.receivePart(110);
+      expect(socket.closes).toEqual([]);
+    });
+
+    it('may be as large as --max-frame-bytes once the canister opened the session', async () => {
+      const { socket, open, session } = setup({ maxOpenFrameBytes: 1_000 });
+      await open();
+      socket.receivePart(50_000);
+      socket.receive(callFrame('ws_message', 'x'.repeat(50_000)));
+      expect(socket.closes).toEqual([]);
+      expect(session.state).toBe('open');
+    });
+  });
+
+  describe('pings', () => {
+    it('are sent every --ping-interval-ms while the client answers', async () => {
+      const { socket, clock, open, session } = setup({}, { pingIntervalMs: 1_000, maxMissedPongs: 2 });
+      await open();
+      for (let i = 0; i < 5; i++) {
+        await clock.advance(1_000);
+        socket.pong();
+      }
+      expect(socket.pings).toBe(5);
+      expect(session.state).toBe('open');
+    });
+
+    it('end a session whose client leaves --max-missed-pongs in a row unanswered, with 1013 and ws_close', async () => {
+      const { socket, clock, open, session, transport, tracked, metrics } = setup({}, { pingIntervalMs: 1_000, maxMissedPongs: 2 });
+      await open();
+      await clock.advance(1_000);
+      socket.pong();
+      await clock.advance(2_000);
+      expect(session.state).toBe('open');
+      await clock.advance(1_000);
+      expect(socket.closes).toEqual([{ code: CloseCode.TRY_AGAIN_LATER, reason: 'ICWS_ERR_PING_TIMEOUT: no answer to 2 pings in a row, sent every 1000 ms' }]);
+      await Promise.all(tracked);
+      expect(transport.closes).toEqual([{ canisterId: CANISTER_ID, clientKey: clientKey() }]);
+      expect(await closedCount(metrics, 'ICWS_ERR_PING_TIMEOUT')).toBe(1);
+      const pings = socket.pings;
+      await clock.advance(10_000);
+      expect(socket.pings).toBe(pings);
+    });
+
+    it('stop when the client closes', async () => {
+      const { socket, clock, metrics } = setup({}, { pingIntervalMs: 1_000 });
+      socket.end();
+      await clock.advance(10_000);
+      expect(socket.pings).toBe(0);
+      expect(await closedCount(metrics, 'client')).toBe(1);
+    });
+
+    it('also bound a frame that never finishes while pongs still arrive', async () => {
+      const { socket, clock, open } = setup({}, { pingIntervalMs: 1_000, maxMissedPongs: 3 });
+      await open();
+      socket.receivePart(10_000);
+      for (let i = 0; i < 2; i++) {
+        await clock.advance(1_000);
+        socket.pong();
+      }
+      expect(socket.closes).toEqual([]);
+      await clock.advance(1_000);
+      expect(socket.closes).toEqual([{ code: CloseCode.TRY_AGAIN_LATER, reason: 'ICWS_ERR_FRAME_TIMEOUT: a frame of which 10000 bytes arrived was not finished within 3000 ms' }]);
+      expect(socket.paused).toBe(true);
+    });
+  });
+
+  describe('closing', () => {
+    it('keeps the socket while what was sent before the close frame is unsent, so the reason is not lost', async () => {
+      const { socket, session, clock } = setup();
+      socket.bufferedAmount = 1_000_000;
+      session.close(new GatewayError('ICWS_ERR_CLIENT_TOO_SLOW', 'slow'));
+      await clock.advance(10_000);
+      expect(socket.terminated).toBe(false);
+      socket.bufferedAmount = 0;
+      await clock.advance(2_000);
+      expect(socket.terminated).toBe(true);
+    });
+
+    it('cuts a socket whose client does not read for 30 s', async () => {
+      const { socket, session, clock } = setup();
+      socket.bufferedAmount = 1_000_000;
+      session.close(new GatewayError('ICWS_ERR_CLIENT_TOO_SLOW', 'slow'));
+      await clock.advance(29_999);
+      expect(socket.terminated).toBe(false);
+      await clock.advance(2_000);
+      expect(socket.terminated).toBe(true);
+    });
+
+    it('leaves a socket that finished its closing handshake alone', async () => {
+      const { socket, session, clock } = setup();
+      session.close(new GatewayError('ICWS_ERR_SHUTTING_DOWN', 'bye'));
+      socket.end();
+      await clock.advance(5_000);
+      expect(socket.terminated).toBe(false);
+    });
+  });
+
   describe('#deliver', () => {
     it('sends nothing once closed', async () => {
       const { socket, session, open } = setup();
@@ -455,6 +609,12 @@ describe('ClientSession', () => {
   });
 });
 
+/** @returns the value of `icws_gateway_sessions_closed_total` for `code`. */
+async function closedCount(metrics: ReturnType<typeof testMetrics>, code: string): Promise<number> {
+  const { values } = await metrics.sessionsClosed.get();
+  return values.find((v) => v.labels.code === code)?.value ?? 0;
+}
+
 /** The host of a session made by {@link setup}, to open a second session on the same router. */
 function sessionHostOf(parts: ReturnType<typeof setup>) {
   return {
@@ -464,6 +624,7 @@ function sessionHostOf(parts: ReturnType<typeof setup>) {
     relayRetry: new RetryPolicy({ minDelayMs: 200, maxDelayMs: 2_000, clock: parts.clock }),
     clock: parts.clock,
     limits: LIMITS,
+    timeouts: TIMEOUTS,
     metrics: parts.metrics,
     log: silentLog,
     track: () => undefined,

@@ -16,10 +16,12 @@ import {
   type DecodedClientRequest,
 } from '@icws/protocol';
 import type { Logger } from 'pino';
-import type { Clock } from './clock';
+import type { Clock, Timer } from './clock';
 import { CloseCode, closeReason } from '@icws/protocol';
 import { GatewayError, type GatewayErrorCode } from './errors';
 import type { IcTransport, RelayOutcome } from './ic-transport';
+import { Heartbeat } from './heartbeat';
+import { InboundMeter } from './inbound-meter';
 import type { GatewayMetrics } from './metrics';
 import { RelayQueue, type RelayJob } from './relay-queue';
 import type { RetryPolicy } from './retry-policy';
@@ -31,21 +33,46 @@ export interface SessionSocket {
   on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): unknown;
   on(event: 'close', listener: () => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
+  on(event: 'ping' | 'pong', listener: (data: Buffer) => void): unknown;
   send(data: Uint8Array): void;
+  ping(): void;
+  /** Stops reading from the connection. */
+  pause(): void;
   close(code: number, reason: string): void;
   terminate(): void;
+}
+
+/**
+ * The connection under a session's socket, whose reads a session meters before the WebSocket
+ * parses them (a `net.Socket`).
+ */
+export interface SessionWire {
+  prependListener(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
 }
 
 /** The bounds a session enforces; each has a gateway flag. */
 export interface SessionLimits {
   /** Largest client frame. */
   readonly maxFrameBytes: number;
+  /** Largest client frame until the session is open (`--max-open-frame-bytes`). */
+  readonly maxOpenFrameBytes: number;
   /** Unsent bytes after which a slow client is dropped (`--max-client-buffer`). */
   readonly maxClientBufferBytes: number;
   /** Calls waiting to be relayed or in flight (`--max-queued-frames`). */
   readonly maxQueuedFrames: number;
   /** Bytes of calls waiting to be relayed or in flight (`--max-queued-bytes`). */
   readonly maxQueuedBytes: number;
+}
+
+/** How long a session waits for its client; each has a gateway flag. */
+export interface SessionTimeouts {
+  /** From the handshake to `ws_open` (`--open-timeout-ms`). */
+  readonly openTimeoutMs: number;
+  /** Between pings (`--ping-interval-ms`). */
+  readonly pingIntervalMs: number;
+  /** Pings in a row left unanswered that end the session (`--max-missed-pongs`). */
+  readonly maxMissedPongs: number;
 }
 
 /** What a session needs from the gateway around it. */
@@ -57,6 +84,7 @@ export interface SessionHost {
   readonly relayRetry: RetryPolicy;
   readonly clock: Clock;
   readonly limits: SessionLimits;
+  readonly timeouts: SessionTimeouts;
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
   /** Keeps track of work that a drain must wait for. */
@@ -79,6 +107,12 @@ export type SessionState = 'awaiting_open' | 'opening' | 'open' | 'closed';
 /** How long a socket closed by the gateway may take to finish its closing handshake. */
 const CLOSE_HANDSHAKE_MS = 2_000;
 
+/** The longest a closed socket is kept while what was sent before its close frame is unsent. */
+const MAX_CLOSE_DRAIN_MS = 30_000;
+
+/** The largest header of a client frame: 2 bytes, 8 of length, 4 of mask. */
+const MAX_FRAME_HEADER_BYTES = 14;
+
 /**
  * One client connection: frames in from the socket, calls out through its {@link RelayQueue},
  * certified messages in from the {@link Router}.
@@ -89,24 +123,61 @@ export class ClientSession implements Recipient {
   #clientKey: ClientKey | undefined;
   #route: Route | undefined;
   #queue: RelayQueue | undefined;
+  #openTimer: Timer | undefined;
+  #socketClosed = false;
   readonly #socket: SessionSocket;
   readonly #host: SessionHost;
+  readonly #meter: InboundMeter;
+  readonly #heartbeat: Heartbeat;
 
   /**
-   * Sends the gateway's handshake and listens to the socket.
+   * Sends the gateway's handshake, listens to the socket, starts the deadline for `ws_open` and
+   * the pings.
    * @param id - names the session in logs
+   * @param wire - the connection under the socket; when given, an unfinished frame is bounded in
+   *   size before the session opens and in time after
    */
   constructor(
     socket: SessionSocket,
     host: SessionHost,
     readonly id: number,
+    wire?: SessionWire,
   ) {
     this.#socket = socket;
     this.#host = host;
-    socket.on('message', (data, isBinary) => this.#onFrame(data, isBinary));
-    socket.on('close', () => this.#teardown(CloseCode.NORMAL, 'client closed', false));
+    const { clock, timeouts } = host;
+    this.#meter = new InboundMeter(clock);
+    this.#heartbeat = new Heartbeat({
+      clock,
+      intervalMs: timeouts.pingIntervalMs,
+      maxMissed: timeouts.maxMissedPongs,
+      ping: () => socket.ping(),
+      onTick: () => this.#checkStalledFrame(),
+      onDead: (missed) => this.#fail('ICWS_ERR_PING_TIMEOUT', `no answer to ${missed} pings in a row, sent every ${timeouts.pingIntervalMs} ms`),
+    });
+    wire?.prependListener('data', (chunk) => this.#meter.received(chunk.length));
+    wire?.on('data', () => this.#chunkParsed());
+    socket.on('message', (data, isBinary) => {
+      this.#meter.messageCompleted();
+      this.#onFrame(data, isBinary);
+    });
+    socket.on('ping', (data) => this.#meter.controlFrame(data.length));
+    socket.on('pong', (data) => {
+      this.#meter.controlFrame(data.length);
+      this.#heartbeat.pong();
+    });
+    socket.on('close', () => {
+      this.#socketClosed = true;
+      this.#teardown(CloseCode.NORMAL, 'client closed', 'client');
+    });
     socket.on('error', (err) => host.log.debug({ session: id, err: err.message }, 'socket error'));
     socket.send(encodeGatewayHandshake({ gateway_principal: host.gatewayPrincipal }));
+    this.#openTimer = clock.setTimer(
+      () => this.#fail('ICWS_ERR_OPEN_TIMEOUT', `no ws_open within ${timeouts.openTimeoutMs} ms of the handshake`),
+      timeouts.openTimeoutMs,
+      { unref: true },
+    );
+    this.#heartbeat.start();
   }
 
   get state(): SessionState {
@@ -144,17 +215,41 @@ export class ClientSession implements Recipient {
    * starts with its code (`ICWS_ERR_…: what happened`).
    */
   close(error: GatewayError): void {
-    this.#teardown(error.closeCode ?? CloseCode.INTERNAL_ERROR, closeReason(error.wireText), true);
+    this.#teardown(error.closeCode ?? CloseCode.INTERNAL_ERROR, closeReason(error.wireText), error.code);
   }
 
   #fail(code: GatewayErrorCode, message: string): void {
     this.close(new GatewayError(code, message));
   }
 
+  /** What the socket read so far is parsed: an unfinished frame before opening must stay small. */
+  #chunkParsed(): void {
+    this.#meter.chunkParsed();
+    if (this.#state === 'open' || this.#state === 'closed') return;
+    const { maxOpenFrameBytes } = this.#host.limits;
+    if (this.#meter.pendingBytes > maxOpenFrameBytes + MAX_FRAME_HEADER_BYTES) {
+      this.#fail('ICWS_ERR_FRAME_TOO_LARGE', `a frame of over ${maxOpenFrameBytes} bytes before the session is open; ws_open is small (--max-open-frame-bytes)`);
+    }
+  }
+
+  /** A frame begun and not finished within the time a client has to answer pings is not coming. */
+  #checkStalledFrame(): void {
+    const since = this.#meter.partialSince;
+    if (since === undefined) return;
+    const { pingIntervalMs, maxMissedPongs } = this.#host.timeouts;
+    const windowMs = pingIntervalMs * maxMissedPongs;
+    if (this.#host.clock.now() - since >= windowMs) {
+      this.#fail('ICWS_ERR_FRAME_TIMEOUT', `a frame of which ${this.#meter.pendingBytes} bytes arrived was not finished within ${windowMs} ms`);
+    }
+  }
+
   #onFrame(data: Buffer, isBinary: boolean): void {
     if (this.#state === 'closed') return;
     if (!isBinary) return this.#fail('ICWS_ERR_TEXT_FRAME', 'text frames are not supported; send CBOR client requests in binary frames');
-    const { maxFrameBytes } = this.#host.limits;
+    const { maxFrameBytes, maxOpenFrameBytes } = this.#host.limits;
+    if (this.#state !== 'open' && data.length > maxOpenFrameBytes) {
+      return this.#fail('ICWS_ERR_FRAME_TOO_LARGE', `frame of ${data.length} bytes exceeds the limit of ${maxOpenFrameBytes} bytes before the session is open (--max-open-frame-bytes)`);
+    }
     if (data.length > maxFrameBytes) return this.#fail('ICWS_ERR_FRAME_TOO_LARGE', `frame of ${data.length} bytes exceeds the limit of ${maxFrameBytes} bytes`);
     let request: DecodedClientRequest;
     try {
@@ -185,6 +280,7 @@ export class ClientSession implements Recipient {
     } catch (err) {
       return this.#fail('ICWS_ERR_BAD_CLIENT_REQUEST', `ws_open argument: ${(err as Error).message}`);
     }
+    this.#openTimer?.cancel();
     const clientKey: ClientKey = { client_principal: content.sender, client_nonce: clientNonce };
     const route = this.#host.router.bind(this, content.canister_id, clientKey);
     if (route === undefined) {
@@ -241,6 +337,27 @@ export class ClientSession implements Recipient {
     }
   }
 
+  /**
+   * Ends the connection if the client does not finish the closing handshake in time. The close
+   * frame is queued behind what was sent before it, and is lost if the connection ends while it
+   * is still in the process: so the socket is kept until the kernel has taken it (up to a bound),
+   * and a client that reads again within that time still learns why it was closed.
+   */
+  #terminateUnlessClosed(): void {
+    const { clock } = this.#host;
+    const socket = this.#socket;
+    const startedAt = clock.now();
+    const check = (): void => {
+      if (this.#socketClosed) return;
+      if (socket.bufferedAmount > 0 && clock.now() - startedAt < MAX_CLOSE_DRAIN_MS) {
+        clock.setTimer(check, CLOSE_HANDSHAKE_MS, { unref: true });
+        return;
+      }
+      socket.terminate();
+    };
+    clock.setTimer(check, CLOSE_HANDSHAKE_MS, { unref: true });
+  }
+
   /** The one place the state changes. */
   #setState(next: SessionState): void {
     const previous = this.#state;
@@ -249,18 +366,25 @@ export class ClientSession implements Recipient {
     this.#host.log.debug({ session: this.id, from: previous, to: next }, 'session state');
   }
 
-  /** The one way a session ends: drops its waiting calls, unbinds, and tells the canister once. */
-  #teardown(code: number, reason: string, byGateway: boolean): void {
+  /**
+   * The one way a session ends: drops its waiting calls, unbinds, and tells the canister once.
+   * @param cause - the code of the error the gateway closes with, or `client`
+   */
+  #teardown(code: number, reason: string, cause: GatewayErrorCode | 'client'): void {
     if (this.#state === 'closed') return;
     this.#setState('closed');
+    this.#openTimer?.cancel();
+    this.#heartbeat.stop();
     const queue = this.#queue;
     queue?.close();
-    const { log, clock, transport, metrics } = this.#host;
-    if (byGateway) {
+    const { log, transport, metrics } = this.#host;
+    metrics.sessionsClosed.inc({ code: cause });
+    if (cause !== 'client') {
       log.info({ session: this.id, code, reason }, 'closing client session');
+      // The rest of an unfinished frame is not worth reading: stop, so it cannot grow.
+      if (this.#meter.pendingBytes > 0) this.#socket.pause();
       this.#socket.close(code, reason);
-      const socket = this.#socket;
-      clock.setTimer(() => socket.terminate(), CLOSE_HANDSHAKE_MS, { unref: true });
+      this.#terminateUnlessClosed();
     }
     if (this.#route === undefined) return;
     this.#route.release();

@@ -1,9 +1,16 @@
-/** A socket for unit tests of sessions: records what the gateway sends. Not part of the package. */
+/**
+ * A socket for unit tests of sessions: records what the gateway sends, and stands in for the
+ * connection under it too (its `data` events are the bytes read). Not part of the package.
+ */
 import { EventEmitter } from 'node:events';
-import type { SessionSocket } from '../session';
+import type { SessionSocket, SessionWire } from '../session';
 
-export class FakeSocket extends EventEmitter implements SessionSocket {
+export class FakeSocket extends EventEmitter implements SessionSocket, SessionWire {
   bufferedAmount = 0;
+  /** Pings the gateway sent. */
+  pings = 0;
+  /** Whether the gateway stopped reading. */
+  paused = false;
   /** Frames the gateway sent, in order. */
   readonly sent: Uint8Array[] = [];
   /** Every close the gateway asked for. */
@@ -20,6 +27,28 @@ export class FakeSocket extends EventEmitter implements SessionSocket {
 
   terminate(): void {
     this.terminated = true;
+  }
+
+  ping(): void {
+    this.pings++;
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** The client answers a ping: the 6 bytes of an empty pong frame are read, then parsed. */
+  pong(): void {
+    this.emit('data', Buffer.alloc(6));
+    this.emit('pong', Buffer.alloc(0));
+  }
+
+  /**
+   * The connection reads `bytes` bytes that the WebSocket parser does not complete a frame with
+   * (part of a frame).
+   */
+  receivePart(bytes: number): void {
+    this.emit('data', Buffer.alloc(bytes));
   }
 
   /** The client sends a frame. */
