@@ -5,7 +5,7 @@
  * would meet again (an expired delegation) ends the client once, with no reconnection loop.
  */
 import { DelegationChain, DelegationIdentity, Ed25519KeyIdentity } from '@dfinity/identity';
-import { generateRandomIdentity, IcWebSocket, IcWebSocketError, type SocketConstructor } from '@icws/client-sdk';
+import { CloseCode, generateRandomIdentity, IcWebSocket, IcWebSocketError, type SocketConstructor } from '@icws/client-sdk';
 import WebSocket from 'ws';
 import { appMessage, nextEvent, startStack, type PingPongService, type Stack } from '../support/icws-stack';
 import { startTamperingGateway, type TamperingGateway } from '../support/tampering-gateway';
@@ -68,16 +68,18 @@ describe('an idle IcWebSocket', () => {
     expect(ms / BOUND_MS).toBeLessThan(1.25);
   });
 
-  it('learns that a newer connection of the same identity replaced it, and the newer one keeps working', async () => {
+  it('learns at the next poll that a newer connection of the same identity replaced it, and the newer one keeps working', async () => {
     const identity = Ed25519KeyIdentity.generate();
     const first = stack.client(identity, CLIENT_SETTINGS);
     await nextEvent(first, 'message');
-    const firstEnds = ending(first, 4 * BOUND_MS);
+    const firstCloses = nextEvent(first, 'close', 4 * BOUND_MS);
     const second = stack.client(identity, CLIENT_SETTINGS);
     await nextEvent(second, 'message');
-    const { ms, value } = await timed(firstEnds);
-    expect(value.error.code).toBe('ICWS_ERR_CANISTER_SILENT');
-    expect(ms / BOUND_MS).toBeLessThan(1.25);
+    // The canister tells the replaced key with a close message, which ends it for good (4001).
+    const { ms, value } = await timed(firstCloses);
+    expect(value.code).toBe(CloseCode.CLOSED_BY_APPLICATION);
+    expect(ms / BOUND_MS).toBeLessThan(0.5);
+    expect(first.readyState).toBe(IcWebSocket.CLOSED);
     const reply = nextEvent(second, 'message');
     second.send(appMessage('still here'));
     expect((await reply).data.text).toBe('still here ping');

@@ -111,7 +111,7 @@ describe('bad input closes only its own session', () => {
         c.socket.send(frame);
       },
       1011,
-      'the replica refused the envelope: replica answered 403: sender_sig is not a signature',
+      'ICWS_ERR_ENVELOPE_REFUSED: the replica refused the envelope with ICWS_ERR_BAD_SIGNATURE: replica answered 403: sender_si',
     ],
   ];
 

@@ -1,7 +1,8 @@
 /**
  * Time as on the IC, seen through the canister kit: a due timer runs in the next round at that
  * round's time, so the first ack prunes the messages older than the ack interval, as upstream's
- * `c_ws_get_messages.rs` test 5 checks on PocketIC.
+ * `c_ws_get_messages.rs` test 5 checks on PocketIC. Unlike upstream, the kit prunes only what the
+ * gateway has already polled, so here the gateway polls everything before the ack.
  */
 import { MESSAGES_TO_DELETE_COUNT } from '@icws/protocol';
 import { newPrincipal, WsHarness } from '../support/ws-harness';
@@ -19,6 +20,9 @@ describe('a canister with IC WebSockets on the replica clock', () => {
         const key = await harness.open(client, 0n, gateway);
         const texts = Array.from({ length: count }, (_, i) => `test${i + 1}`);
         expect(await harness.send(client, client, ...texts)).toEqual({ Ok: null });
+        // The gateway fetched the open message and every app message, and asks for what follows.
+        expect((await harness.getMessages(gateway, 0n)).messages).toHaveLength(count + 1);
+        await harness.getMessages(gateway, BigInt(count + 1));
 
         await harness.clock.advance(SEND_ACK_INTERVAL_MS + 1);
 

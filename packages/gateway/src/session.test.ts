@@ -286,6 +286,20 @@ describe('ClientSession', () => {
       expect(socket.closes[0]).toEqual({ code: CloseCode.INTERNAL_ERROR, reason: 'ICWS_ERR_ENVELOPE_REFUSED: the replica refused the envelope: replica answered 400: invalid signature' });
       expect(await errorCount(metrics, 'envelope_refused')).toBe(1);
     });
+
+    it("puts the replica's code right after its own, where a cut close reason still carries it", async () => {
+      const { socket, transport, open } = setup();
+      await open();
+      const body = `sender_delegation[0] expired at 2026-12-01T00:00:00.000Z; sign in again to get a fresh delegation ${'and more '.repeat(10)}(ICWS_ERR_DELEGATION_EXPIRED)`;
+      transport.onRelay = async () => {
+        throw envelopeRefused(body);
+      };
+      socket.receive(callFrame('ws_message', 'a'));
+      await settle();
+      const { reason } = socket.closes[0];
+      expect(reason.startsWith('ICWS_ERR_ENVELOPE_REFUSED: the replica refused the envelope with ICWS_ERR_DELEGATION_EXPIRED: ')).toBe(true);
+      expect(Buffer.byteLength(reason)).toBeLessThanOrEqual(123);
+    });
   });
 
   describe('the relay bound', () => {

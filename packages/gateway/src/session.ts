@@ -9,6 +9,7 @@ import {
   encodeGatewayHandshake,
   ProtocolError,
   clientKeyText,
+  codeOfWireText,
   WS_OPEN_METHOD,
   type CanisterOutputMessage,
   type CanisterWsOpenResult,
@@ -317,7 +318,8 @@ export class ClientSession implements Recipient {
         const refused = err instanceof GatewayError && err.hasCode('ICWS_ERR_ENVELOPE_REFUSED');
         metrics.errors.inc({ kind: refused ? 'envelope_refused' : 'replica_unavailable' });
         const message = err instanceof Error ? err.message : String(err);
-        if (refused) this.#fail('ICWS_ERR_ENVELOPE_REFUSED', `the replica refused the envelope: ${message}`);
+        // The replica's own code goes first, so it survives the cut of a close reason to 123 bytes.
+        if (refused) this.#fail('ICWS_ERR_ENVELOPE_REFUSED', `the replica refused the envelope${withCode(message)}`);
         else this.#fail('ICWS_ERR_REPLICA_UNAVAILABLE', `could not relay to the canister: ${message}`);
       },
       onRetry: (err: unknown, attempt: number) => log.warn({ session: this.id, attempt, err: (err as Error).message }, 'replica unavailable; retrying the relay'),
@@ -412,4 +414,10 @@ function openRefusal(outcome: RelayOutcome): string | undefined {
   } catch {
     return 'the canister answered ws_open with something other than CanisterWsOpenResult';
   }
+}
+
+/** @returns ` with <replica code>: <text>` for a replica's refusal that names its code, else `: <text>`. */
+function withCode(replicaText: string): string {
+  const code = codeOfWireText(replicaText);
+  return code === undefined ? `: ${replicaText}` : ` with ${code}: ${replicaText}`;
 }

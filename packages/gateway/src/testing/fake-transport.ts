@@ -43,8 +43,8 @@ export function replicaUnavailable(): GatewayError {
 }
 
 /** @returns the error the transport throws when the replica refuses an envelope. */
-export function envelopeRefused(): GatewayError {
-  return new GatewayError('ICWS_ERR_ENVELOPE_REFUSED', 'replica answered 400: invalid signature');
+export function envelopeRefused(body = 'invalid signature'): GatewayError {
+  return new GatewayError('ICWS_ERR_ENVELOPE_REFUSED', `replica answered 400: ${body}`);
 }
 
 /** An empty, drained batch. */
