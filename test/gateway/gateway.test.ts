@@ -6,8 +6,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IDL } from '@dfinity/candid';
-import { Principal } from '@dfinity/principal';
+import { IDL } from '@icp-sdk/core/candid';
+import { Principal } from '@icp-sdk/core/principal';
 import { startReplica, type RunningReplica } from '@icws/replica';
 import { startGateway, type RunningGateway } from '@icws/gateway';
 import { decodeCandid } from '@icws/protocol';

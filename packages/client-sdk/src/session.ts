@@ -19,7 +19,7 @@
  * Every way out goes through `#end` (teardown) and then `#finish`, which reports once. Socket
  * events and async work that complete after the state moved on are ignored.
  */
-import type { Principal } from '@dfinity/principal';
+import type { Principal } from '@icp-sdk/core/principal';
 import {
   clientKeyText,
   closeReasonKind,

@@ -1,5 +1,5 @@
-import { Cbor, HttpAgent, lookup_path, LookupPathStatus, type ApiQueryResponse, type HashTree, type QueryResponse, type RequestId, type SignIdentity } from '@dfinity/agent';
-import type { Principal } from '@dfinity/principal';
+import { Cbor, HttpAgent, lookup_path, LookupPathStatus, type ApiQueryResponse, type HashTree, type QueryResponse, type RequestId, type SignIdentity } from '@icp-sdk/core/agent';
+import type { Principal } from '@icp-sdk/core/principal';
 import {
   decodeWsGetMessagesResult,
   encodeEnvelope,

@@ -1,6 +1,6 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { QueryResponseStatus, type ApiQueryResponse, type HttpAgent } from '@dfinity/agent';
-import { Principal } from '@dfinity/principal';
+import { QueryResponseStatus, type ApiQueryResponse, type HttpAgent } from '@icp-sdk/core/agent';
+import { Principal } from '@icp-sdk/core/principal';
 import { nodeSignatureMessage } from '@icws/protocol';
 import { GatewayError } from './errors';
 
@@ -13,7 +13,7 @@ interface NodeKeys {
 }
 
 /**
- * Checks the node signatures of query replies as `@dfinity/agent` does (the signers must be nodes
+ * Checks the node signatures of query replies as `@icp-sdk/core`'s agent does (the signers must be nodes
  * of the canister's subnet, read from the certified subnet state), but with node:crypto: the
  * agent's pure-JavaScript check costs about 3 ms per poll, and a gateway polls every canister ten
  * times a second.
@@ -48,10 +48,10 @@ export class QuerySignatureVerifier {
     if (cached !== undefined && !refresh) {
       return cached.then((entry) => (Date.now() - entry.fetchedAtMs < NODE_KEYS_MAX_AGE_MS ? entry : this.#keys(canisterId, true)));
     }
-    const fetched = this.agent.fetchSubnetKeys(canisterId).then((status) => {
-      if (status === undefined) throw refusal(canisterId, 'the subnet state names no node keys');
+    const fetched = this.agent.fetchSubnetKeys({ canisterId }).then((nodeKeys) => {
+      if (nodeKeys.size === 0) throw refusal(canisterId, 'the subnet state names no node keys');
       const keys = new Map<string, KeyObject>();
-      for (const [nodeId, der] of status.nodeKeys) keys.set(nodeId, createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' }));
+      for (const [nodeId, der] of nodeKeys) keys.set(nodeId, createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' }));
       return { keys, fetchedAtMs: Date.now() };
     });
     this.#nodeKeys.set(id, fetched);

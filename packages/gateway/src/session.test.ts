@@ -2,8 +2,8 @@
  * A client session against a fake socket, a fake transport, a fake clock and the real router (with
  * stand-in pollers, so the test hands the router its batches).
  */
-import { IDL } from '@dfinity/candid';
-import { Principal } from '@dfinity/principal';
+import { IDL } from '@icp-sdk/core/candid';
+import { Principal } from '@icp-sdk/core/principal';
 import { CanisterWsOpenResultIdl, CloseCode, decodeCanisterToClientMessage, decodeGatewayHandshake, encodeCandid, type CanisterOutputCertifiedMessages } from '@icws/protocol';
 import { GatewayError } from './errors';
 import type { RelayOutcome } from './ic-transport';

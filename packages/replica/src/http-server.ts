@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Principal } from '@dfinity/principal';
+import { Principal } from '@icp-sdk/core/principal';
 import { ReplicaError } from './errors';
 import { encodeCallReply, encodeQueryResponse } from './response-cbor';
 import { encodeCbor } from './cbor';
@@ -10,7 +10,8 @@ import { LruCache } from './envelope/lru-cache';
 import { QueryResponseSigner } from './query-response';
 import type { Replica } from './replica';
 
-const API_ROUTE = /^\/api\/(v2|v3)\/canister\/([^/]+)\/(call|query|read_state)$/;
+// v2 and v3 (the 3.x agents), v3 and v4 (@icp-sdk/core's agent); v3 and v4 calls answer synchronously.
+const API_ROUTE = /^\/api\/(v2|v3|v4)\/canister\/([^/]+)\/(call|query|read_state)$/;
 const IMPL_VERSION = '0.1.0';
 /** Canister ids of URLs remembered in parsed form: parsing one checks its CRC in JavaScript. */
 const CANISTER_ID_CACHE_CAPACITY = 1024;
@@ -65,7 +66,7 @@ export class ReplicaHttpServer {
     if (route === null) return sendText(res, 404, `no such endpoint: ${req.method} ${path}`);
     const [, version, canisterText, endpoint] = route;
     if (req.method !== 'POST') return sendText(res, 405, `use POST for ${path}`);
-    if (version === 'v3' && endpoint !== 'call') return sendText(res, 404, `no such endpoint: ${path}; use /api/v2/canister/<id>/${endpoint}`);
+    if (version === 'v4' && endpoint !== 'call') return sendText(res, 404, `no such endpoint: ${path}; use /api/v3/canister/<id>/${endpoint}`);
     const effectiveCanisterId = this.#canisterId(canisterText);
     const body = await readBody(req);
     const requestType: RequestType = endpoint === 'call' ? 'call' : endpoint === 'query' ? 'query' : 'read_state';

@@ -1,4 +1,4 @@
-import type { Principal } from '@dfinity/principal';
+import type { Principal } from '@icp-sdk/core/principal';
 import { isCanisterDefinition, type CanisterDefinition } from '@icws/backend-cdk';
 import { IC_STATE_ROOT_DOMAIN_SEPARATOR as STATE_ROOT_DOMAIN } from '@icws/protocol';
 import { CanisterInstance } from './canister/instance';

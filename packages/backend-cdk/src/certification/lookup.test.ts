@@ -1,4 +1,4 @@
-import { lookup_path, LookupPathStatus } from '@dfinity/agent';
+import { lookup_path, LookupPathStatus } from '@icp-sdk/core/agent';
 import { empty, fork, labeled, leaf, pruned } from './hash-tree';
 import { lookupPath } from './lookup';
 

@@ -1,5 +1,5 @@
-import { IDL } from '@dfinity/candid';
-import type { Principal } from '@dfinity/principal';
+import { IDL } from '@icp-sdk/core/candid';
+import type { Principal } from '@icp-sdk/core/principal';
 import type { CanisterContext, CanisterDefinition, CanisterMethods, TimerId } from '@icws/backend-cdk';
 import { rejected, RejectCode, type CallOutcome } from './outcome';
 import { CanisterTimers, type TimerChange } from './timers';
