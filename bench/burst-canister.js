@@ -1,6 +1,6 @@
 // The ping-pong canister plus `burst(client, n)`, which queues n messages for a client in one
 // update call: the next poll of the gateway then delivers them together, under one certificate.
-const { IDL } = require('@dfinity/candid');
+const { IDL } = require('@icp-sdk/core/candid');
 const { createIcWebSocket, defineCanister, update } = require('@icws/backend-cdk');
 
 const AppMessage = IDL.Record({ text: IDL.Text, timestamp: IDL.Nat64 });

@@ -3,8 +3,8 @@
 // broadcast to 1,000 clients, and a CertifiedMap range witness at 100k entries. Times are measured inside the canister up to the end of the commit
 // that certifies the messages (the round's BLS signature, ~20 ms per round whatever it holds, is
 // not included); polls are timed around Replica.query (Candid and certificate included).
-const { IDL } = require('@dfinity/candid');
-const { Principal } = require('@dfinity/principal');
+const { IDL } = require('@icp-sdk/core/candid');
+const { Principal } = require('@icp-sdk/core/principal');
 const { randomBytes } = require('node:crypto');
 const { CertifiedMap, createIcWebSocket, defineCanister, leaf, update } = require('@icws/backend-cdk');
 const { Replica, TestClock } = require('@icws/replica');

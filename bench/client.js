@@ -6,7 +6,7 @@
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 const WebSocket = require('ws');
-const { IDL } = require('@dfinity/candid');
+const { IDL } = require('@icp-sdk/core/candid');
 const protocol = require('@icws/protocol');
 const { IcWebSocket, createWsConfig, generateRandomIdentity } = require('@icws/client-sdk');
 const { AppMessage } = require('./burst-canister');

@@ -2,8 +2,8 @@
 // default 100 ms polling interval, and gateway memory per idle connection with many clients.
 const { join } = require('node:path');
 const WebSocket = require('ws');
-const { IDL } = require('@dfinity/candid');
-const { Principal } = require('@dfinity/principal');
+const { IDL } = require('@icp-sdk/core/candid');
+const { Principal } = require('@icp-sdk/core/principal');
 const protocol = require('@icws/protocol');
 const { startChild, nativeIdentity, signedEnvelope, percentile } = require('./support');
 

@@ -10,8 +10,8 @@
 // to run, e.g. to profile one), BENCH_BACKEND (module to load the replica from, e.g. an older build),
 // BENCH_DEBUG=1 (crypto pool counters).
 const { readFileSync } = require('node:fs');
-const { IDL } = require('@dfinity/candid');
-const { Principal } = require('@dfinity/principal');
+const { IDL } = require('@icp-sdk/core/candid');
+const { Principal } = require('@icp-sdk/core/principal');
 const { ConnectionPool, postRequest, runLoad } = require('./replica-load');
 const { Cbor, nativeIdentity, percentile, signedEnvelope, startChild } = require('./support');
 

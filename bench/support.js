@@ -2,8 +2,8 @@
 const { spawn } = require('node:child_process');
 const { generateKeyPairSync, sign } = require('node:crypto');
 const { createInterface } = require('node:readline');
-const { Cbor, requestIdOf, IC_REQUEST_DOMAIN_SEPARATOR } = require('@dfinity/agent');
-const { Principal } = require('@dfinity/principal');
+const { Cbor, requestIdOf, IC_REQUEST_DOMAIN_SEPARATOR } = require('@icp-sdk/core/agent');
+const { Principal } = require('@icp-sdk/core/principal');
 
 /** Starts `script` with node; `next()` resolves with its next JSON line, `ask(cmd)` writes cmd and waits for a line. */
 function startChild(script, args = [], nodeFlags = []) {

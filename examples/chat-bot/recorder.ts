@@ -4,8 +4,8 @@
  * and the message id makes each message stored exactly once.
  */
 import Database from 'better-sqlite3';
-import type { Principal } from '@dfinity/principal';
-import type { SignIdentity } from '@dfinity/agent';
+import type { Principal } from '@icp-sdk/core/principal';
+import type { SignIdentity } from '@icp-sdk/core/agent';
 import { createWsConfig, generateRandomIdentity, IcWebSocket } from '@icws/client-sdk';
 import { idlFactory, type AppMessage } from '../chat/idl';
 

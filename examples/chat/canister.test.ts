@@ -1,7 +1,7 @@
 /** The chat room: everyone connected gets every message, stamped by the canister, in one order. */
-import { IDL } from '@dfinity/candid';
-import { Ed25519KeyIdentity } from '@dfinity/identity';
-import type { Principal } from '@dfinity/principal';
+import { IDL } from '@icp-sdk/core/candid';
+import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
+import type { Principal } from '@icp-sdk/core/principal';
 import { Replica, TestClock } from '@icws/replica';
 import {
   CanisterWsGetMessagesResultIdl,

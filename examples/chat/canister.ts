@@ -1,4 +1,4 @@
-import type { Principal } from '@dfinity/principal';
+import type { Principal } from '@icp-sdk/core/principal';
 import { createIcWebSocket, defineCanister, IcwsError, query, WsErrorCode, type WsSettings } from '@icws/backend-cdk';
 import { AppMessage, methods } from './idl';
 

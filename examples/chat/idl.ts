@@ -23,8 +23,8 @@
  * the canister fills those in and relays the message to everyone connected, the sender included.
  * Ids let a client that reconnects drop what it already has from the history it is replayed.
  */
-import { IDL } from '@dfinity/candid';
-import type { Principal } from '@dfinity/principal';
+import { IDL } from '@icp-sdk/core/candid';
+import type { Principal } from '@icp-sdk/core/principal';
 import { wsServiceMethods } from '@icws/protocol';
 
 /** What a chat message is about. */

@@ -1,4 +1,4 @@
-import { IDL } from '@dfinity/candid';
+import { IDL } from '@icp-sdk/core/candid';
 import { defineCanister, query, update } from '@icws/backend-cdk';
 
 /** A counter: the smallest canister with an update and a query method. */

@@ -1,4 +1,4 @@
-import { IDL } from '@dfinity/candid';
+import { IDL } from '@icp-sdk/core/candid';
 import { CanisterSendResultIdl, createIcWebSocket, defineCanister, update, type WsSettings } from '@icws/backend-cdk';
 import { AppMessage } from './idl';
 

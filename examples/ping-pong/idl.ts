@@ -13,7 +13,7 @@
  * }
  * ```
  */
-import { IDL } from '@dfinity/candid';
+import { IDL } from '@icp-sdk/core/candid';
 import { CanisterSendResultIdl } from '@icws/backend-cdk';
 import { wsServiceMethods } from '@icws/protocol';
 

@@ -1,5 +1,7 @@
-// Builds @icws/client-sdk: ESM and CJS for Node and bundlers (dependencies left external), one
-// self-contained ESM bundle for a browser's <script type="module">, and the type declarations.
+// Builds @icws/client-sdk: ESM and CJS for Node and bundlers (dependencies and the @icp-sdk/core
+// peer left external, so an app and the SDK share one Principal, IDL and identity), one
+// self-contained ESM bundle for a browser's <script type="module"> (a page without a bundler has
+// no copy of @icp-sdk/core to share: the bundle inlines it), and the type declarations.
 import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -10,9 +12,9 @@ import swc from '@rollup/plugin-swc';
 import dts from 'rollup-plugin-dts';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
-const dependencies = Object.keys(pkg.dependencies ?? {});
+const dependencies = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})];
 const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
-/** Dependencies (and their subpaths) and Node built-ins stay imports. */
+/** Dependencies, peer dependencies (and their subpaths) and Node built-ins stay imports. */
 const external = (id) => builtins.has(id) || dependencies.some((dep) => id === dep || id.startsWith(`${dep}/`));
 
 const typescript = () =>
@@ -28,7 +30,7 @@ const banner = `/*! ${pkg.name} ${pkg.version} | ${pkg.license} */`;
 /**
  * The browser bundle takes @icws/protocol from its TypeScript source, so the bundle is compiled in
  * one pass with this package and never picks the protocol's CommonJS build, whose `require`s of
- * @dfinity/candid and @dfinity/principal would bundle second copies of them.
+ * @icp-sdk/core's subpaths would bundle second copies of them.
  */
 const protocolSource = {
   name: 'icws-protocol-source',
@@ -57,7 +59,7 @@ export default [
       typescript(),
     ],
     onwarn(warning, warn) {
-      // @dfinity and cbor-x modules are written as `this`-free ESM; circular imports inside them are harmless
+      // @icp-sdk/core and cbor-x modules are written as `this`-free ESM; circular imports inside them are harmless
       if (warning.code === 'CIRCULAR_DEPENDENCY' || warning.code === 'THIS_IS_UNDEFINED') return;
       warn(warning);
     },

@@ -8,9 +8,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Actor, HttpAgent } from '@dfinity/agent';
-import { IDL } from '@dfinity/candid';
-import { Principal } from '@dfinity/principal';
+import { Actor, HttpAgent } from '@icp-sdk/core/agent';
+import { IDL } from '@icp-sdk/core/candid';
+import { Principal } from '@icp-sdk/core/principal';
 import { CanisterSendResultIdl, createIcWebSocket, defineCanister, update, type WsResult } from '@icws/backend-cdk';
 import { createWsConfig, generateRandomIdentity, IcWebSocket } from '@icws/client-sdk';
 import { startGateway, type RunningGateway } from '@icws/gateway';

@@ -3,10 +3,10 @@
  * and `ws_message` through a stock HttpAgent and Actor built from the example's `idlFactory`, and
  * a second identity plays the gateway, polling `ws_get_messages` and checking every certificate.
  */
-import { Actor, Cbor, Certificate, HttpAgent, lookup_path, LookupPathStatus, reconstruct, type ActorSubclass, type HashTree, type Identity } from '@dfinity/agent';
-import { IDL } from '@dfinity/candid';
-import { Ed25519KeyIdentity } from '@dfinity/identity';
-import type { Principal } from '@dfinity/principal';
+import { Actor, Cbor, Certificate, HttpAgent, lookup_path, LookupPathStatus, reconstruct, type ActorSubclass, type HashTree, type Identity } from '@icp-sdk/core/agent';
+import { IDL } from '@icp-sdk/core/candid';
+import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
+import type { Principal } from '@icp-sdk/core/principal';
 import { type WsResult } from '@icws/backend-cdk';
 import { startReplica, type RunningReplica } from '@icws/replica';
 import {
@@ -51,7 +51,7 @@ const decodeApp = (bytes: Uint8Array) => IDL.decode([AppMessage], bytes.slice())
 
 /** Verifies a poll as a client would, with the agent's own certificate and tree functions. */
 async function verify(batch: CanisterOutputCertifiedMessages, rootKey: Uint8Array): Promise<void> {
-  const certificate = await Certificate.create({ certificate: batch.cert, rootKey, canisterId });
+  const certificate = await Certificate.create({ certificate: batch.cert, rootKey, principal: { canisterId } });
   const certified = certificate.lookup_path(['canister', canisterId.toUint8Array(), 'certified_data']);
   expect(certified.status).toBe(LookupPathStatus.Found);
   const tree = Cbor.decode<HashTree>(batch.tree);

@@ -5,7 +5,7 @@
  * leaves are the hashes of the messages. The kit's unit tests check the same on a fake context,
  * short of the signature.
  */
-import type { Principal } from '@dfinity/principal';
+import type { Principal } from '@icp-sdk/core/principal';
 import { decodeOutput, newPrincipal, WsHarness } from '../support/ws-harness';
 
 const MAX = 10;

@@ -61,6 +61,22 @@ describe('@icws/client-sdk as built', () => {
     expect(dts).not.toMatch(/from '\.\//); // nothing left pointing at sources
   });
 
+  it('shares @icp-sdk/core with the app (a peer dependency) from ESM and CJS; the browser bundle inlines it', async () => {
+    for (const file of ['index.mjs', 'index.cjs']) {
+      const code = readFileSync(join(DIST, file), 'utf8');
+      expect(code).toMatch(/['"]@icp-sdk\/core\/candid['"]/);
+      expect(code).not.toMatch(/class Principal\b/);
+    }
+    const bundle = readFileSync(join(DIST, 'icws-client.browser.js'), 'utf8');
+    expect(bundle).not.toMatch(/^\s*import\b[^;]*['"]@icp-sdk\//m);
+    expect(bundle).toMatch(/class Principal\b/);
+    // The app's Principal class is the one the SDK hands back.
+    const probe = (load: string) => `${load}; const id = generateRandomIdentity(); console.log(id.getPrincipal() instanceof Principal)`;
+    const esm = await node(['--input-type=module', '-e', probe("import { Principal } from '@icp-sdk/core/principal'; import { generateRandomIdentity } from '@icws/client-sdk'")]);
+    const cjs = await node(['-e', probe("const { Principal } = require('@icp-sdk/core/principal'); const { generateRandomIdentity } = require('@icws/client-sdk')")]);
+    expect([esm, cjs]).toEqual(['true', 'true']);
+  });
+
   describe('in Node, as ESM', () => {
     let stack: Stack;
     beforeAll(async () => {
@@ -70,7 +86,7 @@ describe('@icws/client-sdk as built', () => {
 
     it('plays ping-pong through the gateway', async () => {
       const script = `
-        import { IDL } from '@dfinity/candid';
+        import { IDL } from '@icp-sdk/core/candid';
         import { wsServiceMethods } from '@icws/protocol';
         import { IcWebSocket, createWsConfig, generateRandomIdentity } from '@icws/client-sdk';
         const AppMessage = IDL.Record({ text: IDL.Text, timestamp: IDL.Nat64 });

@@ -4,7 +4,7 @@
  * a silent canister within the ack interval plus the latency bound; a refusal that a new connection
  * would meet again (an expired delegation) ends the client once, with no reconnection loop.
  */
-import { DelegationChain, DelegationIdentity, Ed25519KeyIdentity } from '@dfinity/identity';
+import { DelegationChain, DelegationIdentity, Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { CloseCode, generateRandomIdentity, IcWebSocket, IcWebSocketError, type SocketConstructor } from '@icws/client-sdk';
 import WebSocket from 'ws';
 import { appMessage, nextEvent, startStack, type PingPongService, type Stack } from '../support/icws-stack';

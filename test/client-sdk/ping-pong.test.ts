@@ -2,7 +2,7 @@
  * IcWebSocket end to end: the embedded replica runs the ping-pong example, our gateway relays,
  * and the client checks every certificate and sequence number on the way.
  */
-import { DelegationChain, DelegationIdentity, ECDSAKeyIdentity, Ed25519KeyIdentity } from '@dfinity/identity';
+import { DelegationChain, DelegationIdentity, ECDSAKeyIdentity, Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { generateRandomIdentity, IcWebSocket, IcWebSocketCloseEvent, IcWebSocketMessageEvent } from '@icws/client-sdk';
 import type { AppMessage } from '../../examples/ping-pong/idl';
 import { appMessage, nextEvent, startStack, type PingPongService, type Stack } from '../support/icws-stack';

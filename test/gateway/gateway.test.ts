@@ -6,8 +6,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IDL } from '@dfinity/candid';
-import { Principal } from '@dfinity/principal';
+import { IDL } from '@icp-sdk/core/candid';
+import { Principal } from '@icp-sdk/core/principal';
 import { startReplica, type RunningReplica } from '@icws/replica';
 import { startGateway, type RunningGateway } from '@icws/gateway';
 import { decodeCandid } from '@icws/protocol';
@@ -111,7 +111,7 @@ describe('bad input closes only its own session', () => {
         c.socket.send(frame);
       },
       1011,
-      'ICWS_ERR_ENVELOPE_REFUSED: the replica refused the envelope with ICWS_ERR_BAD_SIGNATURE: replica answered 403: sender_si',
+      'ICWS_ERR_ENVELOPE_REFUSED: ICWS_ERR_BAD_SIGNATURE (403): sender_sig is not a signature',
     ],
   ];
 

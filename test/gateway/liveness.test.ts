@@ -7,8 +7,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IDL } from '@dfinity/candid';
-import { Principal } from '@dfinity/principal';
+import { IDL } from '@icp-sdk/core/candid';
+import { Principal } from '@icp-sdk/core/principal';
 import { startGateway, type GatewayOptions, type RunningGateway } from '@icws/gateway';
 import { startReplica, type RunningReplica } from '@icws/replica';
 import { decodeGatewayHandshake, encodeClientRequest, encodeWsOpenArgs } from '@icws/protocol';

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IDL } from '@dfinity/candid';
+import { IDL } from '@icp-sdk/core/candid';
 import { startReplica, type RunningReplica } from '@icws/replica';
 import { startGateway, type RunningGateway } from '@icws/gateway';
 import { decodeCandid } from '@icws/protocol';

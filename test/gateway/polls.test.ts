@@ -5,8 +5,8 @@
  */
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Cbor } from '@dfinity/agent';
-import { Ed25519KeyIdentity } from '@dfinity/identity';
+import { Cbor } from '@icp-sdk/core/agent';
+import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { startReplica, type RunningReplica } from '@icws/replica';
 import pingPong from '../../examples/ping-pong/canister';
 import { IcClient } from '../../packages/gateway/src/ic-client';

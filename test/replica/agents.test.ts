@@ -254,7 +254,7 @@ describe('the subnet read_state', () => {
 });
 
 describe('the refusals of the subnet read_state', () => {
-  const identity = new agent3.AnonymousIdentity();
+  const identity = new sdkAgent.AnonymousIdentity();
   const subnetUrl = (subnetId: string) => `/api/v3/subnet/${subnetId}/read_state`;
 
   test("a subnet id other than the replica's with 400 naming the replica's subnet", async () => {

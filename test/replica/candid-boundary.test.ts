@@ -2,7 +2,7 @@
  * Candid at the replica's method boundary, through the canister kit: upstream's suites call
  * `ws_message` with its one required argument, where our kit declares a second, `opt AppMessage`.
  */
-import { IDL } from '@dfinity/candid';
+import { IDL } from '@icp-sdk/core/candid';
 import { CanisterWsMessageArgumentsIdl, CanisterWsMessageResultIdl } from '@icws/protocol';
 import { appBytes, message, newPrincipal, WsHarness } from '../support/ws-harness';
 

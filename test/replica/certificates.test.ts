@@ -3,11 +3,9 @@
  * key's delegation to the subnet (its key and canister ranges in both layouts); `flat` signs with
  * the root key as a local IC SDK replica. Stock agents verify both.
  */
-import { Actor, Cbor, Certificate, HttpAgent, lookup_path, lookup_subtree, lookupResultToBuffer, flatten_forks, LookupPathStatus, type HashTree } from '@dfinity/agent';
-import type { IDL } from '@dfinity/candid';
-import { Certificate as CoreCertificate } from '@icp-sdk/core/agent';
-import { Principal as CorePrincipal } from '@icp-sdk/core/principal';
-import { Principal } from '@dfinity/principal';
+import { Actor, Cbor, Certificate, HttpAgent, lookup_path, lookup_subtree, lookupResultToBuffer, flatten_forks, LookupPathStatus, type HashTree } from '@icp-sdk/core/agent';
+import type { IDL } from '@icp-sdk/core/candid';
+import { Principal } from '@icp-sdk/core/principal';
 import { startReplica, type RunningReplica } from '@icws/replica';
 import counter from '../../examples/counter/canister';
 
@@ -30,9 +28,8 @@ async function exercise(running: RunningReplica, canisterId: Principal): Promise
   const actor = Actor.createActor<{ increment(): Promise<bigint>; get(): Promise<bigint> }>(idl, { agent, canisterId });
   expect(await actor.increment()).toBe(1n);
   expect(await actor.get()).toBe(1n); // the reply's node signature is checked against the subnet's node keys
-  const { certificate } = await agent.readState(canisterId, { paths: [[utf8('time')]] });
-  await Certificate.create({ certificate, rootKey: agent.rootKey!, canisterId });
-  await CoreCertificate.create({ certificate, rootKey: agent.rootKey!, principal: { canisterId: CorePrincipal.fromText(canisterId.toText()) } });
+  const { certificate } = await agent.readState({ canisterId }, { paths: [[utf8('time')]] });
+  await Certificate.create({ certificate, rootKey: agent.rootKey!, principal: { canisterId } });
   return certificate;
 }
 
@@ -58,7 +55,7 @@ describe('delegated certificates (the default)', () => {
 
     const inner = decode(cert.delegation!.certificate);
     expect(inner.delegation).toBeUndefined();
-    await Certificate.create({ certificate: cert.delegation!.certificate, rootKey: replica.rootKey.der, canisterId: running.canisterIds.counter! });
+    await Certificate.create({ certificate: cert.delegation!.certificate, rootKey: replica.rootKey.der, principal: { canisterId: running.canisterIds.counter! } });
     expect(lookup_path(['subnet', subnetId, 'public_key'], inner.tree)).toEqual({ status: LookupPathStatus.Found, value: replica.subnetKey.der });
     const older = { value: lookupResultToBuffer(lookup_path(['subnet', subnetId, 'canister_ranges'], inner.tree)) };
     expect(rangesText(older.value as Uint8Array)).toEqual([LOCAL_RANGE, [PINNED, PINNED]].sort(([a], [b]) => (Principal.fromText(a!).compareTo(Principal.fromText(b!)) === 'lt' ? -1 : 1)));

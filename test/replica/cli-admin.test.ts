@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Actor, HttpAgent } from '@dfinity/agent';
+import { Actor, HttpAgent } from '@icp-sdk/core/agent';
 
 const CLI = join(__dirname, '../../packages/replica/dist/cli.js');
 const TICKER = join(__dirname, 'fixtures/ticker-canister.ts');

@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Actor, Cbor, HttpAgent } from '@dfinity/agent';
-import { Principal } from '@dfinity/principal';
+import { Actor, Cbor, HttpAgent } from '@icp-sdk/core/agent';
+import { Principal } from '@icp-sdk/core/principal';
 
 const CLI = join(__dirname, '../../packages/replica/dist/cli.js');
 const COUNTER = join(__dirname, '../../examples/counter/canister.ts');
@@ -85,7 +85,7 @@ describe('icws-replica', () => {
   /** @returns the subnet id of a read_state certificate's delegation, or undefined without one. */
   async function delegatedSubnet(url: string): Promise<string | undefined> {
     const agent = await HttpAgent.create({ host: url, shouldFetchRootKey: true });
-    const { certificate } = await agent.readState('bkyz2-fmaaa-aaaaa-qaaaq-cai', { paths: [[new TextEncoder().encode('time')]] });
+    const { certificate } = await agent.readState({ canisterId: Principal.fromText('bkyz2-fmaaa-aaaaa-qaaaq-cai') }, { paths: [[new TextEncoder().encode('time')]] });
     const { delegation } = Cbor.decode<{ delegation?: { subnet_id: Uint8Array } }>(new Uint8Array(certificate));
     return delegation && Principal.fromUint8Array(new Uint8Array(delegation.subnet_id)).toText();
   }

@@ -2,11 +2,11 @@
  * Every malformed, oversized, unsigned, wrongly signed or expired request gets a 4xx whose body
  * names the problem, and nothing it does affects other requests.
  */
-import { Cbor, HttpAgent } from '@dfinity/agent';
-import { IDL } from '@dfinity/candid';
-import { AnonymousIdentity } from '@dfinity/agent';
-import { DelegationChain, DelegationIdentity, Ed25519KeyIdentity } from '@dfinity/identity';
-import { Principal } from '@dfinity/principal';
+import { Cbor, HttpAgent } from '@icp-sdk/core/agent';
+import { IDL } from '@icp-sdk/core/candid';
+import { AnonymousIdentity } from '@icp-sdk/core/agent';
+import { DelegationChain, DelegationIdentity, Ed25519KeyIdentity } from '@icp-sdk/core/identity';
+import { Principal } from '@icp-sdk/core/principal';
 import { startReplica, type RunningReplica } from '@icws/replica';
 import counter from '../../examples/counter/canister';
 import { post, requestIdFor, signedEnvelope, type ContentFields } from '../support/envelopes';

@@ -4,9 +4,9 @@
  * and tree with a query: real replica certificates for client-side verification tests, without
  * the WebSocket CDK.
  */
-import { Cbor } from '@dfinity/agent';
-import { IDL } from '@dfinity/candid';
-import type { Principal } from '@dfinity/principal';
+import { Cbor } from '@icp-sdk/core/agent';
+import { IDL } from '@icp-sdk/core/candid';
+import type { Principal } from '@icp-sdk/core/principal';
 import { defineCanister, query, update } from '@icws/backend-cdk';
 import { type Replica } from '@icws/replica';
 import { CERTIFICATION_LABEL } from '@icws/protocol';

@@ -4,8 +4,8 @@
  * delegation for its own canisters could present such a certificate for a canister it does not
  * host; clients must refuse it.
  */
-import { Cbor, lookup_path, LookupPathStatus, type HashTree } from '@dfinity/agent';
-import { Principal } from '@dfinity/principal';
+import { Cbor, lookup_path, LookupPathStatus, type HashTree } from '@icp-sdk/core/agent';
+import { Principal } from '@icp-sdk/core/principal';
 import { encodeUleb128, fork, labeled, leaf, reconstruct } from '@icws/backend-cdk';
 import { IC_STATE_ROOT_DOMAIN_SEPARATOR, withDomainSeparator } from '@icws/protocol';
 import { encodeCanisterRanges } from '../../packages/replica/src/canister-ranges';

@@ -1,6 +1,6 @@
-import { Cbor, Expiry, requestIdOf, type SignIdentity } from '@dfinity/agent';
-import type { Identity } from '@dfinity/agent';
-import { Principal } from '@dfinity/principal';
+import { Cbor, Expiry, requestIdOf, type SignIdentity } from '@icp-sdk/core/agent';
+import type { Identity } from '@icp-sdk/core/agent';
+import { Principal } from '@icp-sdk/core/principal';
 
 /** Fields of a request's content; `sender` and `ingress_expiry` default from the identity and now. */
 export interface ContentFields {

@@ -5,8 +5,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Actor, HttpAgent, type ActorSubclass, type SignIdentity } from '@dfinity/agent';
-import type { Principal } from '@dfinity/principal';
+import { Actor, HttpAgent, type ActorSubclass, type SignIdentity } from '@icp-sdk/core/agent';
+import type { Principal } from '@icp-sdk/core/principal';
 import { startReplica, type RunningReplica } from '@icws/replica';
 import { createWsConfig, IcWebSocket, type IcWebSocketConfig, type IcWebSocketEventMap, type WsCanisterService } from '@icws/client-sdk';
 import { startGateway, type RunningGateway } from '@icws/gateway';

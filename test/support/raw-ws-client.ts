@@ -2,10 +2,10 @@
  * A client that speaks the IC WebSocket protocol by hand — no client SDK — for gateway tests:
  * it signs envelopes with an @dfinity/identity key and checks every certified message it gets.
  */
-import { Certificate, Expiry, lookup_path, LookupPathStatus, reconstruct, type HashTree, Cbor } from '@dfinity/agent';
-import { IDL } from '@dfinity/candid';
-import { Ed25519KeyIdentity } from '@dfinity/identity';
-import type { Principal } from '@dfinity/principal';
+import { Certificate, Expiry, lookup_path, LookupPathStatus, reconstruct, type HashTree, Cbor } from '@icp-sdk/core/agent';
+import { IDL } from '@icp-sdk/core/candid';
+import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
+import type { Principal } from '@icp-sdk/core/principal';
 import {
   decodeCanisterToClientMessage,
   decodeGatewayHandshake,
@@ -132,7 +132,7 @@ export class RawClient {
 
 /** Checks the certificate, that the tree is what it certifies, and that the tree holds sha256(content) at the key. */
 export async function verifyCertified(frame: { key: string; content: Uint8Array; cert: Uint8Array; tree: Uint8Array }, canisterId: Principal, rootKey: Uint8Array): Promise<void> {
-  const certificate = await Certificate.create({ certificate: frame.cert, rootKey, canisterId });
+  const certificate = await Certificate.create({ certificate: frame.cert, rootKey, principal: { canisterId } });
   const certified = certificate.lookup_path(['canister', canisterId.toUint8Array(), 'certified_data']);
   if (certified.status !== LookupPathStatus.Found) throw new Error('certificate has no certified_data');
   const tree = Cbor.decode<HashTree>(frame.tree);

@@ -9,9 +9,9 @@
  * unchanged to `/api/v2/canister/<id>/call`, and calls `ws_close` when a client's socket closes.
  */
 import type { AddressInfo } from 'node:net';
-import { HttpAgent, QueryResponseStatus } from '@dfinity/agent';
-import { Ed25519KeyIdentity } from '@dfinity/identity';
-import type { Principal } from '@dfinity/principal';
+import { HttpAgent, QueryResponseStatus } from '@icp-sdk/core/agent';
+import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
+import type { Principal } from '@icp-sdk/core/principal';
 import {
   decodeClientRequest,
   decodeWebsocketMessage,

@@ -4,10 +4,10 @@
  * it: every call goes through `Replica.update` / `Replica.query` with Candid bytes and a caller.
  * The canister records its handler calls and hands its `IcWebSocket` to the test for inspection.
  */
-import { Cbor, Certificate, lookup_path, LookupPathStatus, reconstruct, type HashTree } from '@dfinity/agent';
-import { IDL } from '@dfinity/candid';
-import { Ed25519KeyIdentity } from '@dfinity/identity';
-import type { Principal } from '@dfinity/principal';
+import { Cbor, Certificate, lookup_path, LookupPathStatus, reconstruct, type HashTree } from '@icp-sdk/core/agent';
+import { IDL } from '@icp-sdk/core/candid';
+import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
+import type { Principal } from '@icp-sdk/core/principal';
 import { createIcWebSocket, defineCanister, query, update, CanisterSendResultIdl, type IcWebSocket, type WsCloseCause, type WsHandlers, type WsResult, type WsSettings } from '@icws/backend-cdk';
 import { Replica, TestClock } from '@icws/replica';
 import {
@@ -216,7 +216,7 @@ export class WsHarness {
     const certificate = await Certificate.create({
       certificate: batch.cert,
       rootKey: this.replica.rootKey.der,
-      canisterId: this.canisterId,
+      principal: { canisterId: this.canisterId },
       disableTimeVerification: options.disableTimeVerification,
     });
     const certified = certificate.lookup_path(['canister', this.canisterId.toUint8Array(), 'certified_data']);

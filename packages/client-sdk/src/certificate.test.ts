@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Cbor, type HashTree } from '@dfinity/agent';
-import { Ed25519KeyIdentity } from '@dfinity/identity';
-import { Principal } from '@dfinity/principal';
+import { Cbor, type HashTree } from '@icp-sdk/core/agent';
+import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
+import { Principal } from '@icp-sdk/core/principal';
 import { Replica } from '@icws/replica';
 import certifiedMessages, { certify } from '../../../test/support/certified-messages-canister';
 import { canisterIdNear, redelegate, type RangesLayout } from '../../../test/support/delegations';

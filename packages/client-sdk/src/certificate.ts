@@ -12,8 +12,8 @@
  * `/subnet/S/canister_ranges` (the older one); the canister must lie in a range the root key
  * certified, otherwise a subnet could vouch for another subnet's canister.
  */
-import { blsVerify, Cbor, flatten_forks, lookup_path, lookup_subtree, LookupPathStatus, LookupSubtreeStatus, NodeType, reconstruct, type HashTree } from '@dfinity/agent';
-import { Principal } from '@dfinity/principal';
+import { blsVerify, Cbor, flatten_forks, lookup_path, lookup_subtree, LookupPathStatus, LookupSubtreeStatus, NodeType, reconstruct, type HashTree } from '@icp-sdk/core/agent';
+import { Principal } from '@icp-sdk/core/principal';
 import { equalBytes, IC_STATE_ROOT_DOMAIN_SEPARATOR, withDomainSeparator } from '@icws/protocol';
 import { describeError, IcWebSocketError, IcWebSocketErrorCode as Code } from './errors';
 

@@ -2,8 +2,8 @@
  * MessageVerifier against real certificates: an in-process replica certifies messages the way an
  * IC WebSocket canister does; every byte a gateway could change is changed once.
  */
-import { Ed25519KeyIdentity } from '@dfinity/identity';
-import { Principal } from '@dfinity/principal';
+import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
+import { Principal } from '@icp-sdk/core/principal';
 import { Replica, TestClock } from '@icws/replica';
 import type { CanisterToClientMessage } from '@icws/protocol';
 import certifiedMessages, { certify } from '../../../test/support/certified-messages-canister';

@@ -26,8 +26,8 @@ import {
   LookupPathStatus,
   reconstruct,
   type HashTree,
-} from '@dfinity/agent';
-import type { Principal } from '@dfinity/principal';
+} from '@icp-sdk/core/agent';
+import type { Principal } from '@icp-sdk/core/principal';
 import { CERTIFICATION_LABEL, equalBytes, type CanisterToClientMessage } from '@icws/protocol';
 import { verifyCertificate } from './certificate';
 import { describeError, IcWebSocketError, IcWebSocketErrorCode as Code } from './errors';

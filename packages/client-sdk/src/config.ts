@@ -3,9 +3,9 @@
  * config, plus optional extras) and its checking, which turns a config into the settings a
  * connection runs with or names the field that is wrong.
  */
-import { Actor, type ActorMethod, type ActorSubclass, type SignIdentity } from '@dfinity/agent';
-import { IDL } from '@dfinity/candid';
-import { Principal } from '@dfinity/principal';
+import { Actor, type ActorMethod, type ActorSubclass, type SignIdentity } from '@icp-sdk/core/agent';
+import { IDL } from '@icp-sdk/core/candid';
+import { Principal } from '@icp-sdk/core/principal';
 import {
   COMMUNICATION_LATENCY_BOUND_MS,
   CLIENT_OPEN_TIMEOUT_MS,
@@ -47,14 +47,15 @@ export interface IcWebSocketConfig<S extends WsCanisterService = WsCanisterServi
   /** The canister to connect to. */
   canisterId: string | Principal;
   /**
-   * An actor of the canister: its `ws_message` method gives the Candid type of the messages.
+   * An actor of the canister (`Actor.createActor` of the app's `@icp-sdk/core`, which this SDK
+   * shares as a peer dependency): its `ws_message` method gives the Candid type of the messages.
    * Give either this or {@link idlFactory}.
    */
   canisterActor?: ActorSubclass<S>;
   /**
    * The canister's interface factory (as `dfx generate` writes it: `({ IDL }) => IDL.Service(…)`),
    * instead of an actor: for pages that load only this SDK (the browser bundle), or whose actor
-   * comes from another copy of `@dfinity/agent`. It is called with this SDK's `IDL`.
+   * comes from another agent library (such as `@dfinity/agent`). It is called with this SDK's `IDL`.
    */
   idlFactory?: IDL.InterfaceFactory;
   /**

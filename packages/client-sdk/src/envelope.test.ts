@@ -1,6 +1,6 @@
-import { IC_REQUEST_DOMAIN_SEPARATOR, requestIdOf, type SignIdentity } from '@dfinity/agent';
-import { DelegationChain, DelegationIdentity, Ed25519KeyIdentity } from '@dfinity/identity';
-import { Principal } from '@dfinity/principal';
+import { IC_REQUEST_DOMAIN_SEPARATOR, requestIdOf, type SignIdentity } from '@icp-sdk/core/agent';
+import { DelegationChain, DelegationIdentity, Ed25519KeyIdentity } from '@icp-sdk/core/identity';
+import { Principal } from '@icp-sdk/core/principal';
 import { decodeClientRequest } from '@icws/protocol';
 import { EnvelopeSigner, INGRESS_EXPIRY_MS } from './envelope';
 import { IcWebSocketError } from './errors';

@@ -5,8 +5,8 @@
  * wrapped in the `ClientRequest` frame the gateway relays. Any `SignIdentity` works, including a
  * `DelegationIdentity` from Internet Identity.
  */
-import { Endpoint, Expiry, makeNonce, SubmitRequestType, type CallRequest, type SignIdentity } from '@dfinity/agent';
-import type { Principal } from '@dfinity/principal';
+import { Endpoint, Expiry, makeNonce, SubmitRequestType, type CallRequest, type SignIdentity } from '@icp-sdk/core/agent';
+import type { Principal } from '@icp-sdk/core/principal';
 import { encodeClientRequest, type CallEnvelope } from '@icws/protocol';
 import { describeError, IcWebSocketError, IcWebSocketErrorCode } from './errors';
 

@@ -3,10 +3,10 @@
  * sockets that never get past connecting. The exchange itself is tested end to end in
  * test/client-sdk.
  */
-import { Actor, AnonymousIdentity, HttpAgent, type ActorMethod } from '@dfinity/agent';
-import { IDL } from '@dfinity/candid';
-import { Ed25519KeyIdentity } from '@dfinity/identity';
-import { Principal } from '@dfinity/principal';
+import { Actor, AnonymousIdentity, HttpAgent, type ActorMethod } from '@icp-sdk/core/agent';
+import { IDL } from '@icp-sdk/core/candid';
+import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
+import { Principal } from '@icp-sdk/core/principal';
 import { wsServiceMethods } from '@icws/protocol';
 import { IcWebSocketError } from './errors';
 import { IcWebSocketCloseEvent, IcWebSocketReconnectEvent } from './events';

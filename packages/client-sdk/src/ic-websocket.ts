@@ -4,8 +4,8 @@
  * `readyState`, `on*` handlers), so its users can switch; beyond it, `opened`, an async iterator of
  * messages and optional reconnection with backoff. The protocol itself lives in `session.ts`.
  */
-import { IDL } from '@dfinity/candid';
-import type { Principal } from '@dfinity/principal';
+import { IDL } from '@icp-sdk/core/candid';
+import type { Principal } from '@icp-sdk/core/principal';
 import { backoff } from './backoff';
 import { CloseCode } from './codes';
 import { EnvelopeSigner, type SigningIdentity } from './envelope';

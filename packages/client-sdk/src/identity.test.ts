@@ -1,4 +1,4 @@
-import { Ed25519KeyIdentity } from '@dfinity/identity';
+import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { generateRandomIdentity, RandomEd25519Identity } from './identity';
 
 const message = new TextEncoder().encode('sign me');

@@ -2,13 +2,13 @@
  * `generateRandomIdentity`: a throwaway Ed25519 key for users who need no stable identity.
  *
  * The key pair is made synchronously (the identity is usually passed straight into a config), with
- * `@dfinity/identity`'s Ed25519 code, then imported into WebCrypto as a non-extractable key and the
+ * `@icp-sdk/core/identity`'s Ed25519 code, then imported into WebCrypto as a non-extractable key and the
  * raw bytes wiped. Signing through WebCrypto costs about 0.16 ms of CPU in Node 20 against about
  * 0.6 ms for the pure-JS signer (measured on the project's machine class), and every message a
  * client sends is signed. Where WebCrypto has no Ed25519 (older browsers) the pure-JS signer is kept.
  */
-import { SignIdentity, type PublicKey, type Signature } from '@dfinity/agent';
-import { Ed25519KeyIdentity } from '@dfinity/identity';
+import { SignIdentity, type PublicKey, type Signature } from '@icp-sdk/core/agent';
+import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 
 // PKCS#8 PrivateKeyInfo of an Ed25519 key (RFC 8410), followed by the 32-byte seed.
 const PKCS8_ED25519_PREFIX = Uint8Array.of(0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20);

@@ -1,4 +1,4 @@
-import { Cbor } from '@dfinity/agent';
+import { Cbor } from '@icp-sdk/core/agent';
 import { fetchRootKey, isMainnetUrl, mainnetRootKey, rootKeyProvider, type FetchFn } from './root-key';
 
 function statusFetch(body: unknown, status = 200): jest.Mock {

@@ -3,7 +3,7 @@
  * a network attacker cannot substitute one), fetched from `/api/v2/status` of a local replica,
  * as `HttpAgent` does.
  */
-import { Cbor, IC_ROOT_KEY } from '@dfinity/agent';
+import { Cbor, IC_ROOT_KEY } from '@icp-sdk/core/agent';
 import { isMainnetHost } from '@icws/protocol';
 import { describeError, IcWebSocketError, IcWebSocketErrorCode } from './errors';
 

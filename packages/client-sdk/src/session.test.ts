@@ -3,8 +3,8 @@
  * a verifier that accepts (or refuses) on cue, with fake timers. Certificates are covered by
  * certification.test.ts and the end-to-end tests.
  */
-import { Ed25519KeyIdentity } from '@dfinity/identity';
-import { Principal } from '@dfinity/principal';
+import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
+import { Principal } from '@icp-sdk/core/principal';
 import {
   ackMessage,
   closeMessage,

@@ -26,7 +26,7 @@
  * whether a new connection would be refused the same way (`refusal.ts`). Socket events and async
  * work that complete after the state moved on are ignored.
  */
-import type { Principal } from '@dfinity/principal';
+import type { Principal } from '@icp-sdk/core/principal';
 import {
   clientKeyText,
   closeReasonKind,

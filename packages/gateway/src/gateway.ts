@@ -3,7 +3,7 @@ import { STATUS_CODES } from 'node:http';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import type { Principal } from '@dfinity/principal';
+import type { Principal } from '@icp-sdk/core/principal';
 import pino, { type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { systemClock } from './clock';

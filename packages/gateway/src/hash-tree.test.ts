@@ -2,7 +2,7 @@
  * Leaf lookups in certificate trees, and the outcome of a relayed call read from a v3 call
  * response whose bytes sit inside a larger buffer, as they do when node:http delivers them.
  */
-import { Cbor } from '@dfinity/agent';
+import { Cbor } from '@icp-sdk/core/agent';
 import { CanisterWsOpenResultIdl, encodeCandid } from '@icws/protocol';
 import { lookupLeaf, type HashTreeNode } from './hash-tree';
 import { readCallResponse } from './ic-client';

@@ -1,5 +1,5 @@
-import { Cbor, HttpAgent, type ApiQueryResponse, type QueryResponse, type RequestId, type SignIdentity } from '@dfinity/agent';
-import type { Principal } from '@dfinity/principal';
+import { Cbor, HttpAgent, type ApiQueryResponse, type QueryResponse, type RequestId, type SignIdentity } from '@icp-sdk/core/agent';
+import type { Principal } from '@icp-sdk/core/principal';
 import {
   decodeWsGetMessagesResult,
   encodeEnvelope,
@@ -43,7 +43,7 @@ export class IcClient implements IcTransport {
     private readonly mainnet: boolean,
   ) {
     this.#querySignatures = new QuerySignatureVerifier({
-      readSubnetState: async (canisterId) => (await agent.readState(canisterId, { paths: [[SUBNET_PATH]] })).certificate,
+      readSubnetState: async (canisterId) => (await agent.readState({ canisterId }, { paths: [[SUBNET_PATH]] })).certificate,
       rootKey: () => {
         if (agent.rootKey === null) throw new GatewayError('ICWS_ERR_NODE_KEYS', 'the root key is not known yet, so no subnet state can be checked');
         return agent.rootKey;

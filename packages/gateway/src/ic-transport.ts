@@ -1,4 +1,4 @@
-import type { Principal } from '@dfinity/principal';
+import type { Principal } from '@icp-sdk/core/principal';
 import type { CanisterOutputCertifiedMessages, ClientKey } from '@icws/protocol';
 
 /** What became of a relayed call. */

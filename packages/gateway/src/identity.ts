@@ -1,8 +1,8 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SignIdentity, type Signature } from '@dfinity/agent';
-import { Ed25519PublicKey } from '@dfinity/identity';
+import { SignIdentity, type Signature } from '@icp-sdk/core/agent';
+import { Ed25519PublicKey } from '@icp-sdk/core/identity';
 import { GatewayError } from './errors';
 
 const KEY_FILE = 'key_pair';

@@ -1,4 +1,4 @@
-import type { Principal } from '@dfinity/principal';
+import type { Principal } from '@icp-sdk/core/principal';
 import type { CanisterOutputCertifiedMessages } from '@icws/protocol';
 import type { Logger } from 'pino';
 import type { Clock, Timer } from './clock';

@@ -1,6 +1,6 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { QueryResponseStatus, type ApiQueryResponse } from '@dfinity/agent';
-import { Principal } from '@dfinity/principal';
+import { QueryResponseStatus, type ApiQueryResponse } from '@icp-sdk/core/agent';
+import { Principal } from '@icp-sdk/core/principal';
 import { nodeSignatureMessage } from '@icws/protocol';
 import { systemClock, type Clock } from './clock';
 import { GatewayError } from './errors';

@@ -1,4 +1,4 @@
-import type { Principal } from '@dfinity/principal';
+import type { Principal } from '@icp-sdk/core/principal';
 import { requestIdOf, type DecodedClientRequest } from '@icws/protocol';
 import { isReplicaUnavailable, type IcTransport, type RelayOutcome } from './ic-transport';
 import type { RetryPolicy } from './retry-policy';

@@ -1,5 +1,5 @@
 /** Routing of certified batches to sessions, with pollers stood in for by the test. */
-import type { Principal } from '@dfinity/principal';
+import type { Principal } from '@icp-sdk/core/principal';
 import type { CanisterOutputMessage } from '@icws/protocol';
 import { Router, type BatchSink, type PollerHandle, type Recipient } from './router';
 import { clientKeyText } from '@icws/protocol';

@@ -1,4 +1,4 @@
-import type { Principal } from '@dfinity/principal';
+import type { Principal } from '@icp-sdk/core/principal';
 import { clientKeyText, parseMessageKey, type CanisterOutputCertifiedMessages, type CanisterOutputMessage, type ClientKey } from '@icws/protocol';
 import type { Logger } from 'pino';
 import type { GatewayMetrics } from './metrics';

@@ -2,8 +2,8 @@
  * A client session against a fake socket, a fake transport, a fake clock and the real router (with
  * stand-in pollers, so the test hands the router its batches).
  */
-import { IDL } from '@dfinity/candid';
-import { Principal } from '@dfinity/principal';
+import { IDL } from '@icp-sdk/core/candid';
+import { Principal } from '@icp-sdk/core/principal';
 import { CanisterWsOpenResultIdl, CloseCode, decodeCanisterToClientMessage, decodeGatewayHandshake, encodeCandid, type CanisterOutputCertifiedMessages } from '@icws/protocol';
 import { GatewayError } from './errors';
 import type { RelayOutcome } from './ic-transport';
@@ -297,7 +297,7 @@ describe('ClientSession', () => {
       socket.receive(callFrame('ws_message', 'a'));
       await settle();
       const { reason } = socket.closes[0];
-      expect(reason.startsWith('ICWS_ERR_ENVELOPE_REFUSED: the replica refused the envelope with ICWS_ERR_DELEGATION_EXPIRED: ')).toBe(true);
+      expect(reason.startsWith('ICWS_ERR_ENVELOPE_REFUSED: ICWS_ERR_DELEGATION_EXPIRED (400): sender_delegation[0] expired at 2026-12-01T00:00:00.000Z;')).toBe(true);
       expect(Buffer.byteLength(reason)).toBeLessThanOrEqual(123);
     });
   });

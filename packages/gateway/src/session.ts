@@ -1,5 +1,5 @@
-import type { IDL } from '@dfinity/candid';
-import type { Principal } from '@dfinity/principal';
+import type { IDL } from '@icp-sdk/core/candid';
+import type { Principal } from '@icp-sdk/core/principal';
 import {
   CanisterWsOpenResultIdl,
   decodeCandid,
@@ -319,7 +319,7 @@ export class ClientSession implements Recipient {
         metrics.errors.inc({ kind: refused ? 'envelope_refused' : 'replica_unavailable' });
         const message = err instanceof Error ? err.message : String(err);
         // The replica's own code goes first, so it survives the cut of a close reason to 123 bytes.
-        if (refused) this.#fail('ICWS_ERR_ENVELOPE_REFUSED', `the replica refused the envelope${withCode(message)}`);
+        if (refused) this.#fail('ICWS_ERR_ENVELOPE_REFUSED', refusalText(message));
         else this.#fail('ICWS_ERR_REPLICA_UNAVAILABLE', `could not relay to the canister: ${message}`);
       },
       onRetry: (err: unknown, attempt: number) => log.warn({ session: this.id, attempt, err: (err as Error).message }, 'replica unavailable; retrying the relay'),
@@ -416,8 +416,13 @@ function openRefusal(outcome: RelayOutcome): string | undefined {
   }
 }
 
-/** @returns ` with <replica code>: <text>` for a replica's refusal that names its code, else `: <text>`. */
-function withCode(replicaText: string): string {
-  const code = codeOfWireText(replicaText);
-  return code === undefined ? `: ${replicaText}` : ` with ${code}: ${replicaText}`;
+/**
+ * @returns the replica's refusal as a close reason carries it, its code first when it names one:
+ *   `ICWS_ERR_DELEGATION_EXPIRED (403): sender_delegation[0] expired …`
+ */
+function refusalText(message: string): string {
+  const answer = /^replica answered (\d{3}): (.*)$/s.exec(message);
+  const code = codeOfWireText(message);
+  if (answer === null || code === undefined) return `the replica refused the envelope: ${message}`;
+  return `${code} (${answer[1]}): ${answer[2].replace(` (${code})`, '')}`;
 }

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Principal } from '@dfinity/principal';
+import { Principal } from '@icp-sdk/core/principal';
 import { Replica } from '@icws/replica';
 import { canisterIdNear, redelegate } from '../../../test/support/delegations';
 import { GatewayError } from './errors';

@@ -1,5 +1,5 @@
-import { AgentError, CanisterStatus, Certificate, CertificateNotAuthorizedErrorCode, lookup_path, LookupPathStatus } from '@dfinity/agent';
-import type { Principal } from '@dfinity/principal';
+import { AgentError, CanisterStatus, Certificate, CertificateNotAuthorizedErrorCode, lookup_path, LookupPathStatus } from '@icp-sdk/core/agent';
+import type { Principal } from '@icp-sdk/core/principal';
 import { GatewayError } from './errors';
 
 /** A certificate of the subnet state older than this is not believed (the agent's default). */
@@ -34,7 +34,7 @@ export async function nodeKeysFromCertificate(bytes: Uint8Array, options: NodeKe
   const certificate = new Uint8Array(bytes);
   let verified: Certificate;
   try {
-    verified = await Certificate.create({ certificate, rootKey, canisterId, disableTimeVerification: true });
+    verified = await Certificate.create({ certificate, rootKey, principal: { canisterId }, disableTimeVerification: true });
   } catch (cause) {
     if (cause instanceof AgentError && cause.hasCode(CertificateNotAuthorizedErrorCode)) {
       const { subnetId } = cause.cause.code as CertificateNotAuthorizedErrorCode;

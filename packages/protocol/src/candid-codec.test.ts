@@ -1,8 +1,8 @@
 /**
  * Candid arguments and replies of the `ws_*` calls, encoded as upstream peers encode them.
  */
-import { IDL } from '@dfinity/candid';
-import { Principal } from '@dfinity/principal';
+import { IDL } from '@icp-sdk/core/candid';
+import { Principal } from '@icp-sdk/core/principal';
 import {
   CanisterOutputMessageIdl,
   CanisterWsGetMessagesResultIdl,

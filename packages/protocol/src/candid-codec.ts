@@ -2,7 +2,7 @@
  * Candid encoding of the `ws_*` calls' arguments and replies, exactly as upstream peers send them,
  * and checked decoding that reports failures as {@link ProtocolError}s.
  */
-import { IDL } from '@dfinity/candid';
+import { IDL } from '@icp-sdk/core/candid';
 import {
   CanisterWsCloseArgumentsIdl,
   CanisterWsGetMessagesArgumentsIdl,

@@ -3,8 +3,8 @@
  * `service_messages.did`, with its exact field names, round-trips through Candid; the service
  * fragment has the upstream method signatures.
  */
-import { IDL } from '@dfinity/candid';
-import { Principal } from '@dfinity/principal';
+import { IDL } from '@icp-sdk/core/candid';
+import { Principal } from '@icp-sdk/core/principal';
 import * as candid from './candid';
 import type {
   CanisterOutputCertifiedMessages,

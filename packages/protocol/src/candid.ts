@@ -3,8 +3,8 @@
  * `service_messages.did` of ic-websocket-cdk-rs): IDL values (suffix `Idl`) and the TypeScript
  * type of each value. Field names and types are the wire's; do not rename them.
  */
-import { IDL } from '@dfinity/candid';
-import type { Principal } from '@dfinity/principal';
+import { IDL } from '@icp-sdk/core/candid';
+import type { Principal } from '@icp-sdk/core/principal';
 
 /** Principal of the client: the sender of its signed envelopes. */
 export type ClientPrincipal = Principal;

@@ -5,7 +5,7 @@
  * @internal
  */
 import { Decoder, Encoder } from 'cbor-x';
-import { Principal } from '@dfinity/principal';
+import { Principal } from '@icp-sdk/core/principal';
 import { SELF_DESCRIBE_TAG } from './cbor-head';
 import { MAX_PRINCIPAL_BYTES } from './envelope-limits';
 import { ProtocolError, ProtocolErrorCode } from './errors';

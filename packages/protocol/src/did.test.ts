@@ -2,7 +2,7 @@
  * The `.did` text is documentation of the IDL values the code uses: this checks that both describe
  * the same types, field by field, and the same service.
  */
-import { IDL } from '@dfinity/candid';
+import { IDL } from '@icp-sdk/core/candid';
 import * as candid from './candid';
 import { WS_SERVICE_DID, WS_SERVICE_MESSAGES_DID, WS_TYPES_DID } from './did';
 

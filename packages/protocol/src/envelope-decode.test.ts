@@ -1,6 +1,6 @@
-import { AnonymousIdentity, Cbor, HttpAgent, type Identity } from '@dfinity/agent';
-import { DelegationChain, DelegationIdentity, Ed25519KeyIdentity } from '@dfinity/identity';
-import { Principal } from '@dfinity/principal';
+import { AnonymousIdentity, Cbor, HttpAgent, type Identity } from '@icp-sdk/core/agent';
+import { DelegationChain, DelegationIdentity, Ed25519KeyIdentity } from '@icp-sdk/core/identity';
+import { Principal } from '@icp-sdk/core/principal';
 import { decodeEnvelope } from './envelope-decode';
 import { MAX_DELEGATION_TARGETS, MAX_DELEGATIONS, MAX_PATH_LABELS, MAX_READ_STATE_PATHS } from './envelope-limits';
 import { ProtocolError } from './errors';
@@ -42,10 +42,10 @@ function refusal(body: Uint8Array): ProtocolError {
 }
 
 describe('decodeEnvelope (strict) reads what a stock HttpAgent sends', () => {
-  test('a v3 call signed with Ed25519, nonce included', async () => {
+  test('a v4 call signed with Ed25519, nonce included', async () => {
     const identity = Ed25519KeyIdentity.generate();
     const { url, body } = await captured(identity, (agent) => agent.call(canister, { methodName: 'greet', arg: Uint8Array.of(1, 2) }));
-    expect(url).toBe(`http://127.0.0.1:4943/api/v3/canister/${canister.toText()}/call`);
+    expect(url).toBe(`http://127.0.0.1:4943/api/v4/canister/${canister.toText()}/call`);
 
     const envelope = decodeEnvelope(body);
     expect(envelope.content).toEqual({
@@ -64,7 +64,7 @@ describe('decodeEnvelope (strict) reads what a stock HttpAgent sends', () => {
 
   test('an anonymous query, without nonce or signature', async () => {
     const { url, body } = await captured(new AnonymousIdentity(), (agent) => agent.query(canister, { methodName: 'get', arg: new Uint8Array(0) }));
-    expect(url).toMatch(/\/api\/v2\/canister\/ryjl3-tyaaa-aaaaa-aaaba-cai\/query$/);
+    expect(url).toMatch(/\/api\/v3\/canister\/ryjl3-tyaaa-aaaaa-aaaba-cai\/query$/);
 
     const envelope = decodeEnvelope(body);
     expect(envelope).toEqual({
@@ -83,7 +83,7 @@ describe('decodeEnvelope (strict) reads what a stock HttpAgent sends', () => {
   test('a read_state with its paths', async () => {
     const requestId = new Uint8Array(32).fill(7);
     const paths = [[text('time')], [text('request_status'), requestId]];
-    const { url, body } = await captured(Ed25519KeyIdentity.generate(), (agent) => agent.readState(canister, { paths }));
+    const { url, body } = await captured(Ed25519KeyIdentity.generate(), (agent) => agent.readState({ canisterId: canister }, { paths }));
     expect(url).toMatch(/\/read_state$/);
 
     const { content } = decodeEnvelope(body);

@@ -4,7 +4,7 @@
  * request id as is. `P` is how principals are held: as bytes where an envelope is decoded and
  * checked (the replica), as `Principal`s where one is built or relayed (the client, the gateway).
  */
-import type { Principal } from '@dfinity/principal';
+import type { Principal } from '@icp-sdk/core/principal';
 
 /** What an endpoint accepts: `/call` takes `call`, `/query` takes `query`, `/read_state` takes `read_state`. */
 export type RequestType = 'call' | 'query' | 'read_state';

@@ -1,5 +1,5 @@
-import { Cbor, requestIdOf as agentRequestIdOf } from '@dfinity/agent';
-import { Principal } from '@dfinity/principal';
+import { Cbor, requestIdOf as agentRequestIdOf } from '@icp-sdk/core/agent';
+import { Principal } from '@icp-sdk/core/principal';
 import { SELF_DESCRIBE_TAG } from './cbor-head';
 import { encodeCallEnvelope, encodeEnvelope } from './envelope';
 import { decodeEnvelope } from './envelope-decode';

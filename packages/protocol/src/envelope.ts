@@ -4,7 +4,7 @@
  * the `call` envelopes the gateway relays, which ignores unknown fields as the upstream gateway
  * does. The strict decoder a replica checks bodies with is `envelope-decode.ts`.
  */
-import type { Principal } from '@dfinity/principal';
+import type { Principal } from '@icp-sdk/core/principal';
 import { badField, describe, encodeCbor, read, u64ToCbor, type CborRecord } from './cbor';
 import type { CallEnvelope, Delegation, Envelope, RequestContent, SignedDelegation } from './envelope-types';
 import { ProtocolError, ProtocolErrorCode } from './errors';

@@ -4,9 +4,9 @@
  * as `{envelope}`. Frames built by `@dfinity/agent` (as the upstream client builds them) must
  * decode, and what we relay must keep the request id the client signed.
  */
-import { Cbor, Endpoint, Expiry, requestIdOf, SubmitRequestType, type CallRequest, type HttpAgentRequest } from '@dfinity/agent';
-import { DelegationChain, DelegationIdentity, Ed25519KeyIdentity } from '@dfinity/identity';
-import { Principal } from '@dfinity/principal';
+import { Cbor, Endpoint, Expiry, requestIdOf, SubmitRequestType, type CallRequest, type HttpAgentRequest } from '@icp-sdk/core/agent';
+import { DelegationChain, DelegationIdentity, Ed25519KeyIdentity } from '@icp-sdk/core/identity';
+import { Principal } from '@icp-sdk/core/principal';
 import { encodeCbor } from './cbor';
 import { encodeCallEnvelope } from './envelope';
 import type { CallEnvelope } from './envelope-types';

@@ -19,7 +19,7 @@
  *
  * Decoders accept each frame with or without the tag and ignore unknown keys.
  */
-import type { Principal } from '@dfinity/principal';
+import type { Principal } from '@icp-sdk/core/principal';
 import { decodeCborRecord, encodeCbor, read } from './cbor';
 import { SELF_DESCRIBE_TAG } from './cbor-head';
 import { callEnvelopeToCbor, encodeCallEnvelope, readCallEnvelope } from './envelope';

@@ -3,7 +3,7 @@
  * format of the upstream CDK (`format_message_for_gateway_key`), which the gateway parses to know
  * where to poll from and the client looks up in the certification tree.
  */
-import { Principal } from '@dfinity/principal';
+import { Principal } from '@icp-sdk/core/principal';
 import { ProtocolError, ProtocolErrorCode } from './errors';
 import { formatMessageKey, formatMessageKeyNonce, MESSAGE_KEY_NONCE_DIGITS, parseMessageKey } from './message-key';
 

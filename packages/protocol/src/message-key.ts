@@ -10,7 +10,7 @@
  * └──────────────── gateway principal (text) ─────────────────┘ └────── nonce ──────┘
  * ```
  */
-import { Principal } from '@dfinity/principal';
+import { Principal } from '@icp-sdk/core/principal';
 import { ProtocolError, ProtocolErrorCode } from './errors';
 
 /** Width of the nonce part of a message key. */

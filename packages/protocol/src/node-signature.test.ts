@@ -1,4 +1,4 @@
-import { hashOfMap, IC_RESPONSE_DOMAIN_SEPARATOR } from '@dfinity/agent';
+import { hashOfMap, IC_RESPONSE_DOMAIN_SEPARATOR } from '@icp-sdk/core/agent';
 import { sha256 } from '@noble/hashes/sha2';
 import { nodeSignatureMessage, queryReplyHash } from './node-signature';
 import { createRequestIdOf } from './request-id';

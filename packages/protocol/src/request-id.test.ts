@@ -1,6 +1,6 @@
-import { Cbor, Expiry, requestIdOf as agentRequestIdOf } from '@dfinity/agent';
-import { DelegationChain, Ed25519KeyIdentity } from '@dfinity/identity';
-import { Principal } from '@dfinity/principal';
+import { Cbor, Expiry, requestIdOf as agentRequestIdOf } from '@icp-sdk/core/agent';
+import { DelegationChain, Ed25519KeyIdentity } from '@icp-sdk/core/identity';
+import { Principal } from '@icp-sdk/core/principal';
 import { sha256 } from '@noble/hashes/sha2';
 import { decodeEnvelope } from './envelope-decode';
 import { createRequestIdOf, requestIdOf } from './request-id';

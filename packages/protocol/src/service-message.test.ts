@@ -3,8 +3,8 @@
  * whose `is_service_message` is true. The canister sends Open, Ack and Close; the client sends
  * KeepAlive in answer to each Ack.
  */
-import { IDL, idlLabelToId, lebEncode } from '@dfinity/candid';
-import { Principal } from '@dfinity/principal';
+import { IDL, idlLabelToId, lebEncode } from '@icp-sdk/core/candid';
+import { Principal } from '@icp-sdk/core/principal';
 import type { ClientKey, WebsocketServiceMessageContent } from './candid';
 import { ProtocolError, ProtocolErrorCode } from './errors';
 import {

@@ -3,8 +3,8 @@
  * the client decodes. Our encoder must write what the upstream Rust CDK writes (serde_cbor with the
  * self-describe tag), since certificates cover those exact bytes.
  */
-import { IDL } from '@dfinity/candid';
-import { Principal } from '@dfinity/principal';
+import { IDL } from '@icp-sdk/core/candid';
+import { Principal } from '@icp-sdk/core/principal';
 import type { WebsocketMessage } from './candid';
 import { encodeCbor } from './cbor';
 import { ProtocolError, ProtocolErrorCode } from './errors';

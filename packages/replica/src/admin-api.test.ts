@@ -1,6 +1,6 @@
 /** The admin API: time and rounds over JSON on a loopback port, refusals with codes. */
-import { IDL } from '@dfinity/candid';
-import { Principal } from '@dfinity/principal';
+import { IDL } from '@icp-sdk/core/candid';
+import { Principal } from '@icp-sdk/core/principal';
 import { defineCanister, query } from '@icws/backend-cdk';
 import { AdminApiServer, isLoopback } from './admin-api';
 import { SystemClock } from './clock';

@@ -1,6 +1,6 @@
 /** Candid value text read against expected types, as `icws-replica --init` takes it. */
-import { IDL } from '@dfinity/candid';
-import { Principal } from '@dfinity/principal';
+import { IDL } from '@icp-sdk/core/candid';
+import { Principal } from '@icp-sdk/core/principal';
 import { parseCandidArgs } from './candid-text';
 
 const Settings = IDL.Record({

@@ -9,8 +9,8 @@
  * `false`, `null`, `opt`, `record` (named, numbered or tuple fields), `variant`, `vec`, `blob`,
  * `principal`, `reserved` values, and annotations `V : type` for primitive types.
  */
-import { IDL, idlLabelToId } from '@dfinity/candid';
-import { Principal } from '@dfinity/principal';
+import { IDL, idlLabelToId } from '@icp-sdk/core/candid';
+import { Principal } from '@icp-sdk/core/principal';
 
 /** A piece of Candid text: a number, a text literal, a name, or one of `( ) { } ; , = :`. */
 type Token =

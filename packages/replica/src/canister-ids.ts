@@ -1,4 +1,4 @@
-import { Principal } from '@dfinity/principal';
+import { Principal } from '@icp-sdk/core/principal';
 
 // The range the IC SDK's local replica allocates from, so the first canister gets the id developers
 // know from `dfx deploy` (bkyz2-fmaaa-aaaaa-qaaaq-cai).

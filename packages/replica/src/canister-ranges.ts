@@ -1,4 +1,4 @@
-import type { Principal } from '@dfinity/principal';
+import type { Principal } from '@icp-sdk/core/principal';
 import { LOCAL_CANISTER_RANGE } from './canister-ids';
 import { encodeCbor } from './cbor';
 

@@ -2,9 +2,9 @@
  * Queries run against certified state: `ic.dataCertificate()` always has a certificate, which
  * covers exactly what the query reads, whether or not a round is under way when the query arrives.
  */
-import { Certificate, lookupResultToBuffer } from '@dfinity/agent';
-import { IDL } from '@dfinity/candid';
-import { Principal } from '@dfinity/principal';
+import { Certificate, lookupResultToBuffer } from '@icp-sdk/core/agent';
+import { IDL } from '@icp-sdk/core/candid';
+import { Principal } from '@icp-sdk/core/principal';
 import { defineCanister, IcwsError, query, update } from '@icws/backend-cdk';
 import { TestClock } from './clock';
 import { Replica, type ReplicaOptions } from './replica';
@@ -80,7 +80,7 @@ describe('queries on a replica', () => {
     if (outcome.status !== 'replied') throw new Error(outcome.rejectMessage);
     const [{ value, certificate }] = IDL.decode([Read], outcome.reply) as unknown as [{ value: number; certificate: [] | [Uint8Array] }];
     if (certificate.length === 0) return { value, certified: undefined, timeNs: undefined };
-    const verified = await Certificate.create({ certificate: certificate[0], rootKey: replica.rootKey.der, canisterId: id });
+    const verified = await Certificate.create({ certificate: certificate[0], rootKey: replica.rootKey.der, principal: { canisterId: id } });
     const certified = lookupResultToBuffer(verified.lookup_path(['canister', id.toUint8Array(), 'certified_data']));
     const time = lookupResultToBuffer(verified.lookup_path(['time']));
     return { value, certified, timeNs: time === undefined ? undefined : decodeLeb128(time) };

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
-import { DER_COSE_OID, wrapDER } from '@dfinity/agent';
-import { ECDSAKeyIdentity } from '@dfinity/identity';
-import { Secp256k1KeyIdentity } from '@dfinity/identity-secp256k1';
+import { DER_COSE_OID, wrapDER } from '@icp-sdk/core/agent';
+import { ECDSAKeyIdentity } from '@icp-sdk/core/identity';
+import { Secp256k1KeyIdentity } from '@icp-sdk/core/identity/secp256k1';
 import { CryptoWorkerPool } from './crypto-worker-pool';
 import type { SignatureItem } from './envelope/signature-verifier';
 import { verifySignature } from './envelope/verify-signature';

@@ -2,7 +2,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Cbor, lookup_path, lookupResultToBuffer, type HashTree } from '@dfinity/agent';
+import { Cbor, lookup_path, lookupResultToBuffer, type HashTree } from '@icp-sdk/core/agent';
 import { TestClock } from './clock';
 import { DELEGATION_REFRESH_NS } from './delegation';
 import { Replica } from './replica';

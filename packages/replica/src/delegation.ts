@@ -1,4 +1,4 @@
-import type { Principal } from '@dfinity/principal';
+import type { Principal } from '@icp-sdk/core/principal';
 import { encodeUleb128, fork, labeled, leaf, reconstruct, type HashTree } from '@icws/backend-cdk';
 import { IC_STATE_ROOT_DOMAIN_SEPARATOR, withDomainSeparator } from '@icws/protocol';
 import { encodeCanisterRanges, type CanisterRange } from './canister-ranges';

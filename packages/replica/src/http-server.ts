@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Principal } from '@dfinity/principal';
+import { Principal } from '@icp-sdk/core/principal';
 import { ReplicaError } from './errors';
 import { encodeCallReply, encodeQueryResponse } from './response-cbor';
 import { encodeCbor } from './cbor';

@@ -1,4 +1,4 @@
-import { Principal } from '@dfinity/principal';
+import { Principal } from '@icp-sdk/core/principal';
 import type { CanisterDefinition } from '@icws/backend-cdk';
 import { AdminApiServer, type AdminApiOptions } from './admin-api';
 import { parseCandidArgs } from './candid-text';

@@ -1,5 +1,5 @@
 import { verify } from 'node:crypto';
-import { hashOfMap, IC_RESPONSE_DOMAIN_SEPARATOR } from '@dfinity/agent';
+import { hashOfMap, IC_RESPONSE_DOMAIN_SEPARATOR } from '@icp-sdk/core/agent';
 import { rejected, RejectCode, type CallOutcome } from './canister/outcome';
 import { NodeKey } from './node-key';
 import { QueryResponseSigner, REPLY_TIMESTAMP_STEP_NS } from './query-response';

@@ -1,7 +1,7 @@
 import type { CallOutcome } from './canister/outcome';
 import { requestIdOf } from './envelope/request-id';
 import { LruCache } from './envelope/lru-cache';
-import type { Principal } from '@dfinity/principal';
+import type { Principal } from '@icp-sdk/core/principal';
 import { IC_RESPONSE_DOMAIN_SEPARATOR, queryReplyHash, withDomainSeparator, type QueryReplyOutcome } from '@icws/protocol';
 /**
  * Reply timestamps are rounded down to this step, so a query sent again with the same request id

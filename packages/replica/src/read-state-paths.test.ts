@@ -1,4 +1,4 @@
-import { Principal } from '@dfinity/principal';
+import { Principal } from '@icp-sdk/core/principal';
 import { canisterIdAt } from './canister-ids';
 import { EnvelopeError } from './envelope';
 import { asksOnlyForTime, selectionForPaths } from './read-state-paths';

@@ -1,4 +1,4 @@
-import { Principal } from '@dfinity/principal';
+import { Principal } from '@icp-sdk/core/principal';
 import { EnvelopeError } from './envelope';
 import type { StateSelection } from './state-tree';
 

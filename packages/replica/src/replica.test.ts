@@ -1,6 +1,6 @@
 /** The replica's execution model: rounds, timers on the replica clock, certified data, traps. */
-import { IDL } from '@dfinity/candid';
-import { Principal } from '@dfinity/principal';
+import { IDL } from '@icp-sdk/core/candid';
+import { Principal } from '@icp-sdk/core/principal';
 import { defineCanister, query, update } from '@icws/backend-cdk';
 import { TestClock } from './clock';
 import { Replica } from './replica';

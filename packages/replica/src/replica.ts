@@ -1,4 +1,4 @@
-import type { Principal } from '@dfinity/principal';
+import type { Principal } from '@icp-sdk/core/principal';
 import { encodeUleb128, isCanisterDefinition, labeled, leaf, reconstruct, type CanisterDefinition } from '@icws/backend-cdk';
 import { IC_STATE_ROOT_DOMAIN_SEPARATOR, withDomainSeparator } from '@icws/protocol';
 import { CanisterInstance } from './canister/instance';

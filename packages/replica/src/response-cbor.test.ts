@@ -1,4 +1,4 @@
-import { Cbor } from '@dfinity/agent';
+import { Cbor } from '@icp-sdk/core/agent';
 import { empty, fork, labeled, leaf, pruned } from '@icws/backend-cdk';
 import { encodeCbor } from './cbor';
 import { encodeCallReply, encodeCertificate, encodeDelegation, encodeQueryResponse } from './response-cbor';

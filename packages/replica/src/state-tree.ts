@@ -1,4 +1,4 @@
-import { Principal } from '@dfinity/principal';
+import { Principal } from '@icp-sdk/core/principal';
 import { hex } from '@icws/protocol';
 import { encodeCanisterRanges, type CanisterRange } from './canister-ranges';
 import type { CallOutcome } from './canister/outcome';

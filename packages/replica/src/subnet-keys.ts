@@ -1,4 +1,4 @@
-import { Principal } from '@dfinity/principal';
+import { Principal } from '@icp-sdk/core/principal';
 import { NodeKey } from './node-key';
 import { generateRootKey, loadOrCreateBlsKey, loadOrCreateRootKey, type BlsKeyPair, type RootKey } from './root-key';
 

@@ -1,5 +1,5 @@
-import type { IDL } from '@dfinity/candid';
-import type { Principal } from '@dfinity/principal';
+import type { IDL } from '@icp-sdk/core/candid';
+import type { Principal } from '@icp-sdk/core/principal';
 
 /** Identifies a timer set by a canister; pass it to {@link CanisterContext.clearTimer}. */
 export type TimerId = number;

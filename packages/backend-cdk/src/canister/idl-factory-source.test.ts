@@ -1,4 +1,4 @@
-import { IDL } from '@dfinity/candid';
+import { IDL } from '@icp-sdk/core/candid';
 import { wsServiceMethods } from '@icws/protocol';
 import { IcwsError } from '@icws/protocol';
 import { idlFactorySource } from './idl-factory-source';

@@ -1,4 +1,4 @@
-import { IDL } from '@dfinity/candid';
+import { IDL } from '@icp-sdk/core/candid';
 import { CdkError, type CdkErrorCode } from '../errors';
 
 /** Code of the error {@link idlFactorySource} throws for a type it cannot print. */

@@ -1,4 +1,4 @@
-import { lookup_path, lookupResultToBuffer, LookupPathStatus, reconstruct as agentReconstruct } from '@dfinity/agent';
+import { lookup_path, lookupResultToBuffer, LookupPathStatus, reconstruct as agentReconstruct } from '@icp-sdk/core/agent';
 import { CertifiedMap } from './certified-map';
 import { empty, labeled, leaf, reconstruct, type HashTree } from './hash-tree';
 import { lookupPath } from './lookup';

@@ -1,4 +1,4 @@
-import { Cbor, reconstruct as agentReconstruct, type HashTree as AgentHashTree } from '@dfinity/agent';
+import { Cbor, reconstruct as agentReconstruct, type HashTree as AgentHashTree } from '@icp-sdk/core/agent';
 import { Decoder } from 'cbor-x';
 import { empty, fork, labeled, leaf, pruned, type HashTree } from './hash-tree';
 import { encodeHashTreeCbor } from './hash-tree-cbor';

@@ -1,4 +1,4 @@
-import { lookup_path, lookupResultToBuffer, LookupPathStatus, reconstruct as agentReconstruct } from '@dfinity/agent';
+import { lookup_path, lookupResultToBuffer, LookupPathStatus, reconstruct as agentReconstruct } from '@icp-sdk/core/agent';
 import { empty, fork, labeled, leaf, pruned, reconstruct, type HashTree } from './hash-tree';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);

@@ -8,7 +8,7 @@ import type {
   NodeLabel,
   NodeValue,
   PrunedHashTree,
-} from '@dfinity/agent';
+} from '@icp-sdk/core/agent';
 import { sha256 } from './sha256';
 
 /**

@@ -1,4 +1,4 @@
-import { lebEncode } from '@dfinity/candid';
+import { lebEncode } from '@icp-sdk/core/candid';
 import { encodeUleb128 } from './leb128';
 
 describe('encodeUleb128', () => {

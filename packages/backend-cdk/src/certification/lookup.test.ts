@@ -1,4 +1,4 @@
-import { lookup_path, LookupPathStatus } from '@dfinity/agent';
+import { lookup_path, LookupPathStatus } from '@icp-sdk/core/agent';
 import { empty, fork, labeled, leaf, pruned } from './hash-tree';
 import { lookupPath } from './lookup';
 
@@ -52,7 +52,7 @@ describe('lookupPath', () => {
   });
 });
 
-describe('@dfinity/agent 3.4.3 lookup_path, for comparison', () => {
+describe('lookup_path of the agent (@icp-sdk/core 6.1, as @dfinity/agent 3.4.3), for comparison', () => {
   it('compares labels bytewise, so it reads some valid absence proofs as Unknown', () => {
     const proof = fork(fork(pruned(hash(1)), labeled(Uint8Array.of(0x00, 0xfe), pruned(hash(2)))),
       fork(labeled(Uint8Array.of(0x01, 0x00), pruned(hash(3))), pruned(hash(4))));

@@ -1,4 +1,4 @@
-import { Principal } from '@dfinity/principal';
+import { Principal } from '@icp-sdk/core/principal';
 import type { CanisterContext, TimerId } from '../canister/define';
 import { CdkError, type CdkErrorCode } from '../errors';
 import { fakeCertificate } from './fake-certificate';

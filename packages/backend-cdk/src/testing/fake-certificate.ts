@@ -1,4 +1,4 @@
-import type { Principal } from '@dfinity/principal';
+import type { Principal } from '@icp-sdk/core/principal';
 import { cborHeadSize, MAJOR_BYTES, MAJOR_MAP, MAJOR_TEXT, SELF_DESCRIBE_TAG, writeCborHead } from '@icws/protocol';
 import { fork, labeled, leaf, type HashTree } from '../certification/hash-tree';
 import { hashTreeCborSize, writeHashTreeCbor } from '../certification/hash-tree-cbor';

@@ -1,7 +1,7 @@
 /** The canister test kit: a fake context that keeps the IC's rules, and Candid calls through it. */
-import { Cbor } from '@dfinity/agent';
-import { IDL } from '@dfinity/candid';
-import { Principal } from '@dfinity/principal';
+import { Cbor } from '@icp-sdk/core/agent';
+import { IDL } from '@icp-sdk/core/candid';
+import { Principal } from '@icp-sdk/core/principal';
 import { defineCanister, query, update, type CanisterContext } from '../canister/define';
 import { reconstruct, type HashTree } from '../certification/hash-tree';
 import { encodeUleb128 } from '../certification/leb128';

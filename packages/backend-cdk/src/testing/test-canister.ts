@@ -1,5 +1,5 @@
-import { IDL } from '@dfinity/candid';
-import { Principal } from '@dfinity/principal';
+import { IDL } from '@icp-sdk/core/candid';
+import { Principal } from '@icp-sdk/core/principal';
 import type { CanisterDefinition, CanisterMethods, MethodDefinition } from '../canister/define';
 import { CdkError } from '../errors';
 import { FakeCanisterContext, FakeCanisterErrorCode, messageOf, type FakeCanisterContextOptions } from './fake-canister-context';

@@ -5,7 +5,7 @@
  * developer's own code (bad configuration, an app message that does not decode) are thrown as
  * {@link CdkError}s instead.
  */
-import type { Principal } from '@dfinity/principal';
+import type { Principal } from '@icp-sdk/core/principal';
 import { clientKeyText, type ClientKey } from '@icws/protocol';
 import { CdkError, type CdkErrorCode } from '../errors';
 import type { WsSettings } from './types';

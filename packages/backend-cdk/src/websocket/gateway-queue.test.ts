@@ -1,4 +1,4 @@
-import { Principal } from '@dfinity/principal';
+import { Principal } from '@icp-sdk/core/principal';
 import { GatewayQueue, type QueuedMessage } from './gateway-queue';
 
 const clientKey = { client_principal: Principal.anonymous(), client_nonce: 0n };

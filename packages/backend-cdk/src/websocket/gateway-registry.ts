@@ -1,4 +1,4 @@
-import type { Principal } from '@dfinity/principal';
+import type { Principal } from '@icp-sdk/core/principal';
 import { INITIAL_OUTGOING_MESSAGE_NONCE } from '@icws/protocol';
 import { GatewayQueue } from './gateway-queue';
 import type { UndoLog } from './undo-log';

@@ -1,6 +1,6 @@
 /** `createIcWebSocket`: the developer-facing API beside the protocol methods. */
-import { IDL } from '@dfinity/candid';
-import type { Principal } from '@dfinity/principal';
+import { IDL } from '@icp-sdk/core/candid';
+import type { Principal } from '@icp-sdk/core/principal';
 import { wsServiceMethods } from '@icws/protocol';
 import { defineCanister } from '../canister/define';
 import { IcwsError } from '@icws/protocol';

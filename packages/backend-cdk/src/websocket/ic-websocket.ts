@@ -14,8 +14,8 @@
  * });
  * ```
  */
-import { IDL } from '@dfinity/candid';
-import type { Principal } from '@dfinity/principal';
+import { IDL } from '@icp-sdk/core/candid';
+import type { Principal } from '@icp-sdk/core/principal';
 import {
   CLIENT_KEEP_ALIVE_TIMEOUT_MS,
   CanisterWsOpenResultIdl,

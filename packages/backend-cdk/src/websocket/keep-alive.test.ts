@@ -2,7 +2,7 @@
  * Acks and keep-alives on the fake context's time: every ack interval each client is acked, and
  * one keep-alive timeout later the silent ones are closed and client-less gateways dropped.
  */
-import type { Principal } from '@dfinity/principal';
+import type { Principal } from '@icp-sdk/core/principal';
 import type { ClientKey } from '@icws/protocol';
 import { decodeOutput, newPrincipal, WsTestCanister } from './test-support/ws-test-canister';
 

@@ -1,6 +1,6 @@
-import { Cbor, lookup_path, LookupPathStatus, reconstruct as agentReconstruct, type HashTree } from '@dfinity/agent';
+import { Cbor, lookup_path, LookupPathStatus, reconstruct as agentReconstruct, type HashTree } from '@icp-sdk/core/agent';
 import { formatMessageKey } from '@icws/protocol';
-import { Principal } from '@dfinity/principal';
+import { Principal } from '@icp-sdk/core/principal';
 import { createHash } from 'node:crypto';
 import { labeled, leaf, reconstruct } from '../certification';
 import { MessageCertification } from './message-certification';

@@ -4,8 +4,8 @@
  * stay nearly the same from 1,000 to 20,000 queued messages (O(n) would multiply them by 20).
  * What a call costs in milliseconds is printed by bench/cdk.js.
  */
-import { Cbor } from '@dfinity/agent';
-import type { Principal } from '@dfinity/principal';
+import { Cbor } from '@icp-sdk/core/agent';
+import type { Principal } from '@icp-sdk/core/principal';
 import type { CanisterOutputCertifiedMessages } from '@icws/protocol';
 import { lookupPath } from '../certification/lookup';
 import type { HashTree } from '../certification/hash-tree';

@@ -3,7 +3,7 @@
  * any poll is refused at `send`, nothing is pruned before its gateway polled it, and a queue full of
  * unpolled messages closes the client that does not fit, with a reason.
  */
-import type { Principal } from '@dfinity/principal';
+import type { Principal } from '@icp-sdk/core/principal';
 import { IcwsError } from '@icws/protocol';
 import { decodeOutput, newPrincipal, WsTestCanister, type DecodedOutput } from './test-support/ws-test-canister';
 

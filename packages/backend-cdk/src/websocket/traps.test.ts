@@ -3,8 +3,8 @@
  * `send`) throws, the call is rejected and the CDK's queues, clients and certification are as
  * before, so the next poll still verifies.
  */
-import { IDL } from '@dfinity/candid';
-import type { Principal } from '@dfinity/principal';
+import { IDL } from '@icp-sdk/core/candid';
+import type { Principal } from '@icp-sdk/core/principal';
 import type { ClientKey } from '@icws/protocol';
 import { appBytes, newPrincipal, WsTestCanister } from './test-support/ws-test-canister';
 

@@ -1,4 +1,4 @@
-import type { Principal } from '@dfinity/principal';
+import type { Principal } from '@icp-sdk/core/principal';
 import type { CloseReasonKind } from '@icws/protocol';
 
 /** Result of `send`, `close` and the `ws_*` updates: Candid `variant { Ok : null; Err : text }`. */

@@ -1,4 +1,4 @@
-import type { Principal } from '@dfinity/principal';
+import type { Principal } from '@icp-sdk/core/principal';
 import {
   MESSAGES_TO_DELETE_COUNT,
   ProtocolError,

@@ -1,6 +1,6 @@
 /** `ws_get_messages`: a gateway polls its queue; every batch comes certified. */
-import { Cbor, lookup_path, LookupPathStatus, type HashTree } from '@dfinity/agent';
-import type { Principal } from '@dfinity/principal';
+import { Cbor, lookup_path, LookupPathStatus, type HashTree } from '@icp-sdk/core/agent';
+import type { Principal } from '@icp-sdk/core/principal';
 import type { ClientKey } from '@icws/protocol';
 import { decodeOutput, newPrincipal, WsTestCanister } from './test-support/ws-test-canister';
 

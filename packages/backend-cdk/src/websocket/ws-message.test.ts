@@ -1,6 +1,6 @@
 /** `ws_message`: a connected client sends application messages and keep-alives, in sequence. */
-import { IDL } from '@dfinity/candid';
-import { Principal } from '@dfinity/principal';
+import { IDL } from '@icp-sdk/core/candid';
+import { Principal } from '@icp-sdk/core/principal';
 import { ackMessage, CanisterWsMessageArgumentsIdl, encodeServiceMessage, type ClientKey } from '@icws/protocol';
 import { appBytes, message, newPrincipal, WsTestCanister } from './test-support/ws-test-canister';
 

@@ -1,5 +1,5 @@
 /** `ws_open`: a client opens a connection through a gateway. */
-import { Principal } from '@dfinity/principal';
+import { Principal } from '@icp-sdk/core/principal';
 import { decodeServiceMessage } from '@icws/protocol';
 import { appBytes, decodeOutput, newPrincipal, WsTestCanister } from './test-support/ws-test-canister';
 

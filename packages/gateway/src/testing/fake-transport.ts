@@ -2,7 +2,7 @@
  * An in-memory {@link IcTransport} for unit tests: it records every request and answers through
  * hooks a test replaces to delay or fail them. Not part of the package.
  */
-import type { Principal } from '@dfinity/principal';
+import type { Principal } from '@icp-sdk/core/principal';
 import type { CanisterOutputCertifiedMessages, ClientKey } from '@icws/protocol';
 import { decode } from 'cbor-x';
 import { GatewayError } from '../errors';

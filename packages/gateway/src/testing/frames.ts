@@ -2,7 +2,7 @@
  * Frames, calls and canister messages for unit tests, unsigned: the gateway relays envelopes
  * without checking their signatures (the replica does). Not part of the package.
  */
-import { Principal } from '@dfinity/principal';
+import { Principal } from '@icp-sdk/core/principal';
 import {
   CanisterWsOpenResultIdl,
   decodeClientRequest,

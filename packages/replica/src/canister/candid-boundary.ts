@@ -5,7 +5,7 @@
  * variants by label) and skips extra trailing arguments; what it lacks is that missing trailing
  * arguments whose type admits null (`opt`, `null`, `reserved`) read as null, which this module adds.
  */
-import { IDL } from '@dfinity/candid';
+import { IDL } from '@icp-sdk/core/candid';
 
 const MAGIC = [0x44, 0x49, 0x44, 0x4c]; // "DIDL"
 

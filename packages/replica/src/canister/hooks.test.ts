@@ -1,7 +1,7 @@
 /** `ic.onCommit` and `ic.onRollback`: how a library keeps its state in step with a message's fate. */
-import { Cbor, lookup_path, LookupPathStatus, type HashTree } from '@dfinity/agent';
-import { IDL } from '@dfinity/candid';
-import { Principal } from '@dfinity/principal';
+import { Cbor, lookup_path, LookupPathStatus, type HashTree } from '@icp-sdk/core/agent';
+import { IDL } from '@icp-sdk/core/candid';
+import { Principal } from '@icp-sdk/core/principal';
 import { TestClock } from '../clock';
 import { Replica } from '../replica';
 import { defineCanister, query, update } from '@icws/backend-cdk';

@@ -1,4 +1,4 @@
-import type { Principal } from '@dfinity/principal';
+import type { Principal } from '@icp-sdk/core/principal';
 import type { CanisterContext, CanisterDefinition, CanisterMethods, TimerId } from '@icws/backend-cdk';
 import { decodeArguments, encodeReply } from './candid-boundary';
 import { rejected, RejectCode, type CallOutcome } from './outcome';

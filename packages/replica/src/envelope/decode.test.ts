@@ -1,5 +1,5 @@
-import { Cbor } from '@dfinity/agent';
-import { Principal } from '@dfinity/principal';
+import { Cbor } from '@icp-sdk/core/agent';
+import { Principal } from '@icp-sdk/core/principal';
 import { decodeEnvelope } from './decode';
 import { EnvelopeError } from './envelope-error';
 import { MAX_ENVELOPE_BYTES } from './limits';

@@ -1,6 +1,6 @@
-import { Cbor, Expiry, type Identity } from '@dfinity/agent';
-import { DelegationChain, DelegationIdentity, Ed25519KeyIdentity } from '@dfinity/identity';
-import { Principal } from '@dfinity/principal';
+import { Cbor, Expiry, type Identity } from '@icp-sdk/core/agent';
+import { DelegationChain, DelegationIdentity, Ed25519KeyIdentity } from '@icp-sdk/core/identity';
+import { Principal } from '@icp-sdk/core/principal';
 import { EnvelopeValidator } from './envelope-validator';
 import { InThreadSignatureVerifier, type SignatureItem, type SignatureVerifier } from './signature-verifier';
 

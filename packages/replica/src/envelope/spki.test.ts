@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { BLS12_381_G2_OID, DER_COSE_OID, wrapDER } from '@dfinity/agent';
-import { ECDSAKeyIdentity, Ed25519KeyIdentity } from '@dfinity/identity';
-import { Secp256k1KeyIdentity } from '@dfinity/identity-secp256k1';
+import { BLS12_381_G2_OID, DER_COSE_OID, wrapDER } from '@icp-sdk/core/agent';
+import { ECDSAKeyIdentity, Ed25519KeyIdentity } from '@icp-sdk/core/identity';
+import { Secp256k1KeyIdentity } from '@icp-sdk/core/identity/secp256k1';
 import { EnvelopeError } from './envelope-error';
 import { keyTypeOf } from './spki';
 

@@ -1,7 +1,7 @@
-import { AnonymousIdentity, Cbor, Expiry, HttpAgent, IC_REQUEST_DOMAIN_SEPARATOR, requestIdOf as agentRequestIdOf, type Identity, type SignIdentity } from '@dfinity/agent';
-import { DelegationChain, DelegationIdentity, ECDSAKeyIdentity, Ed25519KeyIdentity } from '@dfinity/identity';
-import { Secp256k1KeyIdentity } from '@dfinity/identity-secp256k1';
-import { Principal } from '@dfinity/principal';
+import { AnonymousIdentity, Cbor, Expiry, HttpAgent, IC_REQUEST_DOMAIN_SEPARATOR, requestIdOf as agentRequestIdOf, type Identity, type SignIdentity } from '@icp-sdk/core/agent';
+import { DelegationChain, DelegationIdentity, ECDSAKeyIdentity, Ed25519KeyIdentity } from '@icp-sdk/core/identity';
+import { Secp256k1KeyIdentity } from '@icp-sdk/core/identity/secp256k1';
+import { Principal } from '@icp-sdk/core/principal';
 import { decodeEnvelope } from './decode';
 import { EnvelopeError } from './envelope-error';
 import { requestIdOf } from './request-id';

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { DER_COSE_OID, type SignIdentity, wrapDER } from '@dfinity/agent';
-import { ECDSAKeyIdentity, Ed25519KeyIdentity } from '@dfinity/identity';
-import { Secp256k1KeyIdentity } from '@dfinity/identity-secp256k1';
+import { DER_COSE_OID, type SignIdentity, wrapDER } from '@icp-sdk/core/agent';
+import { ECDSAKeyIdentity, Ed25519KeyIdentity } from '@icp-sdk/core/identity';
+import { Secp256k1KeyIdentity } from '@icp-sdk/core/identity/secp256k1';
 import { InThreadSignatureVerifier } from './signature-verifier';
 import { verifySignature } from './verify-signature';
 

@@ -3,9 +3,9 @@
  * call goes through `TestCanister` with Candid bytes and a caller. The canister records its
  * handler calls and exposes its `IcWebSocket` for inspection.
  */
-import { Cbor } from '@dfinity/agent';
-import { IDL } from '@dfinity/candid';
-import { Principal } from '@dfinity/principal';
+import { Cbor } from '@icp-sdk/core/agent';
+import { IDL } from '@icp-sdk/core/candid';
+import { Principal } from '@icp-sdk/core/principal';
 import {
   decodeServiceMessage,
   decodeWebsocketMessage,

@@ -1,14 +1,16 @@
 /**
- * The replica speaks the IC HTTP interface: stock @dfinity/agent code, with its default checks
- * (root key, certificates, query signatures), works against it unchanged.
+ * The replica speaks the IC HTTP interface of the 3.x agents: stock @dfinity/agent 3.x code, with
+ * its default checks (root key, certificates, query signatures), works against it unchanged. The
+ * replica's own API speaks @icp-sdk/core's types; this test's principals and IDL are 3.x's.
  */
 import { Actor, Certificate, type Identity, HttpAgent, lookupResultToBuffer, LookupPathStatus, RejectError, type ActorSubclass } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
 import { DelegationChain, DelegationIdentity, ECDSAKeyIdentity, Ed25519KeyIdentity } from '@dfinity/identity';
 import { Secp256k1KeyIdentity } from '@dfinity/identity-secp256k1';
 import { Principal } from '@dfinity/principal';
+import { Principal as ReplicaPrincipal } from '@icp-sdk/core/principal';
 import { startReplica, type RunningReplica } from '@icws/replica';
-import certifiedVariable, { certifiedBytes, CertifiedValue } from '../../examples/certified-variable/canister';
+import certifiedVariable, { certifiedBytes } from '../../examples/certified-variable/canister';
 import counter from '../../examples/counter/canister';
 import { InThreadSignatureVerifier } from '../../packages/replica/src/envelope/signature-verifier';
 
@@ -22,7 +24,10 @@ const counterIdl: IDL.InterfaceFactory = ({ IDL: I }) =>
     missing: I.Func([], [], ['query']),
   });
 const certifiedIdl: IDL.InterfaceFactory = ({ IDL: I }) =>
-  I.Service({ set: I.Func([I.Nat32], [], []), get: I.Func([], [CertifiedValue], ['query']) });
+  I.Service({
+    set: I.Func([I.Nat32], [], []),
+    get: I.Func([], [I.Record({ value: I.Nat32, certificate: I.Opt(I.Vec(I.Nat8)) })], ['query']),
+  });
 
 interface Counter {
   increment(): Promise<bigint>;
@@ -39,8 +44,8 @@ let certifiedId: Principal;
 
 beforeAll(async () => {
   running = await startReplica({ port: 0, canisters: [{ name: 'counter', module: counter }, { name: 'certified', module: certifiedVariable }], log: () => undefined });
-  counterId = running.canisterIds.counter;
-  certifiedId = running.canisterIds.certified;
+  counterId = Principal.fromText(running.canisterIds.counter.toText());
+  certifiedId = Principal.fromText(running.canisterIds.certified.toText());
 });
 afterAll(() => running.close());
 
@@ -137,8 +142,8 @@ describe('rounds', () => {
     const { replica } = running;
     await replica.certificate({ canisters: [], requestIds: [], subnet: false });
     const before = { ...replica.stats };
-    const anonymous = Principal.anonymous();
-    const calls = Array.from({ length: 200 }, () => replica.update(counterId, 'increment', new Uint8Array(IDL.encode([], [])), anonymous));
+    const anonymous = ReplicaPrincipal.anonymous();
+    const calls = Array.from({ length: 200 }, () => replica.update(running.canisterIds.counter, 'increment', new Uint8Array(IDL.encode([], [])), anonymous));
     const outcomes = await Promise.all(calls);
     const replies = outcomes.map((o) => (o.status === 'replied' ? (IDL.decode([IDL.Nat], o.reply)[0] as bigint) : -1n));
     expect(replies.slice(1).every((n, i) => n === replies[i] + 1n)).toBe(true);
@@ -176,7 +181,7 @@ describe('signature verification', () => {
     });
     try {
       const agent = await HttpAgent.create({ host: own.url.origin, identity: Ed25519KeyIdentity.generate(), shouldFetchRootKey: true });
-      const actor = Actor.createActor<Counter>(counterIdl, { agent, canisterId: own.canisterIds.counter });
+      const actor = Actor.createActor<Counter>(counterIdl, { agent, canisterId: own.canisterIds.counter.toText() });
       await expect(actor.increment()).resolves.toBe(1n);
       expect(checked.length).toBeGreaterThan(0);
     } finally {
