@@ -47,8 +47,8 @@ describe('@icws/backend-cdk', () => {
 describe('@icws/replica', () => {
   it('ships icws-replica and the example canisters that --dev installs', () => {
     const { bin } = manifest('replica');
-    expect(bin).toEqual({ 'icws-replica': 'dist/cli.js' });
-    expect(files('@icws/replica')).toEqual(expect.arrayContaining(['dist/cli.js', 'dist/examples/ping-pong/canister.js', 'dist/examples/chat/canister.js']));
+    expect(bin).toEqual({ 'icws-replica': 'bin/icws-replica.js' });
+    expect(files('@icws/replica')).toEqual(expect.arrayContaining(['bin/icws-replica.js', 'dist/cli.js', 'dist/examples/ping-pong/canister.js', 'dist/examples/chat/canister.js']));
   });
 });
 
@@ -59,7 +59,8 @@ describe('@icws/gateway', () => {
     expect(Object.keys(gateway.dependencies ?? {})).not.toContain('@icws/backend-cdk');
     expect(gateway.peerDependenciesMeta?.['@icws/replica']?.optional).toBe(true);
     expect(files('@icws/gateway').filter((path) => path.includes('examples/'))).toEqual([]);
-    expect(gateway.bin).toEqual({ 'icws-gateway': 'dist/cli.js' });
+    expect(gateway.bin).toEqual({ 'icws-gateway': 'bin/icws-gateway.js' });
+    expect(files('@icws/gateway')).toEqual(expect.arrayContaining(['bin/icws-gateway.js', 'dist/cli.js']));
   });
 });
 

@@ -40,8 +40,16 @@ async function main(argv: string[]): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
-  console.error(`icws-gateway: ${err instanceof Error ? err.message : String(err)}`);
-  if (err instanceof GatewayError && err.hasCode('ICWS_ERR_USAGE')) console.error(usage());
-  process.exit(2);
-});
+/**
+ * Runs `icws-gateway` with the command line `argv` (without node and the script); a bad flag or a
+ * start that fails prints the reason and exits 2.
+ */
+export function runCli(argv: string[]): void {
+  main(argv).catch((err: unknown) => {
+    console.error(`icws-gateway: ${err instanceof Error ? err.message : String(err)}`);
+    if (err instanceof GatewayError && err.hasCode('ICWS_ERR_USAGE')) console.error(usage());
+    process.exit(2);
+  });
+}
+
+if (require.main === module) runCli(process.argv.slice(2));

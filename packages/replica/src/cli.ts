@@ -123,10 +123,16 @@ async function main(argv: string[]): Promise<void> {
   console.log(`replica listening on ${running.url.origin}`);
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).catch((err: unknown) => {
+/**
+ * Runs `icws-replica` with the command line `argv` (without node and the script); a bad flag or a
+ * start that fails prints the reason and exits 2.
+ */
+export function runCli(argv: string[]): void {
+  main(argv).catch((err: unknown) => {
     console.error(`icws-replica: ${err instanceof Error ? err.message : String(err)}`);
     if (!(err instanceof ReplicaError)) console.error(USAGE);
     process.exit(2);
   });
 }
+
+if (require.main === module) runCli(process.argv.slice(2));
