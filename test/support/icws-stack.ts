@@ -69,7 +69,7 @@ export function appMessage(text: string): AppMessage {
 export function nextEvent<K extends keyof IcWebSocketEventMap<AppMessage>>(
   ws: IcWebSocket<PingPongService>,
   type: K,
-  timeoutMs = 10_000,
+  timeoutMs = 20_000,
 ): Promise<IcWebSocketEventMap<AppMessage>[K]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${type} event within ${timeoutMs} ms`)), timeoutMs);
