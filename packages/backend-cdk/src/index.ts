@@ -5,6 +5,7 @@ export {
   update,
   query,
   isCanisterDefinition,
+  printedLine,
   type CanisterContext,
   type CanisterDefinition,
   type CandidInit,

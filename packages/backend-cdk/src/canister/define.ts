@@ -160,3 +160,23 @@ export function defineCanister<Init = void>(
 export function isCanisterDefinition(value: unknown): value is CanisterDefinition<unknown> {
   return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'icws-canister';
 }
+
+/**
+ * @returns the line `ic.print(...values)` writes: strings as they are, bigints in decimal, errors by
+ *   their message, anything else as JSON (bigints inside in decimal). Hosts of canisters use it so
+ *   a canister prints the same everywhere.
+ */
+export function printedLine(values: readonly unknown[]): string {
+  return values.map(printedValue).join(' ');
+}
+
+function printedValue(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Error) return value.message;
+  try {
+    return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  } catch {
+    return String(value);
+  }
+}

@@ -1,5 +1,6 @@
 import { Principal } from '@icp-sdk/core/principal';
-import type { CanisterContext, TimerId } from '../canister/define';
+import { describeError } from '@icws/protocol';
+import { printedLine, type CanisterContext, type TimerId } from '../canister/define';
 import { CdkError, type CdkErrorCode } from '../errors';
 import { fakeCertificate } from './fake-certificate';
 
@@ -121,7 +122,7 @@ export class FakeCanisterContext implements CanisterContext {
   }
 
   print(...values: unknown[]): void {
-    const line = values.map(formatValue).join(' ');
+    const line = printedLine(values);
     this.logs.push(line);
     this.#log?.(line);
   }
@@ -197,7 +198,7 @@ export class FakeCanisterContext implements CanisterContext {
       try {
         this.execute({ caller: this.#id, mode: 'update' }, timer.callback);
       } catch (err) {
-        this.print(`timer ${timer.id} failed: ${messageOf(err)}`);
+        this.print(`timer ${timer.id} failed: ${describeError(err)}`);
       }
     }
     this.#nowNs = targetNs;
@@ -236,7 +237,7 @@ export class FakeCanisterContext implements CanisterContext {
       try {
         execution.undo[i]();
       } catch (err) {
-        this.print(`an undo callback failed: ${messageOf(err)}`);
+        this.print(`an undo callback failed: ${describeError(err)}`);
       }
     }
   }
@@ -251,18 +252,4 @@ function contextError(message: string): CdkError {
   return new CdkError(FakeCanisterErrorCode.CONTEXT, message);
 }
 
-/** @returns the message of a thrown value. @internal */
-export function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
-function formatValue(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'bigint') return value.toString();
-  if (value instanceof Error) return value.message;
-  try {
-    return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-  } catch {
-    return String(value);
-  }
-}

@@ -2,7 +2,8 @@ import { IDL } from '@icp-sdk/core/candid';
 import { Principal } from '@icp-sdk/core/principal';
 import type { CanisterDefinition, CanisterMethods, MethodDefinition } from '../canister/define';
 import { CdkError } from '../errors';
-import { FakeCanisterContext, FakeCanisterErrorCode, messageOf, type FakeCanisterContextOptions } from './fake-canister-context';
+import { describeError } from '@icws/protocol';
+import { FakeCanisterContext, FakeCanisterErrorCode, type FakeCanisterContextOptions } from './fake-canister-context';
 
 /** How a {@link TestCanister} call ended, as a replica answers it. */
 export type TestCallOutcome =
@@ -79,14 +80,14 @@ export class TestCanister {
     try {
       args = IDL.decode([...definition.argTypes], arg);
     } catch (err) {
-      return this.#trapped(`failed to decode the arguments of '${method}': ${messageOf(err)}`);
+      return this.#trapped(`failed to decode the arguments of '${method}': ${describeError(err)}`);
     }
     try {
       const caller = options.caller ?? Principal.anonymous();
       const reply = this.context.execute({ caller, mode }, () => encodeReply(definition, definition.implementation(...(args as never[]))));
       return { status: 'replied', reply };
     } catch (err) {
-      return this.#trapped(messageOf(err));
+      return this.#trapped(describeError(err));
     }
   }
 

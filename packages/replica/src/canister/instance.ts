@@ -1,5 +1,6 @@
 import type { Principal } from '@icp-sdk/core/principal';
-import type { CanisterContext, CanisterDefinition, CanisterMethods, TimerId } from '@icws/backend-cdk';
+import { printedLine, type CanisterContext, type CanisterDefinition, type CanisterMethods, type TimerId } from '@icws/backend-cdk';
+import { describeError } from '@icws/protocol';
 import { decodeArguments, encodeReply } from './candid-boundary';
 import { rejected, RejectCode, type CallOutcome } from './outcome';
 import { CanisterTimers, type TimerChange } from './timers';
@@ -87,7 +88,7 @@ export class CanisterInstance {
     try {
       args = decodeArguments(method.argTypes, call.arg);
     } catch (err) {
-      return this.#trapped(`failed to decode the arguments of '${call.methodName}': ${messageOf(err)}`);
+      return this.#trapped(`failed to decode the arguments of '${call.methodName}': ${describeError(err)}`);
     }
     return this.#run(call, () => encodeReply(method.retTypes, method.implementation(...(args as never[])), call.methodName));
   }
@@ -123,7 +124,7 @@ export class CanisterInstance {
       return { status: 'replied', reply };
     } catch (err) {
       this.#rollBack(execution);
-      return this.#trapped(messageOf(err));
+      return this.#trapped(describeError(err));
     } finally {
       this.#execution = undefined;
     }
@@ -156,7 +157,7 @@ export class CanisterInstance {
       try {
         execution.undo[i]();
       } catch (err) {
-        this.host.print(`[${this.name}] an undo callback failed: ${messageOf(err)}`);
+        this.host.print(`[${this.name}] an undo callback failed: ${describeError(err)}`);
       }
     }
   }
@@ -195,7 +196,7 @@ export class CanisterInstance {
       clearTimer: (id: TimerId) => {
         this.#current('ic.clearTimer()').timerChanges.push({ op: 'clear', id });
       },
-      print: (...values) => this.host.print(`[${this.name}] ${values.map(formatValue).join(' ')}`),
+      print: (...values) => this.host.print(`[${this.name}] ${printedLine(values)}`),
       onRollback: (undo) => {
         this.#current('ic.onRollback()').undo.push(undo);
       },
@@ -219,17 +220,4 @@ function runCommitCallbacks(execution: Execution): void {
   for (let i = 0; i < execution.commit.length; i++) execution.commit[i]();
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
-function formatValue(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'bigint') return value.toString();
-  if (value instanceof Error) return value.message;
-  try {
-    return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-  } catch {
-    return String(value);
-  }
-}
