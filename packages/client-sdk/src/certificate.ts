@@ -14,7 +14,7 @@
  */
 import { blsVerify, Cbor, flatten_forks, lookup_path, lookup_subtree, LookupPathStatus, LookupSubtreeStatus, NodeType, reconstruct, type HashTree } from '@icp-sdk/core/agent';
 import { Principal } from '@icp-sdk/core/principal';
-import { equalBytes, IC_STATE_ROOT_DOMAIN_SEPARATOR, withDomainSeparator } from '@icws/protocol';
+import { decodeUleb128, equalBytes, IC_STATE_ROOT_DOMAIN_SEPARATOR, withDomainSeparator } from '@icws/protocol';
 import { describeError, IcWebSocketError, IcWebSocketErrorCode as Code } from './errors';
 
 /** DER prefix of a BLS12-381 public key on G2, as root and subnet keys are encoded. */
@@ -159,7 +159,7 @@ function decodeCertificate(bytes: Uint8Array, what: string): Cert {
 function certificateTimeMs(cert: Cert, what: string): number {
   const time = lookup_path(['time'], cert.tree);
   if (time.status !== LookupPathStatus.Found || !(time.value instanceof Uint8Array)) throw invalid(`the ${what} holds no time`);
-  return Number(decodeLeb128(time.value) / 1_000_000n);
+  return Number(decodeUleb128(time.value) / 1_000_000n);
 }
 
 function decodeRanges(leaf: Uint8Array, subnetId: Principal): Array<[Principal, Principal]> {
@@ -171,17 +171,6 @@ function decodeRanges(leaf: Uint8Array, subnetId: Principal): Array<[Principal, 
   }
 }
 
-/** @returns the unsigned LEB128 number in `bytes` (certificate `time` is nanoseconds in LEB128). */
-function decodeLeb128(bytes: Uint8Array): bigint {
-  let value = 0n;
-  let shift = 0n;
-  for (const byte of bytes) {
-    value |= BigInt(byte & 0x7f) << shift;
-    if ((byte & 0x80) === 0) break;
-    shift += 7n;
-  }
-  return value;
-}
 
 function invalid(message: string, cause?: unknown): IcWebSocketError {
   return new IcWebSocketError(Code.INVALID_CERTIFICATE, message, { cause });

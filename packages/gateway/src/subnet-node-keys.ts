@@ -1,6 +1,7 @@
 import { AgentError, CanisterStatus, Certificate, CertificateNotAuthorizedErrorCode, lookup_path, LookupPathStatus } from '@icp-sdk/core/agent';
 import type { Principal } from '@icp-sdk/core/principal';
 import { GatewayError } from './errors';
+import { decodeUleb128 } from '@icws/protocol';
 
 /** A certificate of the subnet state older than this is not believed (the agent's default). */
 export const MAX_NODE_KEYS_CERTIFICATE_AGE_MS = 5 * 60_000;
@@ -44,7 +45,7 @@ export async function nodeKeysFromCertificate(bytes: Uint8Array, options: NodeKe
   }
   const time = lookup_path(['time'], verified.cert.tree);
   if (time.status !== LookupPathStatus.Found || !(time.value instanceof Uint8Array)) throw refusal(canisterId, 'the certificate holds no time');
-  const ageMs = options.nowMs - Number(decodeLeb128(time.value) / 1_000_000n);
+  const ageMs = options.nowMs - Number(decodeUleb128(time.value) / 1_000_000n);
   if (Math.abs(ageMs) > MAX_NODE_KEYS_CERTIFICATE_AGE_MS) {
     throw refusal(canisterId, `the certificate was signed ${Math.round(ageMs / 1000)} s ${ageMs > 0 ? 'ago' : 'ahead'}, more than the ${MAX_NODE_KEYS_CERTIFICATE_AGE_MS / 60_000} minutes allowed`);
   }
@@ -58,17 +59,6 @@ export async function nodeKeysFromCertificate(bytes: Uint8Array, options: NodeKe
   }
 }
 
-/** @returns the unsigned LEB128 number in `bytes` (certificate `time` is nanoseconds in LEB128). */
-function decodeLeb128(bytes: Uint8Array): bigint {
-  let value = 0n;
-  let shift = 0n;
-  for (const byte of bytes) {
-    value |= BigInt(byte & 0x7f) << shift;
-    if ((byte & 0x80) === 0) break;
-    shift += 7n;
-  }
-  return value;
-}
 
 function refusal(canisterId: Principal, why: string, cause?: unknown): GatewayError {
   return new GatewayError('ICWS_ERR_NODE_KEYS', `the node keys of canister ${canisterId.toText()}'s subnet are not trusted: ${why}`, { cause });

@@ -196,3 +196,4 @@ export {
   parseMessageKey,
   type MessageKey,
 } from './message-key';
+export { encodeUleb128, decodeUleb128 } from './leb128';

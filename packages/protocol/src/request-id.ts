@@ -8,6 +8,7 @@
  * Browser-safe: the default sha256 is JavaScript (`@noble/hashes`); a host with a native sha256
  * makes its own {@link RequestIdOf} with {@link createRequestIdOf}.
  */
+import { encodeUleb128 } from './leb128';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2';
 
 /** A principal as agents hold it: anything that gives its bytes (`Principal` of `@dfinity/principal`). */
@@ -135,14 +136,6 @@ function byteText(bytes: Uint8Array): string {
 
 /** @returns `n` as unsigned LEB128, the spec's encoding of natural numbers in request ids. */
 function leb128(n: bigint | number): Uint8Array {
-  let rest = BigInt(n);
-  if (rest < 0n) throw new RangeError(`cannot hash the negative number ${rest}; request ids cover natural numbers only`);
-  const bytes: number[] = [];
-  do {
-    let byte = Number(rest & 0x7fn);
-    rest >>= 7n;
-    if (rest !== 0n) byte |= 0x80;
-    bytes.push(byte);
-  } while (rest !== 0n);
-  return Uint8Array.from(bytes);
+  if (n < 0) throw new RangeError(`cannot hash the negative number ${n}; request ids cover natural numbers only`);
+  return encodeUleb128(n);
 }

@@ -14,7 +14,7 @@ export {
 } from './hash-tree';
 export { CertifiedMap, type CertifiedEntry } from './certified-map';
 export { encodeHashTreeCbor, hashTreeCborSize, writeHashTreeCbor } from './hash-tree-cbor';
-export { encodeUleb128 } from './leb128';
+export { encodeUleb128 } from '@icws/protocol';
 export { lookupPath, type PathLookup } from './lookup';
 export { compareBytes } from './bytes';
 export { sha256 } from './sha256';

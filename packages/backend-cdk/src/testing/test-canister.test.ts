@@ -4,7 +4,7 @@ import { IDL } from '@icp-sdk/core/candid';
 import { Principal } from '@icp-sdk/core/principal';
 import { defineCanister, query, update, type CanisterContext } from '../canister/define';
 import { reconstruct, type HashTree } from '../certification/hash-tree';
-import { encodeUleb128 } from '../certification/leb128';
+import { encodeUleb128 } from '@icws/protocol';
 import { lookupPath } from '../certification/lookup';
 import { IcwsError } from '@icws/protocol';
 import { FakeCanisterContext } from './fake-canister-context';

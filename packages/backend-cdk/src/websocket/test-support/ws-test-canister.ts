@@ -20,7 +20,7 @@ import {
   type WebsocketServiceMessageContent,
 } from '@icws/protocol';
 import { defineCanister, query, update } from '../../canister/define';
-import { encodeUleb128 } from '../../certification/leb128';
+import { encodeUleb128 } from '@icws/protocol';
 import { lookupPath } from '../../certification/lookup';
 import { reconstruct, type HashTree } from '../../certification/hash-tree';
 import { sha256 } from '../../certification/sha256';

@@ -1,5 +1,5 @@
 import { lebEncode } from '@icp-sdk/core/candid';
-import { encodeUleb128 } from './leb128';
+import { decodeUleb128, encodeUleb128 } from './leb128';
 
 describe('encodeUleb128', () => {
   it('encodes the spec examples', () => {
@@ -28,5 +28,15 @@ describe('encodeUleb128', () => {
     expect(() => encodeUleb128(1.5)).toThrow(RangeError);
     expect(() => encodeUleb128(Number.NaN)).toThrow(RangeError);
     expect(() => encodeUleb128(2 ** 53)).toThrow(RangeError);
+  });
+});
+
+describe('decodeUleb128', () => {
+  it.each([0n, 1n, 127n, 128n, 624485n, 2n ** 31n, 1_796_171_449_507_000_001n, 2n ** 64n - 1n])('reads back %s', (value) => {
+    expect(decodeUleb128(encodeUleb128(value))).toBe(value);
+  });
+
+  it('refuses bytes that end inside a number', () => {
+    expect(() => decodeUleb128(Uint8Array.of(0x80, 0x80))).toThrow(RangeError);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * Unsigned LEB128, the encoding of numbers in certified state (`time`, `reject_code`).
- * Numbers below 2^31 take a bitwise fast path; larger values go through bigint.
+ * Unsigned LEB128, the encoding of numbers in certified state (`time`, `reject_code`) and of natural
+ * numbers in request ids. Numbers below 2^31 take a bitwise fast path; larger values go through
+ * bigint.
  */
 export function encodeUleb128(value: bigint | number): Uint8Array {
   if (typeof value === 'number') {
@@ -32,4 +33,19 @@ function encodeBig(value: bigint): Uint8Array {
   }
   out.push(Number(value));
   return Uint8Array.from(out);
+}
+
+/**
+ * @returns the number in unsigned LEB128 `bytes` (e.g. a certificate's `time` in nanoseconds)
+ * @throws RangeError when the bytes end before the number does
+ */
+export function decodeUleb128(bytes: Uint8Array): bigint {
+  let value = 0n;
+  let shift = 0n;
+  for (const byte of bytes) {
+    value |= BigInt(byte & 0x7f) << shift;
+    if ((byte & 0x80) === 0) return value;
+    shift += 7n;
+  }
+  throw new RangeError(`decodeUleb128: ${bytes.length} bytes end inside a number`);
 }
