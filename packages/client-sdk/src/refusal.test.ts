@@ -21,6 +21,8 @@ describe('classifyGatewayClose', () => {
 
   it.each([
     ['an unavailable replica', 1011, 'ICWS_ERR_REPLICA_UNAVAILABLE: could not relay to the canister: replica answered 503'],
+    ['an overloaded replica', 1013, 'ICWS_ERR_REPLICA_OVERLOADED: the replica stayed overloaded; reconnect later: replica answered 503'],
+    ['an overloaded replica, under any close code', 1011, 'ICWS_ERR_REPLICA_OVERLOADED: the replica stayed overloaded'],
     ['a gateway shutting down', 1001, 'ICWS_ERR_SHUTTING_DOWN: the gateway is shutting down'],
     ['a slow reader', 1013, 'ICWS_ERR_CLIENT_TOO_SLOW: client too slow'],
     ['a client key in use (a new session has a new nonce)', 1008, 'ICWS_ERR_CLIENT_KEY_IN_USE: client key x is already connected'],

@@ -3,7 +3,7 @@
  * connection would meet again (a refused `ws_open`, an envelope the replica refuses because its
  * delegation expired or its signature is invalid, an identity that cannot sign) is final: the
  * client reports it once and stops. Passing conditions (a gateway restart, a dropped socket, an
- * unavailable replica, a silent canister) are transient: with `reconnect`, a new session follows.
+ * unavailable or overloaded replica, a silent canister) are transient: with `reconnect`, a new session follows.
  *
  * The gateway's close reasons start with its code (`ICWS_ERR_ENVELOPE_REFUSED: …`); an envelope
  * refusal quotes the replica's answer, which ends with the replica's code in parentheses when the
@@ -36,6 +36,8 @@ const FINAL_GATEWAY_CODES: ReadonlyMap<string, string> = new Map([
 /** Gateway codes of passing conditions, whatever their close code says. */
 const TRANSIENT_GATEWAY_CODES: ReadonlySet<string> = new Set([
   'ICWS_ERR_REPLICA_UNAVAILABLE',
+  // the replica refused calls for a while; a new session later meets a shorter queue
+  'ICWS_ERR_REPLICA_OVERLOADED',
   'ICWS_ERR_SHUTTING_DOWN',
   'ICWS_ERR_CLIENT_TOO_SLOW',
   // a new session has a new client nonce, so a new client key
@@ -47,6 +49,7 @@ const TRANSIENT_REPLICA_CODES: ReadonlySet<string> = new Set([
   // the envelope waited in a relay past its ingress expiry; a new one gets a new expiry
   'ICWS_ERR_EXPIRED',
   'ICWS_ERR_REPLICA_CLOSED',
+  'ICWS_ERR_REPLICA_OVERLOADED',
 ]);
 
 /**

@@ -10,6 +10,7 @@ export const GATEWAY_ERROR_CODES = defineErrorCodes({
   ICWS_ERR_USAGE: { kind: 'config', summary: 'a flag or environment variable is missing or malformed (exit code 2)' },
   ICWS_ERR_KEY_PAIR: { kind: 'config', summary: '`DATA_DIR/key_pair` is not an Ed25519 PKCS#8 key; delete it to get a new principal' },
   ICWS_ERR_REPLICA_UNAVAILABLE: { kind: 'transport', closeCode: CloseCode.INTERNAL_ERROR, summary: 'the replica cannot be reached or answered 5xx; retried with backoff' },
+  ICWS_ERR_REPLICA_OVERLOADED: { kind: 'transport', closeCode: CloseCode.TRY_AGAIN_LATER, summary: 'the replica refused calls as overloaded (503 `ICWS_ERR_REPLICA_OVERLOADED`) for the whole relay window; retried with backoff before' },
   ICWS_ERR_ENVELOPE_REFUSED: { kind: 'reject', closeCode: CloseCode.INTERNAL_ERROR, summary: "the replica refused a client's envelope (4xx; the reason quotes it)" },
   ICWS_ERR_POLL_REJECTED: { kind: 'reject', summary: 'the canister rejected `ws_get_messages` or returned `Err`' },
   ICWS_ERR_QUERY_SIGNATURE: { kind: 'trust', summary: "a poll's reply is not signed by a node of the canister's subnet" },

@@ -5,6 +5,8 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 export interface PostResponse {
   readonly status: number;
   readonly body: Buffer;
+  /** The `x-icws-error-code` header of a refusal by an icws replica, if any. */
+  readonly errorCode?: string;
 }
 
 /** Largest response body read; a replica's answer to a call is a few kilobytes. */
@@ -48,7 +50,10 @@ export class CborPoster {
           }
           chunks.push(chunk);
         });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        res.on('end', () => {
+          const errorCode = res.headers['x-icws-error-code'];
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), errorCode: typeof errorCode === 'string' ? errorCode : undefined });
+        });
         res.on('error', reject);
       });
       req.end(body);

@@ -63,6 +63,14 @@ describe('IcClient', () => {
       expect(paths).toHaveLength(1);
     });
 
+    it('names a replica that refuses the call as overloaded ICWS_ERR_REPLICA_OVERLOADED, once', async () => {
+      answer = (_, res) => void res.writeHead(503, { 'x-icws-error-code': 'ICWS_ERR_REPLICA_OVERLOADED' }).end('busy (ICWS_ERR_REPLICA_OVERLOADED)');
+      await expect(client().relayCall(CANISTER_ID, envelope)).rejects.toMatchObject({ code: 'ICWS_ERR_REPLICA_OVERLOADED', message: 'replica answered 503: busy (ICWS_ERR_REPLICA_OVERLOADED)' });
+      answer = (_, res) => void res.writeHead(429).end('rate limited');
+      await expect(client().relayCall(CANISTER_ID, envelope)).rejects.toMatchObject({ code: 'ICWS_ERR_REPLICA_OVERLOADED' });
+      expect(paths).toHaveLength(2);
+    });
+
     it('names a refused envelope ICWS_ERR_ENVELOPE_REFUSED, quoting the replica', async () => {
       answer = (_, res) => void res.writeHead(400).end('invalid signature');
       await expect(client().relayCall(CANISTER_ID, envelope)).rejects.toMatchObject({ code: 'ICWS_ERR_ENVELOPE_REFUSED', message: 'replica answered 400: invalid signature' });

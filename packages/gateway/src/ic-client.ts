@@ -84,7 +84,8 @@ export class IcClient implements IcTransport {
    * @param requestId - the envelope's request id, to read the call's outcome from the certificate;
    *   without it an executed call is reported as `executed`
    * @throws GatewayError `ICWS_ERR_ENVELOPE_REFUSED` when the replica refuses the envelope (4xx),
-   *   `ICWS_ERR_REPLICA_UNAVAILABLE` when it cannot be reached or answers 5xx
+   *   `ICWS_ERR_REPLICA_OVERLOADED` when it refuses the call as overloaded (429, or 503 with that
+   *   code), `ICWS_ERR_REPLICA_UNAVAILABLE` when it cannot be reached or answers 5xx
    */
   async relayCall(canisterId: Principal, envelopeCbor: Uint8Array, requestId?: Uint8Array): Promise<RelayOutcome> {
     for (;;) {
@@ -101,6 +102,9 @@ export class IcClient implements IcTransport {
       }
       if (response.status === 202) return { status: 'accepted' };
       if (response.status === 200) return readCallResponse(response.body, requestId);
+      if (isOverloaded(response)) {
+        throw new GatewayError('ICWS_ERR_REPLICA_OVERLOADED', `replica answered ${response.status}: ${text.decode(response.body)}`);
+      }
       const kind = response.status >= 500 ? 'ICWS_ERR_REPLICA_UNAVAILABLE' : 'ICWS_ERR_ENVELOPE_REFUSED';
       throw new GatewayError(kind, `replica answered ${response.status}: ${text.decode(response.body)}`);
     }
@@ -199,6 +203,14 @@ export function readCallResponse(body: Uint8Array, requestId: Uint8Array | undef
     return { status: 'rejected', message: message.status === 'found' ? text.decode(message.value) : 'rejected' };
   }
   return { status: 'accepted' };
+}
+
+/**
+ * An icws replica says it is overloaded with 503 and its code; a boundary node of the IC limits
+ * rates with 429. Either way the call was not taken, and may be later.
+ */
+function isOverloaded(response: PostResponse): boolean {
+  return response.status === 429 || (response.status === 503 && response.errorCode === 'ICWS_ERR_REPLICA_OVERLOADED');
 }
 
 function unavailable(url: URL, err: unknown): GatewayError {

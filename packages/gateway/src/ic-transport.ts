@@ -20,7 +20,8 @@ export interface IcTransport {
    * @param requestId - the envelope's request id, to read the call's outcome; without it an
    *   executed call is reported as `executed`
    * @throws GatewayError `ICWS_ERR_ENVELOPE_REFUSED` when the replica refuses the envelope,
-   *   `ICWS_ERR_REPLICA_UNAVAILABLE` when it cannot be reached or fails (worth retrying)
+   *   `ICWS_ERR_REPLICA_OVERLOADED` when it refuses the call as overloaded, `ICWS_ERR_REPLICA_UNAVAILABLE`
+   *   when it cannot be reached or fails (both worth retrying)
    */
   relayCall(canisterId: Principal, envelopeCbor: Uint8Array, requestId?: Uint8Array): Promise<RelayOutcome>;
   /**
@@ -31,6 +32,16 @@ export interface IcTransport {
   getMessages(canisterId: Principal, nonce: bigint): Promise<CanisterOutputCertifiedMessages>;
   /** Tells the canister that a client's connection ended. */
   wsClose(canisterId: Principal, clientKey: ClientKey): Promise<void>;
+}
+
+/** @returns whether `err` says the replica refused the call as overloaded: it was not queued, and may be later. */
+export function isReplicaOverloaded(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'ICWS_ERR_REPLICA_OVERLOADED';
+}
+
+/** @returns whether another attempt at a relay that failed with `err` may succeed. */
+export function isRelayRetriable(err: unknown): boolean {
+  return isReplicaUnavailable(err) || isReplicaOverloaded(err);
 }
 
 /** @returns whether `err` says the replica could not be reached, so another attempt may succeed. */

@@ -1,6 +1,6 @@
 import type { Principal } from '@icp-sdk/core/principal';
 import { requestIdOf, type DecodedClientRequest } from '@icws/protocol';
-import { isReplicaUnavailable, type IcTransport, type RelayOutcome } from './ic-transport';
+import { isRelayRetriable, type IcTransport, type RelayOutcome } from './ic-transport';
 import type { RetryPolicy } from './retry-policy';
 
 /** How much one session may have waiting to be relayed. */
@@ -30,7 +30,7 @@ export type RelayQueueOverflow = 'frames' | 'bytes';
 export interface RelayQueueOptions {
   readonly canisterId: Principal;
   readonly transport: Pick<IcTransport, 'relayCall'>;
-  /** Spaces the attempts at a call while the replica is unavailable; see {@link RELAY_RETRY_SCHEDULE}. */
+  /** Spaces the attempts at a call while the replica is unavailable or overloaded; see {@link RELAY_RETRY_SCHEDULE}. */
   readonly retry: RetryPolicy;
   readonly limits: RelayQueueLimits;
   /** Told of each relayed call, in order. */
@@ -42,7 +42,7 @@ export interface RelayQueueOptions {
 }
 
 /**
- * The schedule of retries of a call while the replica is unavailable: from 200 ms up to 2 s apart,
+ * The schedule of retries of a call while the replica is unavailable or overloaded: from 200 ms up to 2 s apart,
  * for at most 30 s after the first attempt (and never past the envelope's expiry).
  */
 export const RELAY_RETRY_SCHEDULE = { minDelayMs: 200, maxDelayMs: 2_000, windowMs: 30_000 } as const;
@@ -140,7 +140,7 @@ export class RelayQueue {
     let outcome: RelayOutcome;
     try {
       outcome = await retry.run(() => transport.relayCall(canisterId, job.request.envelopeCbor, requestId), {
-        retriable: isReplicaUnavailable,
+        retriable: isRelayRetriable,
         deadlineAt: Number(content.ingress_expiry / 1_000_000n),
         cancelled: () => this.#closed,
         onRetry: this.#options.onRetry,

@@ -12,7 +12,7 @@ import { Router, type BatchSink } from './router';
 import { ClientSession, type SessionLimits, type SessionTimeouts } from './session';
 import { FakeClock, settle } from './testing/fake-clock';
 import { FakeSocket } from './testing/fake-socket';
-import { deferred, envelopeRefused, FakeTransport, replicaUnavailable } from './testing/fake-transport';
+import { deferred, envelopeRefused, FakeTransport, replicaOverloaded, replicaUnavailable } from './testing/fake-transport';
 import { errorCount, silentLog, testMetrics } from './testing/gateway-parts';
 import { batch, CANISTER_ID, callFrame, canisterMessage, clientKey, GATEWAY_PRINCIPAL, OTHER_CANISTER_ID, wsOpenFrame } from './testing/frames';
 
@@ -260,6 +260,42 @@ describe('ClientSession', () => {
       await clock.advance(1_000);
       expect(transport.relayedArgs.slice(1)).toEqual(['a', 'a', 'a', 'a']);
       expect(session.state).toBe('open');
+    });
+
+    it('retries a call the replica refused as overloaded, with backoff, then relays it and counts each refusal', async () => {
+      const { socket, transport, open, clock, session, metrics } = setup();
+      await open();
+      let overloaded = 2;
+      transport.onRelay = async () => {
+        if (overloaded-- > 0) throw replicaOverloaded();
+        return { status: 'executed' };
+      };
+      socket.receive(callFrame('ws_message', 'a'));
+      socket.receive(callFrame('ws_message', 'b'));
+      await settle();
+      // One call at a time: b waits behind a while the replica refuses it, which slows the client.
+      expect(transport.relayedArgs.slice(1)).toEqual(['a']);
+      await clock.advance(1_000);
+      expect(transport.relayedArgs.slice(1)).toEqual(['a', 'a', 'a', 'b']);
+      expect(session.state).toBe('open');
+      expect(socket.closes).toEqual([]);
+      expect(await errorCount(metrics, 'replica_overloaded')).toBe(2);
+      expect(await errorCount(metrics, 'replica_unavailable')).toBe(0);
+    });
+
+    it('closes with 1013 ICWS_ERR_REPLICA_OVERLOADED when the replica stays overloaded through the relay window', async () => {
+      const { socket, transport, open, clock, metrics } = setup();
+      await open();
+      transport.onRelay = async () => {
+        throw replicaOverloaded();
+      };
+      socket.receive(callFrame('ws_message', 'a'));
+      await clock.advance(60_000);
+      expect(socket.closes[0].code).toBe(CloseCode.TRY_AGAIN_LATER);
+      expect(socket.closes[0].reason).toMatch(/^ICWS_ERR_REPLICA_OVERLOADED: the replica stayed overloaded; reconnect later/);
+      const attempts = transport.relayedArgs.length - 1;
+      expect(attempts).toBeGreaterThan(1);
+      expect(await errorCount(metrics, 'replica_overloaded')).toBe(attempts);
     });
 
     it('closes with 1011 when the replica stays unavailable', async () => {

@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import type { Clock, Timer } from './clock';
 import { CloseCode, closeReason } from '@icws/protocol';
 import { GatewayError, type GatewayErrorCode } from './errors';
-import type { IcTransport, RelayOutcome } from './ic-transport';
+import { isReplicaOverloaded, type IcTransport, type RelayOutcome } from './ic-transport';
 import { Heartbeat } from './heartbeat';
 import { InboundMeter } from './inbound-meter';
 import type { GatewayMetrics } from './metrics';
@@ -315,14 +315,27 @@ export class ClientSession implements Recipient {
         if (outcome.status !== 'accepted') router.pollSoon(canisterId);
       },
       onFailed: (err: unknown) => {
+        const message = err instanceof Error ? err.message : String(err);
+        if (isReplicaOverloaded(err)) {
+          metrics.errors.inc({ kind: 'replica_overloaded' });
+          this.#fail('ICWS_ERR_REPLICA_OVERLOADED', `the replica stayed overloaded; reconnect later: ${message}`);
+          return;
+        }
         const refused = err instanceof GatewayError && err.hasCode('ICWS_ERR_ENVELOPE_REFUSED');
         metrics.errors.inc({ kind: refused ? 'envelope_refused' : 'replica_unavailable' });
-        const message = err instanceof Error ? err.message : String(err);
         // The replica's own code goes first, so it survives the cut of a close reason to 123 bytes.
         if (refused) this.#fail('ICWS_ERR_ENVELOPE_REFUSED', refusalText(message));
         else this.#fail('ICWS_ERR_REPLICA_UNAVAILABLE', `could not relay to the canister: ${message}`);
       },
-      onRetry: (err: unknown, attempt: number) => log.warn({ session: this.id, attempt, err: (err as Error).message }, 'replica unavailable; retrying the relay'),
+      onRetry: (err: unknown, attempt: number) => {
+        // Every overloaded answer counts, the retried ones here and the last one in onFailed.
+        if (isReplicaOverloaded(err)) {
+          metrics.errors.inc({ kind: 'replica_overloaded' });
+          log.warn({ session: this.id, attempt, err: (err as Error).message }, 'replica overloaded; retrying the relay');
+          return;
+        }
+        log.warn({ session: this.id, attempt, err: (err as Error).message }, 'replica unavailable; retrying the relay');
+      },
     });
   }
 

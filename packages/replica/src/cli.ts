@@ -6,6 +6,7 @@ import { startReplica, type CanisterSpec } from './launch';
 
 const USAGE = `Usage: icws-replica [--listen HOST:PORT] [--state-dir DIR] [--flat-certificates] --canister NAME=PATH[@ID] ...
                     [--init NAME=CANDID ...] [--admin-listen HOST:PORT] [--clock system|manual]
+                    [--max-pending-calls N]
 
 Hosts canister modules written with @icws/backend-cdk behind the Internet Computer's HTTP interface.
 
@@ -23,6 +24,8 @@ Hosts canister modules written with @icws/backend-cdk behind the Internet Comput
                           loopback address; implies --clock manual
   --clock system|manual   system: time is the wall clock (default); manual: time moves only
                           through the admin API (and by 1 ns a round), as on PocketIC
+  --max-pending-calls N   update calls that may wait for a round; past it calls are refused with
+                          HTTP 503 ICWS_ERR_REPLICA_OVERLOADED (default 5000)
   --help                  show this text`;
 
 /** Parses `NAME=CANDID`. */
@@ -80,6 +83,7 @@ async function main(argv: string[]): Promise<void> {
       init: { type: 'string', multiple: true, default: [] },
       'admin-listen': { type: 'string' },
       clock: { type: 'string' },
+      'max-pending-calls': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -94,6 +98,10 @@ async function main(argv: string[]): Promise<void> {
   if (clock === 'manual' && admin === undefined) {
     throw new ReplicaError('ICWS_ERR_USAGE', '--clock manual: nothing could move the time; add --admin-listen 127.0.0.1:PORT');
   }
+  const maxPendingCalls = values['max-pending-calls'] === undefined ? undefined : Number(values['max-pending-calls']);
+  if (maxPendingCalls !== undefined && !(Number.isSafeInteger(maxPendingCalls) && maxPendingCalls >= 1)) {
+    throw new ReplicaError('ICWS_ERR_USAGE', `--max-pending-calls ${values['max-pending-calls']}: expected a whole number of calls >= 1, e.g. 5000`);
+  }
   const canisters = attachInits(values.canister.map(parseCanisterFlag), values.init.map(parseInitFlag));
   let running;
   try {
@@ -105,6 +113,7 @@ async function main(argv: string[]): Promise<void> {
       canisters,
       admin,
       clock: clock === 'manual' ? new TestClock() : new SystemClock(),
+      maxPendingCalls,
     });
   } catch (err) {
     if (err instanceof ReplicaError && err.code === 'ICWS_ERR_INIT_ARG') {

@@ -19,6 +19,7 @@ export const REPLICA_ERROR_CODES = defineErrorCodes({
   ICWS_ERR_CLOCK_NOT_CONTROLLABLE: { kind: 'input', httpStatus: 409, summary: 'time was set or advanced on a replica that runs on the system clock' },
   ICWS_ERR_TIME_BACKWARDS: { kind: 'input', httpStatus: 409, summary: 'time was set before the replica\'s current time' },
   ICWS_ERR_REPLICA_CLOSED: { kind: 'internal', httpStatus: 503, summary: 'the replica is shutting down' },
+  ICWS_ERR_REPLICA_OVERLOADED: { kind: 'transport', httpStatus: 503, summary: 'more update calls wait for a round than `maxPendingCalls` (`--max-pending-calls`); the call was not queued: send it again later (`retry-after` says when)' },
   ICWS_ERR_TOO_LARGE: { kind: 'input', httpStatus: 413, summary: 'a request body over the size limit' },
   ICWS_ERR_BAD_CBOR: { kind: 'input', httpStatus: 400, summary: 'a request body that is not CBOR' },
   ICWS_ERR_MALFORMED_ENVELOPE: { kind: 'input', httpStatus: 400, summary: 'an envelope whose fields are missing or of the wrong type' },

@@ -218,6 +218,9 @@ function sendText(res: ServerResponse, status: number, message: string): void {
   res.end(message);
 }
 
+/** Seconds an overloaded replica asks senders to wait: a round takes milliseconds, a queue of calls about a second. */
+const OVERLOADED_RETRY_AFTER_S = '1';
+
 /** The response header that carries the `ICWS_ERR_…` code of a refused request. */
 export const ERROR_CODE_HEADER = 'x-icws-error-code';
 
@@ -226,6 +229,7 @@ function sendError(res: ServerResponse, err: unknown): void {
   // read its start (an expired request's "Invalid request expiry: " makes them resync their clock).
   if (err instanceof ReplicaError && err.httpStatus !== undefined) {
     res.setHeader(ERROR_CODE_HEADER, err.code);
+    if (err.code === 'ICWS_ERR_REPLICA_OVERLOADED') res.setHeader('retry-after', OVERLOADED_RETRY_AFTER_S);
     return sendText(res, err.httpStatus, `${err.message} (${err.code})`);
   }
   const message = err instanceof Error ? err.message : String(err);

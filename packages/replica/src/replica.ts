@@ -27,6 +27,12 @@ const MAX_CERTIFICATE_REUSE_NS = 10_000_000_000n;
  * checked meanwhile instead of behind the whole round (executing a hundred calls takes milliseconds).
  */
 const ROUND_SLICE_MS = 1;
+/**
+ * Update calls admitted and not yet certified, by default. Past it calls are refused with
+ * `ICWS_ERR_REPLICA_OVERLOADED` (HTTP 503): a few seconds of work at the rate the replica executes
+ * and answers calls through HTTP, so a sender meets the bound before latency grows without end.
+ */
+export const DEFAULT_MAX_PENDING_CALLS = 5_000;
 
 export interface ReplicaOptions {
   /** Where the root, subnet and node keys are kept; without it, fresh keys live in memory only. */
@@ -58,6 +64,16 @@ export interface ReplicaOptions {
   readonly verifier?: 'worker' | 'inline' | SignatureVerifier;
   /** Threads of the crypto worker pool. @default os.availableParallelism(), at least 1 */
   readonly cryptoThreads?: number;
+  /**
+   * Update calls admitted and not yet certified. A call past it is refused with
+   * `ICWS_ERR_REPLICA_OVERLOADED` (HTTP 503) and may be sent again later. @default DEFAULT_MAX_PENDING_CALLS
+   */
+  readonly maxPendingCalls?: number;
+  /**
+   * Bytes of replies and reject messages kept in request statuses; past it the oldest statuses
+   * turn `done`. @default 64 MiB
+   */
+  readonly maxReplyBytes?: number;
 }
 
 /** An update call accepted by the replica: checked, signed by its sender, waiting for a round. */
@@ -76,6 +92,14 @@ export interface ReplicaStats {
   certificatesSigned: number;
   updatesExecuted: number;
   queriesExecuted: number;
+  /** Update calls refused because {@link ReplicaOptions.maxPendingCalls} were pending. */
+  callsRefused: number;
+  /** Update calls admitted and not yet certified (queued, executing or being signed). */
+  readonly pendingCalls: number;
+  /** Request statuses kept: one per call executed whose ingress expiry has not passed. */
+  readonly requestStatuses: number;
+  /** Bytes of replies and reject messages kept in request statuses. */
+  readonly requestStatusBytes: number;
 }
 
 /**
@@ -90,13 +114,16 @@ export interface ReplicaStats {
  * event loop in between, which let new calls in, until a query waits for it (see `#executeRound`).
  */
 export class Replica {
-  readonly stats: ReplicaStats = { rounds: 0, certificatesSigned: 0, updatesExecuted: 0, queriesExecuted: 0 };
+  readonly stats: ReplicaStats;
   /** By {@link canisterKey}: hex is far cheaper than the textual form on every request. */
   readonly #canisters = new Map<string, CanisterInstance>();
   readonly #state: ReplicaStateTree;
   readonly #calls: IngressCall[] = [];
   readonly #scheduler: RoundScheduler;
   readonly #wallClock: () => bigint;
+  readonly #maxPendingCalls: number;
+  /** Calls admitted by {@link submit} whose round is not certified yet. */
+  #pendingCalls = 0;
   /** Bumped by every change of the state (a round, an install), so a signature knows whether it still covers it. */
   #stateVersion = 0;
   /** The state version the latest signature covers. */
@@ -137,13 +164,32 @@ export class Replica {
     private readonly pool: CryptoWorkerPool | undefined,
     private readonly log: (line: string) => void,
     wallClock: () => bigint,
+    limits: { maxPendingCalls: number; maxReplyBytes?: number },
   ) {
+    const replica = this;
+    this.stats = {
+      rounds: 0,
+      certificatesSigned: 0,
+      updatesExecuted: 0,
+      queriesExecuted: 0,
+      callsRefused: 0,
+      get pendingCalls() {
+        return replica.#pendingCalls;
+      },
+      get requestStatuses() {
+        return replica.#state.pendingStatuses;
+      },
+      get requestStatusBytes() {
+        return replica.#state.statusReplyBytes;
+      },
+    };
+    this.#maxPendingCalls = limits.maxPendingCalls;
     this.rootKey = keys.rootKey;
     this.subnetKey = keys.subnetKey;
     this.nodeKey = keys.nodeKey;
     this.certificateMode = keys.mode;
     const subnet = { subnetId: keys.subnetId, publicKeyDer: keys.subnetKey.der };
-    this.#state = new ReplicaStateTree({ ...subnet, node: keys.nodeKey }, this.#ranges.ranges);
+    this.#state = new ReplicaStateTree({ ...subnet, node: keys.nodeKey }, this.#ranges.ranges, { maxReplyBytes: limits.maxReplyBytes });
     this.#delegation = keys.mode === 'delegated'
       ? new SubnetDelegation(keys.rootKey, { ...subnet, ranges: this.#ranges.ranges }, clock.nowNs())
       : undefined;
@@ -163,6 +209,14 @@ export class Replica {
     if (mode !== 'delegated' && mode !== 'flat') {
       throw new ReplicaError('ICWS_ERR_USAGE', `certificates: "${String(mode)}" is not a certificate mode; use 'delegated' (the default) or 'flat'`);
     }
+    const maxPendingCalls = options.maxPendingCalls ?? DEFAULT_MAX_PENDING_CALLS;
+    if (!Number.isSafeInteger(maxPendingCalls) || maxPendingCalls < 1) {
+      throw new ReplicaError('ICWS_ERR_USAGE', `maxPendingCalls: ${String(maxPendingCalls)} is not a positive integer; give the most update calls that may wait for a round`);
+    }
+    const maxReplyBytes = options.maxReplyBytes;
+    if (maxReplyBytes !== undefined && (!Number.isSafeInteger(maxReplyBytes) || maxReplyBytes < 0)) {
+      throw new ReplicaError('ICWS_ERR_USAGE', `maxReplyBytes: ${String(maxReplyBytes)} is not an integer >= 0; give the bytes of replies request statuses may keep`);
+    }
     const keys = await loadSubnetKeys(mode, options.stateDir);
     const signer = options.signer === 'inline'
       ? new InlineCertificateSigner(keys.subnetKey.secretKey)
@@ -175,6 +229,7 @@ export class Replica {
       : new CachingSignatureVerifier(pool ?? new InThreadSignatureVerifier());
     const replica = new Replica(
       keys, options.clock ?? new SystemClock(), signer, verifier, pool, options.log ?? console.log, options.wallClock ?? wallClockNs,
+      { maxPendingCalls, maxReplyBytes },
     );
     await replica.#scheduler.whenIdle();
     return replica;
@@ -249,12 +304,30 @@ export class Replica {
    * Queues an authenticated update call for the next round. A request id that already has a
    * status is not executed again.
    * @returns a promise settled once the round that executed it is certified
+   * @throws ReplicaError `ICWS_ERR_REPLICA_OVERLOADED` when {@link ReplicaOptions.maxPendingCalls}
+   *   calls are pending: the call is not queued, and may be sent again later
    */
   submit(call: IngressCall): Promise<void> {
     this.#assertOpen();
-    if (this.#state.statusSender(call.requestId) === undefined) this.#calls.push(call);
-    return this.#scheduler.nextRound().turn();
+    if (this.#state.hasStatus(call.requestId)) return this.#scheduler.nextRound().turn();
+    if (this.#pendingCalls >= this.#maxPendingCalls) {
+      this.stats.callsRefused++;
+      throw new ReplicaError(
+        'ICWS_ERR_REPLICA_OVERLOADED',
+        `the replica has ${this.#pendingCalls} update calls waiting for a round (maxPendingCalls ${this.#maxPendingCalls}); send the call again in a moment`,
+      );
+    }
+    this.#calls.push(call);
+    this.#pendingCalls++;
+    const certified = this.#scheduler.nextRound().turn();
+    // Counted until its round settles (certified or failed), when its caller is answered.
+    certified.then(this.#callSettled, this.#callSettled);
+    return certified;
   }
+
+  readonly #callSettled = (): void => {
+    this.#pendingCalls--;
+  };
 
   /**
    * Runs an update call from inside the process (tests, tools), as if `caller` had sent it.
@@ -434,7 +507,7 @@ export class Replica {
   }
 
   #execute(call: IngressCall, timeNs: bigint): void {
-    if (this.#state.statusSender(call.requestId) !== undefined) return;
+    if (this.#state.hasStatus(call.requestId)) return;
     const instance = this.#canisters.get(canisterKey(call.canisterId));
     const outcome = instance === undefined
       ? rejected(RejectCode.DestinationInvalid, 'IC0301', `Canister ${call.canisterId.toText()} not found`)

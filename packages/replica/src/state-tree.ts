@@ -1,7 +1,7 @@
 import { Principal } from '@icp-sdk/core/principal';
-import { hex } from '@icws/protocol';
 import { encodeCanisterRanges, type CanisterRange } from './canister-ranges';
 import type { CallOutcome } from './canister/outcome';
+import { RequestStatuses, type RequestStatusesOptions } from './request-statuses';
 import { CertifiedMap, empty, encodeUleb128, fork, labeled, leaf, pruned, reconstruct, type HashTree } from '@icws/backend-cdk';
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -14,18 +14,7 @@ const LABEL = {
   canisterRanges: utf8('canister_ranges'),
   node: utf8('node'),
   publicKey: utf8('public_key'),
-  reply: utf8('reply'),
-  status: utf8('status'),
-  errorCode: utf8('error_code'),
-  rejectCode: utf8('reject_code'),
-  rejectMessage: utf8('reject_message'),
 };
-const STATUS = { replied: utf8('replied'), rejected: utf8('rejected') };
-
-interface StatusRecord {
-  readonly sender: Principal;
-  readonly expiryNs: bigint;
-}
 
 /** The parts of the state a read_state request asks for. */
 export interface StateSelection {
@@ -54,18 +43,16 @@ export interface SubnetIdentity {
 export class ReplicaStateTree {
   readonly subnetId: Principal;
   readonly #canisters = new CertifiedMap();
-  readonly #requestStatus = new CertifiedMap();
-  readonly #statusRecords = new Map<string, StatusRecord>();
-  #expiryQueue: Array<{ key: string; id: Uint8Array; expiryNs: bigint }> = [];
-  #expiryHead = 0;
+  readonly #requestStatus: RequestStatuses;
   #subnet: HashTree = empty();
   #subnetHash: Uint8Array = reconstruct(empty());
   #ranges: HashTree = empty();
   #rangesHash: Uint8Array = reconstruct(empty());
   #timeNs = 0n;
 
-  constructor(private readonly subnet: SubnetIdentity, ranges: readonly CanisterRange[]) {
+  constructor(private readonly subnet: SubnetIdentity, ranges: readonly CanisterRange[], statuses: RequestStatusesOptions = {}) {
     this.subnetId = subnet.subnetId;
+    this.#requestStatus = new RequestStatuses(statuses);
     this.setCanisterRanges(ranges);
   }
 
@@ -104,37 +91,32 @@ export class ReplicaStateTree {
 
   /** Records the outcome of a call; kept until the request's ingress expiry has passed. */
   recordStatus(requestId: Uint8Array, sender: Principal, expiryNs: bigint, outcome: CallOutcome): void {
-    const key = hex(requestId);
-    this.#requestStatus.set(requestId, statusTree(outcome));
-    this.#statusRecords.set(key, { sender, expiryNs });
-    this.#expiryQueue.push({ key, id: requestId, expiryNs });
+    this.#requestStatus.record(requestId, sender, expiryNs, outcome);
+  }
+
+  /** @returns whether the status of a request is kept. */
+  hasStatus(requestId: Uint8Array): boolean {
+    return this.#requestStatus.has(requestId);
   }
 
   /** @returns who sent a request whose status is recorded, or undefined. */
   statusSender(requestId: Uint8Array): Principal | undefined {
-    return this.#statusRecords.get(hex(requestId))?.sender;
+    return this.#requestStatus.senderOf(requestId);
   }
 
-  /**
-   * Forgets statuses whose ingress expiry is before `nowNs`: those requests can no longer be
-   * resubmitted, so nothing needs their status to refuse a replay. Expiries arrive nearly in order;
-   * a later one queued before an earlier one only delays the earlier one's pruning.
-   */
+  /** Forgets the statuses whose ingress expiry is before `nowNs` (see {@link RequestStatuses.pruneExpired}). */
   pruneExpired(nowNs: bigint): void {
-    const queue = this.#expiryQueue;
-    while (this.#expiryHead < queue.length && queue[this.#expiryHead].expiryNs < nowNs) {
-      const { key, id } = queue[this.#expiryHead++];
-      this.#statusRecords.delete(key);
-      this.#requestStatus.delete(id);
-    }
-    if (this.#expiryHead > 1024 && this.#expiryHead * 2 > queue.length) {
-      this.#expiryQueue = queue.slice(this.#expiryHead);
-      this.#expiryHead = 0;
-    }
+    this.#requestStatus.pruneExpired(nowNs);
   }
 
+  /** Request statuses kept. */
   get pendingStatuses(): number {
-    return this.#statusRecords.size;
+    return this.#requestStatus.size;
+  }
+
+  /** Bytes of replies and reject messages kept in request statuses. */
+  get statusReplyBytes(): number {
+    return this.#requestStatus.replyBytes;
   }
 
   rootHash(): Uint8Array {
@@ -153,7 +135,7 @@ export class ReplicaStateTree {
         ? this.#canisters.witnessKeys(selection.canisters.map((c) => c.toUint8Array()))
         : pruned(this.#canisters.rootHash());
     const statuses = selection !== undefined && selection.requestIds.length > 0
-      ? this.#requestStatus.witnessKeys(selection.requestIds)
+      ? this.#requestStatus.witness(selection.requestIds)
       : pruned(this.#requestStatus.rootHash());
     const subnet = selection?.subnet ? this.#subnet : pruned(this.#subnetHash);
     const ranges = selection?.canisterRanges ? this.#ranges : pruned(this.#rangesHash);
@@ -162,14 +144,4 @@ export class ReplicaStateTree {
       fork(labeled(LABEL.requestStatus, statuses), fork(labeled(LABEL.subnet, subnet), labeled(LABEL.time, leaf(encodeUleb128(this.#timeNs))))),
     );
   }
-}
-
-function statusTree(outcome: CallOutcome): HashTree {
-  if (outcome.status === 'replied') {
-    return fork(labeled(LABEL.reply, leaf(outcome.reply)), labeled(LABEL.status, leaf(STATUS.replied)));
-  }
-  return fork(
-    fork(labeled(LABEL.errorCode, leaf(utf8(outcome.errorCode))), labeled(LABEL.rejectCode, leaf(encodeUleb128(outcome.rejectCode)))),
-    fork(labeled(LABEL.rejectMessage, leaf(utf8(outcome.rejectMessage))), labeled(LABEL.status, leaf(STATUS.rejected))),
-  );
 }

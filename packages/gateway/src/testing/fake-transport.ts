@@ -42,6 +42,11 @@ export function replicaUnavailable(): GatewayError {
   return new GatewayError('ICWS_ERR_REPLICA_UNAVAILABLE', 'cannot reach the replica at http://127.0.0.1:1 (ECONNREFUSED)');
 }
 
+/** @returns the error the transport throws when the replica refuses a call as overloaded. */
+export function replicaOverloaded(): GatewayError {
+  return new GatewayError('ICWS_ERR_REPLICA_OVERLOADED', 'replica answered 503: the replica has 5000 update calls waiting for a round (ICWS_ERR_REPLICA_OVERLOADED)');
+}
+
 /** @returns the error the transport throws when the replica refuses an envelope. */
 export function envelopeRefused(body = 'invalid signature'): GatewayError {
   return new GatewayError('ICWS_ERR_ENVELOPE_REFUSED', `replica answered 400: ${body}`);

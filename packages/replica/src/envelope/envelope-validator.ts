@@ -12,6 +12,11 @@ export interface EnvelopeValidatorOptions {
   readonly capacity?: number;
   /** Larger bodies are validated every time, so the cache stays small. @default 4096 */
   readonly maxCachedBodyBytes?: number;
+  /**
+   * Bytes of the remembered bodies, each counted with {@link ENTRY_OVERHEAD_BYTES} for what decoding
+   * it made: the decoded content shares the body's bytes. @default 16 MiB
+   */
+  readonly maxCachedBytes?: number;
   /** How far in the future ingress_expiry may be. @default MAX_INGRESS_EXPIRY_NS */
   readonly maxExpiryNs?: bigint;
   /**
@@ -21,8 +26,12 @@ export interface EnvelopeValidatorOptions {
   readonly cachedRequestTypes?: readonly RequestType[];
 }
 
+/** What a remembered body costs besides its bytes: the decoded envelope, the key, the entry. */
+const ENTRY_OVERHEAD_BYTES = 512;
+
 interface Passed {
   readonly request: ValidatedRequest;
+  readonly bodyBytes: number;
   /** The earliest of the ingress expiry and the delegations' expirations. */
   readonly validUntilNs: bigint;
 }
@@ -50,7 +59,10 @@ export class EnvelopeValidator {
     private readonly verifier: SignatureVerifier,
     options: EnvelopeValidatorOptions = {},
   ) {
-    this.#passed = new LruCache(options.capacity ?? 8192);
+    this.#passed = new LruCache(options.capacity ?? 8192, {
+      maxBytes: options.maxCachedBytes ?? 16 * 1024 * 1024,
+      sizeOf: (passed) => passed.bodyBytes + ENTRY_OVERHEAD_BYTES,
+    });
     this.#maxCachedBodyBytes = options.maxCachedBodyBytes ?? 4096;
     this.#maxExpiryNs = options.maxExpiryNs ?? MAX_INGRESS_EXPIRY_NS;
     this.#cachedRequestTypes = new Set(options.cachedRequestTypes ?? ['query', 'read_state']);
@@ -74,7 +86,7 @@ export class EnvelopeValidator {
       for (const { delegation } of envelope.sender_delegation ?? []) {
         if (delegation.expiration < validUntilNs) validUntilNs = delegation.expiration;
       }
-      this.#passed.set(key, { request, validUntilNs });
+      this.#passed.set(key, { request, bodyBytes: body.length, validUntilNs });
     }
     return request;
   }

@@ -25,3 +25,30 @@ describe('LruCache', () => {
     expect(() => new LruCache(0)).toThrow(/positive integer/);
   });
 });
+
+describe('LruCache with maxBytes', () => {
+  const sized = () => new LruCache<string, string>(100, { maxBytes: 10, sizeOf: (value) => value.length });
+
+  test('evicts the least recently used entries while the bytes pass the bound', () => {
+    const cache = sized();
+    cache.set('a', 'xxxx');
+    cache.set('b', 'xxxx');
+    cache.get('a');
+    cache.set('c', 'xxxx');
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('a')).toBe('xxxx');
+    expect(cache.bytes).toBe(8);
+  });
+
+  test('does not keep an entry larger than the bound, and counts replaced entries once', () => {
+    const cache = sized();
+    cache.set('a', 'xxxx');
+    cache.set('a', 'xx');
+    expect(cache.bytes).toBe(2);
+    cache.set('big', 'x'.repeat(11));
+    expect(cache.get('big')).toBeUndefined();
+    expect(cache.get('a')).toBe('xx');
+    expect(cache.delete('a')).toBe(true);
+    expect(cache.bytes).toBe(0);
+  });
+});
