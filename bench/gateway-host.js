@@ -1,6 +1,7 @@
 // Runs the gateway in its own process so its memory can be read alone. Prints its URL and principal
 // as one JSON line; answers "memory" on stdin with process.memoryUsage() after a GC, and "cpu" with
-// its CPU use so far and the number of polls it made.
+// its CPU use so far and the number of polls it made. An optional second argument is JSON of more
+// gateway options (e.g. `{"maxConnectionsPerIp":1000}`).
 const { startGateway } = require('@icws/gateway');
 const { mkdtempSync } = require('node:fs');
 const { tmpdir } = require('node:os');
@@ -13,6 +14,7 @@ async function main() {
     prometheusEndpoint: null,
     dataDir: mkdtempSync(join(tmpdir(), 'icws-bench-gw-')),
     logLevel: 'silent',
+    ...(process.argv[3] ? JSON.parse(process.argv[3]) : {}),
   });
   console.log(JSON.stringify({ url: gateway.url.href, principal: gateway.principal.toText() }));
   process.stdin.setEncoding('utf8');
