@@ -8,106 +8,45 @@ import { Cbor, Certificate, lookup_path, LookupPathStatus, reconstruct, type Has
 import { IDL } from '@icp-sdk/core/candid';
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import type { Principal } from '@icp-sdk/core/principal';
-import { createIcWebSocket, defineCanister, query, update, CanisterSendResultIdl, type IcWebSocket, type WsCloseCause, type WsHandlers, type WsResult, type WsSettings } from '@icws/backend-cdk';
+import { CanisterSendResultIdl, type IcWebSocket, type WsHandlers, type WsResult, type WsSettings } from '@icws/backend-cdk';
 import { Replica, TestClock } from '@icws/replica';
 import {
   CanisterWsCloseResultIdl,
   CanisterWsGetMessagesResultIdl,
   CanisterWsMessageResultIdl,
   CanisterWsOpenResultIdl,
-  decodeServiceMessage,
-  decodeWebsocketMessage,
   encodeServiceMessage,
   encodeWsCloseArgs,
   encodeWsGetMessagesArgs,
   encodeWsMessageArgs,
   encodeWsOpenArgs,
+  hex,
   keepAliveMessage,
-  parseMessageKey,
   type CanisterOutputCertifiedMessages,
-  type CanisterOutputMessage,
   type ClientKey,
   type WebsocketMessage,
-  type WebsocketServiceMessageContent,
 } from '@icws/protocol';
 import { createHash } from 'node:crypto';
+import {
+  appBytes,
+  decodeOutput,
+  message,
+  testCanister,
+  TestAppMessage,
+  type DecodedOutput,
+  type HandlerEvent,
+  type TestInit,
+} from '../../packages/backend-cdk/src/websocket/test-support/ws-test-canister';
 
-/** The app message type of the test canister, as upstream's tests use: `record { text : text }`. */
-export const TestAppMessage = IDL.Record({ text: IDL.Text });
-export interface TestAppMessage {
-  text: string;
-}
-
-export type HandlerEvent =
-  | { kind: 'open'; client: string }
-  | { kind: 'message'; client: string; text: string }
-  | { kind: 'close'; client: string; cause: WsCloseCause };
-
-interface TestInit {
-  settings: Partial<WsSettings>;
-  events: HandlerEvent[];
-  hooks: WsHandlers;
-  expose(ws: IcWebSocket<TestAppMessage>): void;
-}
+export { appBytes, decodeOutput, message, TestAppMessage, type DecodedOutput, type HandlerEvent };
 
 const Blobs = IDL.Vec(IDL.Vec(IDL.Nat8));
-
-/** The canister under test: the ws methods plus upstream's test endpoints and a few of ours. */
-const testCanister = defineCanister((ic, init: TestInit) => {
-  const ws = createIcWebSocket<TestAppMessage>(ic, {
-    ...init.settings,
-    appMessage: TestAppMessage,
-    onOpen(event) {
-      init.events.push({ kind: 'open', client: event.clientPrincipal.toText() });
-      init.hooks.onOpen?.(event);
-    },
-    onMessage(event) {
-      init.events.push({ kind: 'message', client: event.clientPrincipal.toText(), text: ws.decodeMessage(event.message).text });
-      init.hooks.onMessage?.(event);
-    },
-    onClose(event) {
-      init.events.push({ kind: 'close', client: event.clientPrincipal.toText(), cause: event.cause });
-      init.hooks.onClose?.(event);
-    },
-  });
-  init.expose(ws);
-  return {
-    ...ws.methods,
-    send: update([IDL.Principal, Blobs], [CanisterSendResultIdl], (principal, messages) => {
-      for (const bytes of messages) {
-        const result = ws.send(principal, Uint8Array.from(bytes));
-        if ('Err' in result) return result;
-      }
-      return { Ok: null };
-    }),
-    close: update([IDL.Principal], [CanisterSendResultIdl], (principal) => ws.close(principal)),
-    broadcast: update([IDL.Vec(IDL.Nat8)], [IDL.Nat32], (bytes) => ws.broadcast(Uint8Array.from(bytes))),
-    send_then_trap: update([IDL.Principal, IDL.Vec(IDL.Nat8)], [], (principal, bytes) => {
-      ws.send(principal, Uint8Array.from(bytes));
-      throw new Error('the application failed after sending');
-    }),
-    send_in_query: query([IDL.Principal, IDL.Vec(IDL.Nat8)], [CanisterSendResultIdl], (principal, bytes) => ws.send(principal, Uint8Array.from(bytes))),
-  };
-});
 
 /** @returns a fresh self-authenticating principal, as an Ed25519 client or gateway has. */
 export function newPrincipal(): Principal {
   return Ed25519KeyIdentity.generate().getPrincipal();
 }
 
-/** @returns Candid bytes of the test app message. */
-export function appBytes(text: string): Uint8Array {
-  return new Uint8Array(IDL.encode([TestAppMessage], [{ text }]));
-}
-
-/** A queued message decoded: the WebsocketMessage, and its service or app content. */
-export interface DecodedOutput {
-  key: string;
-  nonce: bigint;
-  message: WebsocketMessage;
-  service?: WebsocketServiceMessageContent;
-  app?: TestAppMessage;
-}
 
 export class WsHarness {
   private constructor(
@@ -239,24 +178,5 @@ export class WsHarness {
   }
 }
 
-/** @returns a client-to-canister WebsocketMessage. */
-export function message(key: ClientKey, seq: bigint, content: Uint8Array, isServiceMessage: boolean): WebsocketMessage {
-  return { client_key: key, sequence_num: seq, timestamp: BigInt(Date.now()) * 1_000_000n, is_service_message: isServiceMessage, content };
-}
 
-/** @returns a queued message decoded down to its service or app content. */
-export function decodeOutput(output: CanisterOutputMessage): DecodedOutput {
-  const message = decodeWebsocketMessage(output.content);
-  const content = message.content.slice(); // a copy at offset 0 for @dfinity/candid
-  return {
-    key: output.key,
-    nonce: parseMessageKey(output.key).nonce,
-    message,
-    service: message.is_service_message ? decodeServiceMessage(content) : undefined,
-    app: message.is_service_message ? undefined : (IDL.decode([TestAppMessage], content)[0] as unknown as TestAppMessage),
-  };
-}
 
-export function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('hex');
-}

@@ -39,7 +39,8 @@ export type HandlerEvent =
   | { kind: 'message'; client: string; text: string }
   | { kind: 'close'; client: string; cause: WsCloseCause };
 
-interface TestInit {
+/** What the test canister is installed with. */
+export interface TestInit {
   settings: Partial<WsSettings>;
   events: HandlerEvent[];
   hooks: WsHandlers;
@@ -49,7 +50,7 @@ interface TestInit {
 const Blobs = IDL.Vec(IDL.Vec(IDL.Nat8));
 
 /** The canister under test: the ws methods plus upstream's test endpoints and a few of ours. */
-const testCanister = defineCanister((ic, init: TestInit) => {
+export const testCanister = defineCanister((ic, init: TestInit) => {
   const ws = createIcWebSocket<TestAppMessage>(ic, {
     ...init.settings,
     appMessage: TestAppMessage,
