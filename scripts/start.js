@@ -1,11 +1,22 @@
 // `npm start`: the whole local stack — the embedded replica with every example canister, the
-// gateway, and the chat demo page. Ctrl-C stops everything.
+// gateway (with its Prometheus metrics endpoint), and the chat demo page. It prints every address it
+// listens on; Ctrl-C (or SIGTERM) closes everything and exits 0.
+//
+// Environment variables (a port of 0 picks a free one):
+//   ICWS_STATE_DIR     where the replica's state, the gateway's identity and canister_ids.json go (default ./.icws)
+//   ICWS_REPLICA_PORT  the replica's HTTP port (default 4943)
+//   ICWS_GATEWAY_PORT  the gateway's WebSocket port (default 8080)
+//   ICWS_METRICS_PORT  the gateway's Prometheus metrics port (default 9000)
+//   ICWS_DEMO_PORT     the chat demo page's port (default 8000)
+//   LOG_LEVEL          the gateway's log level: trace, debug, info, warn, error, fatal or silent (default warn)
 const { mkdirSync, writeFileSync, readFileSync, existsSync } = require('node:fs');
 const { createServer, request } = require('node:http');
 const { join, extname, normalize } = require('node:path');
 const { startReplica, loadCanisterModule } = require('@icws/replica');
 const { startGateway } = require('@icws/gateway');
 const { idlFactorySource } = require('@icws/backend-cdk');
+const { IDL } = require('@icp-sdk/core/candid');
+const { Principal } = require('@icp-sdk/core/principal');
 
 const ROOT = join(__dirname, '..');
 const STATE_DIR = process.env.ICWS_STATE_DIR ?? join(ROOT, '.icws');
@@ -15,15 +26,23 @@ const EXAMPLES = [
   ['counter', 'examples/counter/canister.ts'],
   ['certified_variable', 'examples/certified-variable/canister.ts'],
 ];
-const env = (name, fallback) => Number(process.env[name] ?? fallback);
+/** @returns the port in environment variable `name`, or `fallback`; a bad value stops the start with a clear message. */
+function env(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`${name}=${raw} is not a port: give a number from 0 to 65535 (0 picks a free port)`);
+  return port;
+}
 const CONTENT_TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css', '.json': 'application/json', '.map': 'application/json' };
 
 /**
- * Serves the chat page, the client SDK's browser bundle, the chat canister's interface and the
- * stack's addresses, and passes `/api/*` to the replica (so the page reads the root key from its
- * own origin, as behind a dev server).
+ * Serves the chat page, the client SDK's browser bundle, the chat canister's interface, the stack's
+ * addresses and who is online (the chat canister's `members` query, as `/members.json`), and passes
+ * `/api/*` to the replica (so the page reads the root key from its own origin, as behind a dev server).
  */
-function startDemoServer(port, replicaUrl, config) {
+function startDemoServer(port, replica, config) {
+  const replicaUrl = replica.url;
   const { methods } = require(join(ROOT, 'examples/chat/idl.ts'));
   const generated = {
     '/config.json': ['application/json', JSON.stringify(config)],
@@ -44,6 +63,12 @@ function startDemoServer(port, replicaUrl, config) {
       upstream.on('error', (err) => res.writeHead(502, { 'content-type': 'text/plain' }).end(`replica unreachable: ${err.message}\n`));
       return void req.pipe(upstream);
     }
+    if (path === '/members.json') {
+      return void members(replica, config.canisterId).then(
+        (list) => res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(list)),
+        (err) => res.writeHead(502, { 'content-type': 'text/plain' }).end(`members query failed: ${err.message}\n`),
+      );
+    }
     if (generated[path]) {
       const [type, body] = generated[path];
       return res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
@@ -58,10 +83,24 @@ function startDemoServer(port, replicaUrl, config) {
   });
 }
 
+/** @returns the principals connected to the chat canister, as text, from its `members` query. */
+async function members(replica, canisterId) {
+  const outcome = await replica.replica.query(Principal.fromText(canisterId), 'members', new Uint8Array(IDL.encode([], [])), Principal.anonymous());
+  if (outcome.status !== 'replied') throw new Error(`the chat canister rejected it: ${outcome.rejectMessage}`);
+  const [list] = IDL.decode([IDL.Vec(IDL.Principal)], outcome.reply);
+  return list.map((principal) => principal.toText());
+}
+
 async function main() {
+  const ports = {
+    replica: env('ICWS_REPLICA_PORT', 4943),
+    gateway: env('ICWS_GATEWAY_PORT', 8080),
+    metrics: env('ICWS_METRICS_PORT', 9000),
+    demo: env('ICWS_DEMO_PORT', 8000),
+  };
   const replica = await startReplica({
     host: '127.0.0.1',
-    port: env('ICWS_REPLICA_PORT', 4943),
+    port: ports.replica,
     stateDir: join(STATE_DIR, 'replica'),
     canisters: EXAMPLES.map(([name, path]) => ({ name, module: loadCanisterModule(join(ROOT, path)) })),
   });
@@ -72,28 +111,36 @@ async function main() {
   console.log(`replica listening on ${replica.url.origin}`);
 
   const gateway = await startGateway({
-    gatewayAddress: `127.0.0.1:${env('ICWS_GATEWAY_PORT', 8080)}`,
+    gatewayAddress: `127.0.0.1:${ports.gateway}`,
     icNetworkUrl: replica.url.origin,
-    prometheusEndpoint: `127.0.0.1:${env('ICWS_METRICS_PORT', 9000)}`,
+    prometheusEndpoint: `127.0.0.1:${ports.metrics}`,
     dataDir: join(STATE_DIR, 'gateway'),
     logLevel: process.env.LOG_LEVEL ?? 'warn',
   });
   console.log(`gateway listening on ${gateway.url.href} (principal ${gateway.principal.toText()})`);
+  if (gateway.metricsUrl) console.log(`gateway metrics on ${gateway.metricsUrl.href}`);
 
-  const demoPort = env('ICWS_DEMO_PORT', 8000);
-  const demo = await startDemoServer(demoPort, replica.url, { gatewayUrl: gateway.url.href, canisterId: ids.chat });
+  const demo = await startDemoServer(ports.demo, replica, { gatewayUrl: gateway.url.href, canisterId: ids.chat });
   console.log(`demo page on http://127.0.0.1:${demo.address().port}/`);
+
+  console.log('Ctrl-C to stop');
 
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    demo.close();
-    gateway
-      .close()
+    console.log('stopping: closing the demo page, the gateway and the replica…');
+    const demoClosed = new Promise((resolve) => demo.close(resolve));
+    // Browsers keep idle HTTP connections open; they must not hold the exit up.
+    demo.closeAllConnections();
+    demoClosed
+      .then(() => gateway.close())
       .then(() => replica.close())
-      .then(() => process.exit(0), (err) => {
-        console.error(err);
+      .then(() => {
+        console.log('goodbye');
+        process.exit(0);
+      }, (err) => {
+        console.error(`npm start: stopping failed: ${err.message}`);
         process.exit(1);
       });
   };

@@ -1,13 +1,15 @@
 /**
- * `npm start` runs the whole stack; the chat page it serves works in headless Chromium: two tabs
- * join the room, one says something, both see it relayed by the canister.
+ * `npm start` runs the whole stack and prints its addresses; the chat page it serves works in
+ * headless Chromium: two tabs join the room, each shows its connection, who is online and every
+ * message marked verified, its own messages apart with their round trip; Ctrl-C says goodbye.
+ * Screenshots of both tabs go to a temporary directory (`ICWS_SCREENSHOT_DIR` to choose it).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 const ROOT = join(__dirname, '../..');
 const CHROMIUM = '/usr/bin/chromium';
@@ -49,26 +51,100 @@ test('prints the canisters, the replica, the gateway and the page, and writes ca
   for (const [name, id] of Object.entries(ids)) expect(output).toContain(`canister ${name} ${id}`);
   expect(output.some((line) => /^replica listening on http:\/\/127\.0\.0\.1:\d+$/.test(line))).toBe(true);
   expect(output.some((line) => /^gateway listening on ws:\/\/127\.0\.0\.1:\d+\//.test(line))).toBe(true);
+  expect(output.some((line) => /^gateway metrics on http:\/\/127\.0\.0\.1:\d+\/metrics$/.test(line))).toBe(true);
 });
 
-test('the chat page relays a message to everyone in the room', async () => {
-  const [alice, bob] = [await browser.newPage(), await browser.newPage()];
-  const errors: string[] = [];
-  for (const tab of [alice, bob]) {
-    tab.on('pageerror', (err) => errors.push(err.message));
-    await tab.goto(pageUrl);
-    await tab.waitForSelector('#status[data-state="open"]', { timeout: 20_000 });
-  }
-  await alice.fill('#text', 'hello from alice');
-  await alice.click('#send');
-  for (const tab of [alice, bob]) {
-    await tab.waitForSelector('#messages li[data-kind="Message"]:has-text("hello from alice")', { timeout: 20_000 });
-  }
-  expect(errors).toEqual([]);
-}, 60_000);
+test('the printed metrics endpoint answers', async () => {
+  const url = /^gateway metrics on (\S+)$/.exec(output.find((line) => line.startsWith('gateway metrics on ')) ?? '')?.[1];
+  const response = await fetch(url!);
+  expect(response.status).toBe(200);
+});
 
-test('Ctrl-C stops everything cleanly', async () => {
+describe('the chat page', () => {
+  let alice: Page;
+  let bob: Page;
+  const principals: Record<string, string> = {};
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    [alice, bob] = [await browser.newPage(), await browser.newPage()];
+    for (const [name, tab] of [['alice', alice], ['bob', bob]] as const) {
+      tab.on('pageerror', (err) => errors.push(err.message));
+      await tab.setViewportSize({ width: 1100, height: 720 });
+      await tab.goto(pageUrl);
+      await tab.waitForSelector('#connection[data-state="open"]', { timeout: 20_000 });
+      principals[name] = await text(tab, '#principal');
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    const dir = process.env.ICWS_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), 'icws-demo-shots-'));
+    for (const [name, tab] of [['alice', alice], ['bob', bob]] as const) await tab?.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+  });
+
+  it('shows the connection: open, the gateway, the canister and the client principal', async () => {
+    const ids = JSON.parse(readFileSync(join(stateDir, 'canister_ids.json'), 'utf8')) as Record<string, string>;
+    const gateway = /^gateway listening on (\S+)/.exec(output.find((line) => line.startsWith('gateway listening on ')) ?? '')?.[1];
+    for (const tab of [alice, bob]) {
+      expect(await text(tab, '#state')).toBe('open');
+      expect(await text(tab, '#gateway-url')).toBe(gateway);
+      expect(await text(tab, '#canister-id')).toBe(ids.chat);
+      expect(await text(tab, '#attempts')).toBe('0');
+      expect(await text(tab, '#last-error')).toBe('');
+    }
+    expect(principals.alice).toMatch(/^[a-z0-9]{5}(-[a-z0-9]{1,5})+$/);
+    expect(principals.bob).not.toBe(principals.alice);
+  });
+
+  it('lists both principals as online, each marking its own', async () => {
+    for (const [name, tab] of [['alice', alice], ['bob', bob]] as const) {
+      for (const principal of Object.values(principals)) await tab.waitForSelector(`#online li[data-principal="${principal}"]`, { timeout: 20_000 });
+      expect(await tab.locator('#online li.own').getAttribute('data-principal')).toBe(principals[name]);
+    }
+  }, 30_000);
+
+  it('relays a message to everyone, marked verified, own messages apart with their round trip', async () => {
+    await alice.fill('#text', 'hello from alice');
+    await alice.click('#send');
+    await bob.waitForSelector('#messages li[data-kind="Message"]:has-text("hello from alice")', { timeout: 20_000 });
+    await bob.fill('#text', 'hi alice');
+    await bob.click('#send');
+    for (const tab of [alice, bob]) await tab.waitForSelector('#messages li[data-kind="Message"]:has-text("hi alice")', { timeout: 20_000 });
+
+    for (const [name, tab] of [['alice', alice], ['bob', bob]] as const) {
+      const items = tab.locator('#messages li');
+      expect(await items.count()).toBeGreaterThanOrEqual(3); // bob joined, and the two messages
+      expect(await tab.locator('#messages li:not(:has(.verified))').count()).toBe(0);
+      expect(await tab.locator('#messages li .verified').first().textContent()).toContain('certified');
+      const own = tab.locator('#messages li.own');
+      expect(await own.count()).toBe(1);
+      expect(await own.textContent()).toContain(name === 'alice' ? 'hello from alice' : 'hi alice');
+      expect(await own.locator('.latency').textContent()).toMatch(/^round trip \d+ ms$/);
+      const other = tab.locator('#messages li[data-kind="Message"]:not(.own)');
+      expect(await other.count()).toBe(1);
+      expect(await other.locator('.latency').count()).toBe(0);
+      expect(await other.locator('.sender').getAttribute('title')).toBe(name === 'alice' ? principals.bob : principals.alice);
+    }
+    // The room numbers its messages: both tabs show the same numbers for the same messages.
+    const ids = (tab: Page) => tab.locator('#messages li[data-kind="Message"]').evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset.id));
+    expect(await ids(alice)).toEqual(await ids(bob));
+    expect(errors).toEqual([]);
+  }, 60_000);
+
+  it('says what the gateway can and cannot do', async () => {
+    const trust = await text(alice, '#trust');
+    for (const phrase of ['cannot forge, alter, reorder or drop', 'refuse', 'delay']) expect(trust).toContain(phrase);
+  });
+});
+
+test('Ctrl-C closes everything, says goodbye and exits 0', async () => {
   const exited = new Promise((resolve) => stack.once('exit', resolve));
   stack.kill('SIGINT');
   expect(await exited).toBe(0);
-});
+  expect(output.slice(-2)).toEqual(['stopping: closing the demo page, the gateway and the replica…', 'goodbye']);
+}, 30_000);
+
+/** @returns the trimmed text of the element `selector` of `tab`. */
+async function text(tab: Page, selector: string): Promise<string> {
+  return ((await tab.textContent(selector)) ?? '').trim();
+}
