@@ -63,6 +63,8 @@ describe('ErrorLog', () => {
     const debug = setup('debug');
     debug.errors.report('error', 'x', new Error('boom'), 'failed');
     expect(debug.lines[1]).toMatchObject({ level: 20, code: 'ICWS_ERR_INTERNAL', stack: expect.stringContaining('Error: boom') });
+    const agentStyle = new GatewayError('ICWS_ERR_REPLICA_UNAVAILABLE', 'cannot fetch the root key: TypeError: fetch failed\n    at node:internal/deps/undici/undici:1:1\n    at async HttpAgent.status (/x/agent.js:2:2)');
+    expect(describeError(agentStyle)).toEqual({ code: 'ICWS_ERR_REPLICA_UNAVAILABLE', message: 'cannot fetch the root key: TypeError: fetch failed' });
     expect(describeError('plain')).toEqual({ code: 'ICWS_ERR_INTERNAL', message: 'plain' });
   });
 });

@@ -22,8 +22,14 @@ export function errorText(err: unknown): string {
   return `${code}: ${message}`;
 }
 
+/** Joins the lines of a message, leaving out the stack frames some libraries put in theirs. */
 function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
+  return text
+    .split('\n')
+    .filter((line) => !/^\s*at\s/.test(line))
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .join(' ');
 }
 
 type Level = 'error' | 'warn' | 'info';

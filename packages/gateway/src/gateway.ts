@@ -192,6 +192,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     await listen(metricsServer, endpoint.port, endpoint.host);
     metricsUrl = new URL(`http://${shownAddress(metricsServer)}/metrics`);
   }
+  if (config.opentelemetryCollectorEndpoint !== undefined) {
+    log.warn({ endpoint: config.opentelemetryCollectorEndpoint }, 'tracing export is not implemented yet: --opentelemetry-collector-endpoint is accepted and no spans are sent');
+  }
   log.info({ principal: principal.toText(), url: url.href, metrics: metricsUrl?.href, icNetworkUrl: config.icNetworkUrl }, 'gateway started');
 
   return {
