@@ -49,6 +49,7 @@ describe('gateway configuration', () => {
     [['--ic-network-url', 'ftp://x'], '--ic-network-url=ftp://x: expected an http:// or https:// URL, not ftp://'],
     [['--log-level', 'loud'], '--log-level=loud: expected one of trace, debug, info, warn, error, fatal, silent'],
     [['--opentelemetry-collector-endpoint', 'collector:4317'], '--opentelemetry-collector-endpoint=collector:4317: expected an http:// or https:// URL'],
+    [['--public-url', 'ftp://gateway.example.org'], '--public-url=ftp://gateway.example.org: expected an http://, https://, ws:// or wss:// URL, not ftp://'],
     [['--opentelemetry-collector-endpoint', 'nowhere'], '--opentelemetry-collector-endpoint=nowhere: expected a URL'],
     [['--no-such-flag'], "Unknown option '--no-such-flag'"],
   ])('refuses %j naming the problem', (argv, message) => {
@@ -71,6 +72,7 @@ describe('gateway configuration', () => {
   test('takes every flag of the upstream gateway', () => {
     const argv = ['--gateway-address', '127.0.0.1:1', '--ic-network-url', 'https://icp-api.io', '--polling-interval', '200', '--tls-certificate-pem-path', certPath, '--tls-certificate-key-pem-path', keyPath, '--opentelemetry-collector-endpoint', 'http://127.0.0.1:4317', '--prometheus-endpoint', '127.0.0.1:9001'];
     expect(parse(argv)).toMatchObject({ opentelemetryCollectorEndpoint: 'http://127.0.0.1:4317', pollingIntervalMs: 200, prometheusEndpoint: '127.0.0.1:9001' });
+    expect(parse(['--public-url', 'wss://gateway.example.org/']).publicUrl).toBe('wss://gateway.example.org/');
     expect(parse([], { OPENTELEMETRY_COLLECTOR_ENDPOINT: 'https://otel.example:4318' }).opentelemetryCollectorEndpoint).toBe('https://otel.example:4318');
     expect(usage()).toMatch(/--opentelemetry-collector-endpoint.*tracing export is not implemented yet/);
     expect(usage()).toMatch(/--log-level +one of trace, debug, info, warn, error, fatal, silent/);

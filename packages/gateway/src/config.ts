@@ -43,6 +43,12 @@ export interface GatewayConfig {
    * yet, and the gateway warns at start when it is set.
    */
   readonly opentelemetryCollectorEndpoint?: string;
+  /**
+   * The URL clients reach the gateway by (through a reverse proxy, say): at start the gateway checks
+   * that an HTTP request and a WebSocket handshake sent there reach it, and shows the outcome on
+   * `/health` as `self_test`.
+   */
+  readonly publicUrl?: string;
 }
 
 /** The log levels `--log-level` takes: pino's, and `silent`. */
@@ -73,7 +79,7 @@ interface FlagSpec {
   readonly env: string;
   readonly key: keyof GatewayConfig;
   readonly help: string;
-  readonly kind: 'string' | 'ms' | 'bytes' | 'count' | 'address' | 'url' | 'level' | 'file';
+  readonly kind: 'string' | 'ms' | 'bytes' | 'count' | 'address' | 'url' | 'public-url' | 'level' | 'file';
 }
 
 /** The flags, named and defaulted as the upstream gateway's, plus ours. */
@@ -90,6 +96,13 @@ const FLAGS: readonly FlagSpec[] = [
     key: 'opentelemetryCollectorEndpoint',
     kind: 'url',
     help: 'http:// or https:// URL of an OTLP collector; accepted, but tracing export is not implemented yet (a warning at start)',
+  },
+  {
+    flag: 'public-url',
+    env: 'PUBLIC_URL',
+    key: 'publicUrl',
+    kind: 'public-url',
+    help: 'URL clients use (http, https, ws or wss); at start the gateway checks an HTTP request and a WebSocket handshake reach it there (shown on /health)',
   },
   { flag: 'data-dir', env: 'DATA_DIR', key: 'dataDir', kind: 'string', help: "where the gateway's key pair is kept" },
   { flag: 'log-level', env: 'LOG_LEVEL', key: 'logLevel', kind: 'level', help: `one of ${LOG_LEVELS.join(', ')}` },
@@ -168,6 +181,7 @@ export function checkConfig(config: GatewayConfig): void {
   }
   checkHttpUrl(config.icNetworkUrl, '--ic-network-url');
   if (config.opentelemetryCollectorEndpoint !== undefined) checkHttpUrl(config.opentelemetryCollectorEndpoint, '--opentelemetry-collector-endpoint');
+  if (config.publicUrl !== undefined) checkHttpUrl(config.publicUrl, '--public-url', true);
   if ((config.tlsCertificatePemPath === undefined) !== (config.tlsCertificateKeyPemPath === undefined)) {
     throw new GatewayError('ICWS_ERR_USAGE', 'TLS needs both --tls-certificate-pem-path and --tls-certificate-key-pem-path');
   }
@@ -197,6 +211,9 @@ function parseValue(spec: FlagSpec, raw: string, source: string): unknown {
     case 'url':
       checkHttpUrl(raw, source);
       return raw;
+    case 'public-url':
+      checkHttpUrl(raw, source, true);
+      return raw;
     case 'level':
       if (!LOG_LEVELS.includes(raw)) throw fail(`one of ${LOG_LEVELS.join(', ')}`);
       return raw;
@@ -208,16 +225,18 @@ function parseValue(spec: FlagSpec, raw: string, source: string): unknown {
   }
 }
 
-/** @throws GatewayError `ICWS_ERR_USAGE` unless `raw` is an http:// or https:// URL */
-function checkHttpUrl(raw: string, source: string): void {
+/** @throws GatewayError `ICWS_ERR_USAGE` unless `raw` is an http:// or https:// URL (or ws:// or wss://, when `webSocket`) */
+function checkHttpUrl(raw: string, source: string, webSocket = false): void {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     throw new GatewayError('ICWS_ERR_USAGE', `${source}=${raw}: expected a URL such as http://127.0.0.1:4943`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new GatewayError('ICWS_ERR_USAGE', `${source}=${raw}: expected an http:// or https:// URL, not ${url.protocol}//`);
+  const schemes = webSocket ? ['http:', 'https:', 'ws:', 'wss:'] : ['http:', 'https:'];
+  if (!schemes.includes(url.protocol)) {
+    const expected = webSocket ? 'an http://, https://, ws:// or wss:// URL' : 'an http:// or https:// URL';
+    throw new GatewayError('ICWS_ERR_USAGE', `${source}=${raw}: expected ${expected}, not ${url.protocol}//`);
   }
 }
 

@@ -19,6 +19,7 @@ import { CanisterPoller, MAX_POLL_BACKOFF_MS } from './poller';
 import { RELAY_RETRY_SCHEDULE } from './relay-queue';
 import { RetryPolicy } from './retry-policy';
 import { Router } from './router';
+import { runSelfTest, SELF_TEST_PATH, selfTestToken, type SelfTestResult } from './self-test';
 import { ClientSession, type SessionHost } from './session';
 
 const VERSION = '0.1.0';
@@ -27,6 +28,8 @@ const DRAIN_TIMEOUT_MS = 10_000;
 export type GatewayOptions = Partial<GatewayConfig> & {
   /** A logger to use instead of one made from `logLevel`. */
   readonly logger?: Logger;
+  /** Whether the self-test trusts only valid TLS certificates at `publicUrl` (default true). */
+  readonly selfTestRejectUnauthorized?: boolean;
 };
 
 /** A gateway accepting clients. */
@@ -137,7 +140,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       if (readiness === 'starting' && !rootKeyKnown) await fetchRootKey();
       return readiness;
     };
-    answerHttp(req, res, { sessions: () => sessions.size, canisters: () => router.canisterCount, principal, health, readiness: readinessNow }).catch((err: unknown) => {
+    answerHttp(req, res, { sessions: () => sessions.size, canisters: () => router.canisterCount, principal, health, readiness: readinessNow, selfTest: () => selfTest }).catch((err: unknown) => {
       errors.report('error', 'http', err, 'an HTTP endpoint failed');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end();
@@ -152,8 +155,16 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   const limiter = new ConnectionLimiter(config);
   let nextSessionId = 1;
   let draining = false;
+  const token = selfTestToken();
+  let selfTest: SelfTestResult | undefined;
   server.on('upgrade', (req, socket: Socket, head) => {
     if (draining) return socket.destroy();
+    const target = new URL(req.url ?? '/', 'http://gateway');
+    if (target.pathname === SELF_TEST_PATH) {
+      if (target.searchParams.get('token') !== token) return refuseUpgrade(socket, new GatewayError('ICWS_ERR_SELF_TEST', 'not this gateway\'s self-test'), 403);
+      // The token in the close reason proves the handshake reached this very gateway.
+      return wss.handleUpgrade(req, socket, head, (ws) => ws.close(1000, token));
+    }
     const admission = limiter.admit(socket.remoteAddress ?? 'unknown');
     if (!admission.admitted) {
       metrics.connectionsRefused.inc({ limit: admission.limit });
@@ -195,6 +206,14 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   if (config.opentelemetryCollectorEndpoint !== undefined) {
     log.warn({ endpoint: config.opentelemetryCollectorEndpoint }, 'tracing export is not implemented yet: --opentelemetry-collector-endpoint is accepted and no spans are sent');
   }
+  if (config.publicUrl !== undefined) {
+    selfTest = { status: 'running', url: config.publicUrl };
+    void runSelfTest({ publicUrl: config.publicUrl, principal: principal.toText(), token, rejectUnauthorized: options.selfTestRejectUnauthorized }).then((result) => {
+      selfTest = result;
+      if (result.status === 'failed') log.error({ code: 'ICWS_ERR_SELF_TEST', url: result.url, step: result.step }, `self-test through ${result.url} failed at the ${result.step} step: ${result.error.replace(/^ICWS_ERR_SELF_TEST: /, '')}`);
+      else log.info({ url: result.url }, `self-test through ${result.url} passed: HTTP and WebSocket reach this gateway`);
+    });
+  }
   log.info({ principal: principal.toText(), url: url.href, metrics: metricsUrl?.href, icNetworkUrl: config.icNetworkUrl }, 'gateway started');
 
   return {
@@ -234,6 +253,7 @@ interface HttpStatusSource {
   readonly principal: Principal;
   readonly health: HealthMonitor;
   readiness(): Promise<Readiness>;
+  selfTest(): SelfTestResult | undefined;
 }
 
 async function answerHttp(req: IncomingMessage, res: ServerResponse, status: HttpStatusSource): Promise<void> {
@@ -241,7 +261,8 @@ async function answerHttp(req: IncomingMessage, res: ServerResponse, status: Htt
   const json = (code: number, body: unknown): void => void res.writeHead(code, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body) + '\n');
   if (req.method === 'GET' && path === '/health') {
     const report = await status.health.report();
-    return json(report.status === 'ok' ? 200 : 503, { ...report, clients: status.sessions(), canisterCount: status.canisters() });
+    const selfTest = status.selfTest();
+    return json(report.status === 'ok' ? 200 : 503, { ...report, clients: status.sessions(), canisterCount: status.canisters(), ...(selfTest === undefined ? {} : { self_test: selfTest }) });
   }
   if (req.method === 'GET' && path === '/ready') {
     const readiness = await status.readiness();
@@ -254,8 +275,8 @@ async function answerHttp(req: IncomingMessage, res: ServerResponse, status: Htt
 }
 
 /** Answers an upgrade with the error's HTTP status and a body led by its code, then hangs up. */
-function refuseUpgrade(socket: Socket, error: GatewayError): void {
-  const status = error.httpStatus ?? 503;
+function refuseUpgrade(socket: Socket, error: GatewayError, httpStatus?: number): void {
+  const status = httpStatus ?? error.httpStatus ?? 503;
   const body = `${error.wireText}\n`;
   const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`, 'Connection: close', 'Content-Type: text/plain; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`];
   socket.on('error', () => undefined);
