@@ -1,5 +1,14 @@
 /** The gateway takes the upstream gateway's flags, with the same defaults, each also from the environment. */
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { checkConfig, DEFAULT_CONFIG, isMainnet, parseCommandLine, usage } from './config';
+
+const dir = mkdtempSync(join(tmpdir(), 'icws-gw-config-'));
+const certPath = join(dir, 'cert.pem');
+const keyPath = join(dir, 'key.pem');
+writeFileSync(certPath, 'certificate');
+writeFileSync(keyPath, 'key');
 
 const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
   const parsed = parseCommandLine(argv, env);
@@ -25,9 +34,9 @@ describe('gateway configuration', () => {
       pollingIntervalMs: 250,
       icNetworkUrl: 'https://icp-api.io',
     });
-    expect(parse(['--tls-certificate-pem-path', 'c.pem', '--tls-certificate-key-pem-path', 'k.pem'])).toMatchObject({
-      tlsCertificatePemPath: 'c.pem',
-      tlsCertificateKeyPemPath: 'k.pem',
+    expect(parse(['--tls-certificate-pem-path', certPath, '--tls-certificate-key-pem-path', keyPath])).toMatchObject({
+      tlsCertificatePemPath: certPath,
+      tlsCertificateKeyPemPath: keyPath,
     });
     expect(parse(['--prometheus-endpoint', 'off']).prometheusEndpoint).toBeNull();
   });
@@ -36,10 +45,42 @@ describe('gateway configuration', () => {
     [['--polling-interval', 'soon'], '--polling-interval=soon: expected a positive number of milliseconds'],
     [['--gateway-address', 'localhost'], '--gateway-address=localhost: expected HOST:PORT'],
     [['--ic-network-url', 'not a url'], '--ic-network-url=not a url: expected a URL'],
-    [['--tls-certificate-pem-path', 'c.pem'], 'TLS needs both'],
+    [['--tls-certificate-pem-path', certPath], 'TLS needs both'],
+    [['--ic-network-url', 'ftp://x'], '--ic-network-url=ftp://x: expected an http:// or https:// URL, not ftp://'],
+    [['--log-level', 'loud'], '--log-level=loud: expected one of trace, debug, info, warn, error, fatal, silent'],
+    [['--opentelemetry-collector-endpoint', 'collector:4317'], '--opentelemetry-collector-endpoint=collector:4317: expected an http:// or https:// URL'],
+    [['--public-url', 'ftp://gateway.example.org'], '--public-url=ftp://gateway.example.org: expected an http://, https://, ws:// or wss:// URL, not ftp://'],
+    [['--opentelemetry-collector-endpoint', 'nowhere'], '--opentelemetry-collector-endpoint=nowhere: expected a URL'],
     [['--no-such-flag'], "Unknown option '--no-such-flag'"],
   ])('refuses %j naming the problem', (argv, message) => {
     expect(() => parse(argv)).toThrow(message);
+  });
+
+  test('names the TLS flag and the path of a missing or unreadable file', () => {
+    const missing = join(dir, 'missing.pem');
+    expect(() => parse(['--tls-certificate-pem-path', missing, '--tls-certificate-key-pem-path', keyPath])).toThrow(`--tls-certificate-pem-path=${missing}: no such file`);
+    expect(() => parse([], { TLS_CERTIFICATE_PEM_PATH: certPath, TLS_CERTIFICATE_KEY_PEM_PATH: dir })).toThrow(`TLS_CERTIFICATE_KEY_PEM_PATH=${dir}: not a file`);
+    expect(() => checkConfig({ ...DEFAULT_CONFIG, tlsCertificatePemPath: certPath, tlsCertificateKeyPemPath: missing })).toThrow(`--tls-certificate-key-pem-path=${missing}: no such file`);
+    if (process.getuid?.() !== 0) {
+      const locked = join(dir, 'locked.pem');
+      writeFileSync(locked, 'key');
+      chmodSync(locked, 0o000);
+      expect(() => parse(['--tls-certificate-pem-path', certPath, '--tls-certificate-key-pem-path', locked])).toThrow(`--tls-certificate-key-pem-path=${locked}: not readable by this user`);
+    }
+  });
+
+  test('takes every flag of the upstream gateway', () => {
+    const argv = ['--gateway-address', '127.0.0.1:1', '--ic-network-url', 'https://icp-api.io', '--polling-interval', '200', '--tls-certificate-pem-path', certPath, '--tls-certificate-key-pem-path', keyPath, '--opentelemetry-collector-endpoint', 'http://127.0.0.1:4317', '--prometheus-endpoint', '127.0.0.1:9001'];
+    expect(parse(argv)).toMatchObject({ opentelemetryCollectorEndpoint: 'http://127.0.0.1:4317', pollingIntervalMs: 200, prometheusEndpoint: '127.0.0.1:9001' });
+    expect(parse(['--public-url', 'wss://gateway.example.org/']).publicUrl).toBe('wss://gateway.example.org/');
+    expect(parse([], { OPENTELEMETRY_COLLECTOR_ENDPOINT: 'https://otel.example:4318' }).opentelemetryCollectorEndpoint).toBe('https://otel.example:4318');
+    expect(usage()).toMatch(/--opentelemetry-collector-endpoint.*tracing export is not implemented yet/);
+    expect(usage()).toMatch(/--log-level +one of trace, debug, info, warn, error, fatal, silent/);
+  });
+
+  test('checks the log level and the network URL of settings given in a program', () => {
+    expect(() => checkConfig({ ...DEFAULT_CONFIG, logLevel: 'loud' })).toThrow('--log-level=loud: expected one of trace');
+    expect(() => checkConfig({ ...DEFAULT_CONFIG, icNetworkUrl: 'ws://127.0.0.1:4943' })).toThrow('--ic-network-url=ws://127.0.0.1:4943: expected an http:// or https:// URL');
   });
 
   test('bounds the relay queue at 64 calls and 8 MiB unless told otherwise', () => {

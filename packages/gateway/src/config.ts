@@ -1,4 +1,6 @@
+import { accessSync, constants, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import pino from 'pino';
 import { DEFAULT_GATEWAY_LISTEN_ADDRESS, DEFAULT_IC_NETWORK_URL, DEFAULT_POLLING_INTERVAL_MS, POLLING_TIMEOUT_MS } from '@icws/protocol';
 import { GatewayError } from './errors';
 import { DEFAULT_RELAY_QUEUE_LIMITS } from './relay-queue';
@@ -36,7 +38,21 @@ export interface GatewayConfig {
   readonly maxConnections: number;
   /** Connections one client address holds at most; upgrades past it are refused with HTTP 429. */
   readonly maxConnectionsPerIp: number;
+  /**
+   * OTLP collector URL, accepted for the upstream gateway's command line; spans are not exported
+   * yet, and the gateway warns at start when it is set.
+   */
+  readonly opentelemetryCollectorEndpoint?: string;
+  /**
+   * The URL clients reach the gateway by (through a reverse proxy, say): at start the gateway checks
+   * that an HTTP request and a WebSocket handshake sent there reach it, and shows the outcome on
+   * `/health` as `self_test`.
+   */
+  readonly publicUrl?: string;
 }
+
+/** The log levels `--log-level` takes: pino's, and `silent`. */
+export const LOG_LEVELS: readonly string[] = [...Object.keys(pino.levels.values), 'silent'];
 
 export const DEFAULT_CONFIG: GatewayConfig = {
   gatewayAddress: DEFAULT_GATEWAY_LISTEN_ADDRESS,
@@ -63,19 +79,33 @@ interface FlagSpec {
   readonly env: string;
   readonly key: keyof GatewayConfig;
   readonly help: string;
-  readonly kind: 'string' | 'ms' | 'bytes' | 'count' | 'address';
+  readonly kind: 'string' | 'ms' | 'bytes' | 'count' | 'address' | 'url' | 'public-url' | 'level' | 'file';
 }
 
 /** The flags, named and defaulted as the upstream gateway's, plus ours. */
 const FLAGS: readonly FlagSpec[] = [
   { flag: 'gateway-address', env: 'GATEWAY_ADDRESS', key: 'gatewayAddress', kind: 'address', help: 'address clients connect to' },
-  { flag: 'ic-network-url', env: 'IC_NETWORK_URL', key: 'icNetworkUrl', kind: 'string', help: 'URL of the IC network (mainnet: https://icp-api.io)' },
+  { flag: 'ic-network-url', env: 'IC_NETWORK_URL', key: 'icNetworkUrl', kind: 'url', help: 'http:// or https:// URL of the IC network (mainnet: https://icp-api.io)' },
   { flag: 'polling-interval', env: 'POLLING_INTERVAL', key: 'pollingIntervalMs', kind: 'ms', help: 'ms between polls of a canister' },
   { flag: 'prometheus-endpoint', env: 'PROMETHEUS_ENDPOINT', key: 'prometheusEndpoint', kind: 'address', help: 'address of the Prometheus /metrics endpoint ("off" to disable)' },
-  { flag: 'tls-certificate-pem-path', env: 'TLS_CERTIFICATE_PEM_PATH', key: 'tlsCertificatePemPath', kind: 'string', help: 'TLS certificate (PEM); with the key, serves wss://' },
-  { flag: 'tls-certificate-key-pem-path', env: 'TLS_CERTIFICATE_KEY_PEM_PATH', key: 'tlsCertificateKeyPemPath', kind: 'string', help: 'TLS private key (PEM)' },
+  { flag: 'tls-certificate-pem-path', env: 'TLS_CERTIFICATE_PEM_PATH', key: 'tlsCertificatePemPath', kind: 'file', help: 'TLS certificate (PEM); with the key, serves wss://' },
+  { flag: 'tls-certificate-key-pem-path', env: 'TLS_CERTIFICATE_KEY_PEM_PATH', key: 'tlsCertificateKeyPemPath', kind: 'file', help: 'TLS private key (PEM)' },
+  {
+    flag: 'opentelemetry-collector-endpoint',
+    env: 'OPENTELEMETRY_COLLECTOR_ENDPOINT',
+    key: 'opentelemetryCollectorEndpoint',
+    kind: 'url',
+    help: 'http:// or https:// URL of an OTLP collector; accepted, but tracing export is not implemented yet (a warning at start)',
+  },
+  {
+    flag: 'public-url',
+    env: 'PUBLIC_URL',
+    key: 'publicUrl',
+    kind: 'public-url',
+    help: 'URL clients use (http, https, ws or wss); at start the gateway checks an HTTP request and a WebSocket handshake reach it there (shown on /health)',
+  },
   { flag: 'data-dir', env: 'DATA_DIR', key: 'dataDir', kind: 'string', help: "where the gateway's key pair is kept" },
-  { flag: 'log-level', env: 'LOG_LEVEL', key: 'logLevel', kind: 'string', help: 'trace, debug, info, warn, error, fatal or silent' },
+  { flag: 'log-level', env: 'LOG_LEVEL', key: 'logLevel', kind: 'level', help: `one of ${LOG_LEVELS.join(', ')}` },
   { flag: 'poll-timeout', env: 'POLL_TIMEOUT', key: 'pollTimeoutMs', kind: 'ms', help: 'ms before a poll is abandoned and retried' },
   { flag: 'max-client-buffer', env: 'MAX_CLIENT_BUFFER', key: 'maxClientBufferBytes', kind: 'bytes', help: 'bytes of unsent frames after which a slow client is dropped' },
   { flag: 'max-queued-frames', env: 'MAX_QUEUED_FRAMES', key: 'maxQueuedFrames', kind: 'count', help: "calls of one client waiting to be relayed after which it is dropped (1008)" },
@@ -127,9 +157,6 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     const source = fromFlag !== undefined ? `--${spec.flag}` : spec.env;
     config[spec.key] = parseValue(spec, raw, source);
   }
-  if ((config.tlsCertificatePemPath === undefined) !== (config.tlsCertificateKeyPemPath === undefined)) {
-    throw new GatewayError('ICWS_ERR_USAGE', 'TLS needs both --tls-certificate-pem-path and --tls-certificate-key-pem-path');
-  }
   checkConfig(config as unknown as GatewayConfig);
   return { help: false, dev: values.dev === true, config: config as unknown as GatewayConfig };
 }
@@ -149,6 +176,17 @@ export function checkConfig(config: GatewayConfig): void {
       throw new GatewayError('ICWS_ERR_USAGE', `${key}=${String(value)}: expected a positive whole number`);
     }
   }
+  if (!LOG_LEVELS.includes(config.logLevel)) {
+    throw new GatewayError('ICWS_ERR_USAGE', `--log-level=${config.logLevel}: expected one of ${LOG_LEVELS.join(', ')}`);
+  }
+  checkHttpUrl(config.icNetworkUrl, '--ic-network-url');
+  if (config.opentelemetryCollectorEndpoint !== undefined) checkHttpUrl(config.opentelemetryCollectorEndpoint, '--opentelemetry-collector-endpoint');
+  if (config.publicUrl !== undefined) checkHttpUrl(config.publicUrl, '--public-url', true);
+  if ((config.tlsCertificatePemPath === undefined) !== (config.tlsCertificateKeyPemPath === undefined)) {
+    throw new GatewayError('ICWS_ERR_USAGE', 'TLS needs both --tls-certificate-pem-path and --tls-certificate-key-pem-path');
+  }
+  if (config.tlsCertificatePemPath !== undefined) checkReadableFile(config.tlsCertificatePemPath, '--tls-certificate-pem-path');
+  if (config.tlsCertificateKeyPemPath !== undefined) checkReadableFile(config.tlsCertificateKeyPemPath, '--tls-certificate-key-pem-path');
   if (config.maxOpenFrameBytes > config.maxFrameBytes) {
     throw new GatewayError('ICWS_ERR_USAGE', `--max-open-frame-bytes=${config.maxOpenFrameBytes} exceeds the frame limit of ${config.maxFrameBytes} bytes; lower it`);
   }
@@ -170,16 +208,49 @@ function parseValue(spec: FlagSpec, raw: string, source: string): unknown {
       if (spec.key === 'prometheusEndpoint' && raw === 'off') return null;
       parseAddress(raw, source);
       return raw;
+    case 'url':
+      checkHttpUrl(raw, source);
+      return raw;
+    case 'public-url':
+      checkHttpUrl(raw, source, true);
+      return raw;
+    case 'level':
+      if (!LOG_LEVELS.includes(raw)) throw fail(`one of ${LOG_LEVELS.join(', ')}`);
+      return raw;
+    case 'file':
+      checkReadableFile(raw, source);
+      return raw;
     default:
-      if (spec.key === 'icNetworkUrl') {
-        try {
-          new URL(raw);
-        } catch {
-          throw fail('a URL such as http://127.0.0.1:4943');
-        }
-      }
       return raw;
   }
+}
+
+/** @throws GatewayError `ICWS_ERR_USAGE` unless `raw` is an http:// or https:// URL (or ws:// or wss://, when `webSocket`) */
+function checkHttpUrl(raw: string, source: string, webSocket = false): void {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new GatewayError('ICWS_ERR_USAGE', `${source}=${raw}: expected a URL such as http://127.0.0.1:4943`);
+  }
+  const schemes = webSocket ? ['http:', 'https:', 'ws:', 'wss:'] : ['http:', 'https:'];
+  if (!schemes.includes(url.protocol)) {
+    const expected = webSocket ? 'an http://, https://, ws:// or wss:// URL' : 'an http:// or https:// URL';
+    throw new GatewayError('ICWS_ERR_USAGE', `${source}=${raw}: expected ${expected}, not ${url.protocol}//`);
+  }
+}
+
+/** @throws GatewayError `ICWS_ERR_USAGE` naming the flag and the path unless `path` is a readable file */
+function checkReadableFile(path: string, source: string): void {
+  let reason: string | undefined;
+  try {
+    if (!statSync(path).isFile()) reason = 'not a file';
+    else accessSync(path, constants.R_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'not readable by this user' : (err as Error).message;
+  }
+  if (reason !== undefined) throw new GatewayError('ICWS_ERR_USAGE', `${source}=${path}: ${reason}; give the path of a readable PEM file`);
 }
 
 /** Splits `HOST:PORT` (IPv6 hosts in brackets). */

@@ -31,6 +31,9 @@ export const GATEWAY_ERROR_CODES = defineErrorCodes({
   ICWS_ERR_FRAME_TIMEOUT: { kind: 'timeout', closeCode: CloseCode.TRY_AGAIN_LATER, summary: 'a frame begun and not finished within `--ping-interval-ms` × `--max-missed-pongs`' },
   ICWS_ERR_CONNECTION_LIMIT: { kind: 'transport', httpStatus: 503, summary: 'the gateway holds `--max-connections` connections; the upgrade is refused with HTTP 503' },
   ICWS_ERR_IP_CONNECTION_LIMIT: { kind: 'input', httpStatus: 429, summary: "the client's address holds `--max-connections-per-ip` connections; the upgrade is refused with HTTP 429" },
+  ICWS_ERR_POLL_TIMEOUT: { kind: 'timeout', summary: '`ws_get_messages` did not answer within `--poll-timeout`; retried with backoff' },
+  ICWS_ERR_SELF_TEST: { kind: 'config', summary: 'the start-up self-test through `--public-url` failed: an HTTP request or a WebSocket handshake sent there did not reach this gateway (shown on `/health`)' },
+  ICWS_ERR_INTERNAL: { kind: 'internal', summary: 'an unexpected failure without a code of its own (logged with this code; the message says what failed)' },
   ICWS_ERR_SHUTTING_DOWN: { kind: 'internal', closeCode: CloseCode.GOING_AWAY, summary: 'the gateway is shutting down' },
 });
 

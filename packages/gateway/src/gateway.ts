@@ -10,6 +10,8 @@ import { systemClock } from './clock';
 import { GatewayError } from './errors';
 import { checkConfig, DEFAULT_CONFIG, parseAddress, type GatewayConfig } from './config';
 import { ConnectionLimiter } from './connection-limits';
+import { ErrorLog } from './error-log';
+import { HealthMonitor } from './health';
 import { IcClient } from './ic-client';
 import { loadOrCreateGatewayIdentity } from './identity';
 import { createMetrics, type GatewayMetrics } from './metrics';
@@ -17,6 +19,7 @@ import { CanisterPoller, MAX_POLL_BACKOFF_MS } from './poller';
 import { RELAY_RETRY_SCHEDULE } from './relay-queue';
 import { RetryPolicy } from './retry-policy';
 import { Router } from './router';
+import { runSelfTest, SELF_TEST_PATH, selfTestToken, type SelfTestResult } from './self-test';
 import { ClientSession, type SessionHost } from './session';
 
 const VERSION = '0.1.0';
@@ -25,6 +28,8 @@ const DRAIN_TIMEOUT_MS = 10_000;
 export type GatewayOptions = Partial<GatewayConfig> & {
   /** A logger to use instead of one made from `logLevel`. */
   readonly logger?: Logger;
+  /** Whether the self-test trusts only valid TLS certificates at `publicUrl` (default true). */
+  readonly selfTestRejectUnauthorized?: boolean;
 };
 
 /** A gateway accepting clients. */
@@ -37,12 +42,17 @@ export interface RunningGateway {
   readonly metrics: GatewayMetrics;
   /** Connected sessions. */
   readonly sessionCount: number;
+  /** `starting` until listening with the root key, `ready`, then `draining` once {@link close} began. */
+  readonly readiness: Readiness;
   /**
    * Drains: stops accepting, closes every session (calling `ws_close` for each), waits for
    * relays in flight, stops polling.
    */
   close(): Promise<void>;
 }
+
+/** What `/ready` answers: 200 only when `ready`. */
+export type Readiness = 'starting' | 'ready' | 'draining';
 
 /** Starts a gateway. */
 export async function startGateway(options: GatewayOptions = {}): Promise<RunningGateway> {
@@ -53,12 +63,31 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   const log = options.logger ?? pino({ level: config.logLevel, base: { service: 'icws-gateway' } });
   const identity = await loadOrCreateGatewayIdentity(config.dataDir);
   const principal = identity.getPrincipal();
+  const clock = systemClock;
+  const errors = new ErrorLog(log, clock);
   const ic = IcClient.create(config.icNetworkUrl, identity);
-  ic.ready().catch((err: Error) => log.warn({ err: err.message }, 'replica not reachable yet; will retry'));
+  let readiness: Readiness = 'starting';
+  let listening = false;
+  let rootKeyKnown = false;
+  const setReadiness = (next: Readiness): void => {
+    if (readiness === next) return;
+    log.info({ from: readiness, to: next }, 'gateway readiness');
+    readiness = next;
+  };
+  // The root key is fetched once; until then /ready asks again, so a replica that starts later is found.
+  const fetchRootKey = (): Promise<void> =>
+    ic.ready().then(
+      () => {
+        rootKeyKnown = true;
+        if (listening && readiness === 'starting') setReadiness('ready');
+      },
+      (err: unknown) => errors.report('warn', 'replica', err, 'replica not reachable yet; will retry'),
+    );
+  void fetchRootKey();
+  const health = new HealthMonitor({ replicaUrl: new URL(config.icNetworkUrl), clock });
   const metrics = createMetrics();
   const pending = new Set<Promise<unknown>>();
   const sessions = new Set<ClientSession>();
-  const clock = systemClock;
   const pollRetry = new RetryPolicy({ minDelayMs: config.pollingIntervalMs, maxDelayMs: Math.max(config.pollingIntervalMs, MAX_POLL_BACKOFF_MS), clock });
   const router = new Router({
     createPoller: (canisterId, sink) =>
@@ -72,6 +101,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
         clock,
         metrics,
         log,
+        errors,
+        health,
       }),
     metrics,
     log,
@@ -96,6 +127,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     },
     metrics,
     log,
+    errors,
     track(work) {
       pending.add(work);
       void work.finally(() => pending.delete(work));
@@ -103,7 +135,17 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   };
 
   const tls = config.tlsCertificatePemPath !== undefined && config.tlsCertificateKeyPemPath !== undefined;
-  const handler = (req: IncomingMessage, res: ServerResponse) => answerHttp(req, res, { sessions: sessions.size, canisters: router.canisterCount, principal });
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const readinessNow = async (): Promise<Readiness> => {
+      if (readiness === 'starting' && !rootKeyKnown) await fetchRootKey();
+      return readiness;
+    };
+    answerHttp(req, res, { sessions: () => sessions.size, canisters: () => router.canisterCount, principal, health, readiness: readinessNow, selfTest: () => selfTest }).catch((err: unknown) => {
+      errors.report('error', 'http', err, 'an HTTP endpoint failed');
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end();
+    });
+  };
   const server: Server = tls
     ? createHttpsServer({ cert: readFileSync(config.tlsCertificatePemPath!), key: readFileSync(config.tlsCertificateKeyPemPath!) }, handler)
     : createHttpServer(handler);
@@ -113,8 +155,16 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   const limiter = new ConnectionLimiter(config);
   let nextSessionId = 1;
   let draining = false;
+  const token = selfTestToken();
+  let selfTest: SelfTestResult | undefined;
   server.on('upgrade', (req, socket: Socket, head) => {
     if (draining) return socket.destroy();
+    const target = new URL(req.url ?? '/', 'http://gateway');
+    if (target.pathname === SELF_TEST_PATH) {
+      if (target.searchParams.get('token') !== token) return refuseUpgrade(socket, new GatewayError('ICWS_ERR_SELF_TEST', 'not this gateway\'s self-test'), 403);
+      // The token in the close reason proves the handshake reached this very gateway.
+      return wss.handleUpgrade(req, socket, head, (ws) => ws.close(1000, token));
+    }
     const admission = limiter.admit(socket.remoteAddress ?? 'unknown');
     if (!admission.admitted) {
       metrics.connectionsRefused.inc({ limit: admission.limit });
@@ -135,6 +185,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
 
   const { host: listenHost, port } = parseAddress(config.gatewayAddress, '--gateway-address');
   await listen(server, port, listenHost);
+  listening = true;
+  if (rootKeyKnown) setReadiness('ready');
   const url = new URL(`${tls ? 'wss' : 'ws'}://${shownAddress(server)}`);
 
   let metricsServer: Server | undefined;
@@ -151,6 +203,17 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     await listen(metricsServer, endpoint.port, endpoint.host);
     metricsUrl = new URL(`http://${shownAddress(metricsServer)}/metrics`);
   }
+  if (config.opentelemetryCollectorEndpoint !== undefined) {
+    log.warn({ endpoint: config.opentelemetryCollectorEndpoint }, 'tracing export is not implemented yet: --opentelemetry-collector-endpoint is accepted and no spans are sent');
+  }
+  if (config.publicUrl !== undefined) {
+    selfTest = { status: 'running', url: config.publicUrl };
+    void runSelfTest({ publicUrl: config.publicUrl, principal: principal.toText(), token, rejectUnauthorized: options.selfTestRejectUnauthorized }).then((result) => {
+      selfTest = result;
+      if (result.status === 'failed') log.error({ code: 'ICWS_ERR_SELF_TEST', url: result.url, step: result.step }, `self-test through ${result.url} failed at the ${result.step} step: ${result.error.replace(/^ICWS_ERR_SELF_TEST: /, '')}`);
+      else log.info({ url: result.url }, `self-test through ${result.url} passed: HTTP and WebSocket reach this gateway`);
+    });
+  }
   log.info({ principal: principal.toText(), url: url.href, metrics: metricsUrl?.href, icNetworkUrl: config.icNetworkUrl }, 'gateway started');
 
   return {
@@ -161,14 +224,19 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     get sessionCount() {
       return sessions.size;
     },
+    get readiness() {
+      return readiness;
+    },
     async close() {
       if (draining) return;
       draining = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      setReadiness('draining');
+      // HTTP is still answered while the sessions drain, so /ready tells load balancers to stop.
       for (const session of [...sessions]) session.close(new GatewayError('ICWS_ERR_SHUTTING_DOWN', 'the gateway is shutting down'));
       const drainTimeout = new Promise<void>((resolve) => clock.setTimer(resolve, DRAIN_TIMEOUT_MS, { unref: true }));
       await Promise.race([Promise.allSettled([...pending]), drainTimeout]);
       await router.stopAll();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       ic.close();
       for (const client of wss.clients) client.terminate();
       server.closeAllConnections();
@@ -179,21 +247,36 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   };
 }
 
-function answerHttp(req: IncomingMessage, res: ServerResponse, status: { sessions: number; canisters: number; principal: Principal }): void {
+interface HttpStatusSource {
+  sessions(): number;
+  canisters(): number;
+  readonly principal: Principal;
+  readonly health: HealthMonitor;
+  readiness(): Promise<Readiness>;
+  selfTest(): SelfTestResult | undefined;
+}
+
+async function answerHttp(req: IncomingMessage, res: ServerResponse, status: HttpStatusSource): Promise<void> {
   const path = (req.url ?? '/').split('?')[0];
-  const json = (code: number, body: unknown): void => void res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body) + '\n');
+  const json = (code: number, body: unknown): void => void res.writeHead(code, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body) + '\n');
   if (req.method === 'GET' && path === '/health') {
-    return json(200, { status: 'ok', clients: status.sessions, canisters: status.canisters });
+    const report = await status.health.report();
+    const selfTest = status.selfTest();
+    return json(report.status === 'ok' ? 200 : 503, { ...report, clients: status.sessions(), canisterCount: status.canisters(), ...(selfTest === undefined ? {} : { self_test: selfTest }) });
+  }
+  if (req.method === 'GET' && path === '/ready') {
+    const readiness = await status.readiness();
+    return json(readiness === 'ready' ? 200 : 503, { status: readiness });
   }
   if (req.method === 'GET' && path === '/version') {
     return json(200, { name: '@icws/gateway', version: VERSION, gatewayPrincipal: status.principal.toText() });
   }
-  json(404, { error: `no such endpoint: ${req.method} ${path}; connect with a WebSocket, or GET /health or /version` });
+  json(404, { error: `no such endpoint: ${req.method} ${path}; connect with a WebSocket, or GET /health, /ready or /version` });
 }
 
 /** Answers an upgrade with the error's HTTP status and a body led by its code, then hangs up. */
-function refuseUpgrade(socket: Socket, error: GatewayError): void {
-  const status = error.httpStatus ?? 503;
+function refuseUpgrade(socket: Socket, error: GatewayError, httpStatus?: number): void {
+  const status = httpStatus ?? error.httpStatus ?? 503;
   const body = `${error.wireText}\n`;
   const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`, 'Connection: close', 'Content-Type: text/plain; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`];
   socket.on('error', () => undefined);

@@ -2,6 +2,8 @@ import type { Principal } from '@icp-sdk/core/principal';
 import type { CanisterOutputCertifiedMessages } from '@icws/protocol';
 import type { Logger } from 'pino';
 import type { Clock, Timer } from './clock';
+import { ErrorLog } from './error-log';
+import { GatewayError } from './errors';
 import type { IcTransport } from './ic-transport';
 import type { GatewayMetrics } from './metrics';
 import type { RetryPolicy } from './retry-policy';
@@ -22,6 +24,14 @@ export interface PollerOptions {
   readonly clock: Clock;
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
+  /** Folds repeated poll failures into summary lines; by default one of this poller's own. */
+  readonly errors?: ErrorLog;
+  /** Told of each poll's outcome, for `/health`. */
+  readonly health?: {
+    pollSucceeded(canisterId: string): void;
+    pollFailed(canisterId: string, err: unknown): void;
+    forget(canisterId: string): void;
+  };
 }
 
 /**
@@ -36,9 +46,11 @@ export class CanisterPoller implements PollerHandle {
   #pollRequested = false;
   #failures = 0;
   #stopped: Promise<void> | undefined;
+  readonly #errors: ErrorLog;
 
   constructor(options: PollerOptions) {
     this.#options = options;
+    this.#errors = options.errors ?? new ErrorLog(options.log, options.clock);
   }
 
   start(): void {
@@ -52,6 +64,7 @@ export class CanisterPoller implements PollerHandle {
     this.#running = false;
     this.#wake?.();
     await this.#stopped;
+    this.#options.health?.forget(this.#options.canisterId.toText());
   }
 
   /** Polls as soon as the current poll (if any) finishes, instead of at the next interval. */
@@ -61,19 +74,24 @@ export class CanisterPoller implements PollerHandle {
   }
 
   async #loop(): Promise<void> {
-    const { intervalMs, log, clock, retry, sink } = this.#options;
+    const { intervalMs, clock, retry, sink, health } = this.#options;
+    const canister = this.#options.canisterId.toText();
+    const subject = `canister:${canister}`;
     while (this.#running) {
       const started = clock.now();
       this.#pollRequested = false;
       let drained = true;
       try {
         drained = await this.#pollOnce();
+        if (this.#failures > 0) this.#errors.recovered(subject, 'polls succeed again', { canister, failures: this.#failures });
         this.#failures = 0;
+        health?.pollSucceeded(canister);
       } catch (err) {
         // The replica may come back restarted with a fresh queue: read it from the start again.
         if (this.#failures++ === 0) sink.rewind();
         this.#options.metrics.errors.inc({ kind: 'poll' });
-        log.warn({ canister: this.#options.canisterId.toText(), err: (err as Error).message, failures: this.#failures }, 'poll failed; retrying with backoff');
+        health?.pollFailed(canister, err);
+        this.#errors.report('warn', subject, err, 'poll failed; retrying with backoff', { canister });
       }
       if (!this.#running) break;
       if (this.#failures > 0) await this.#sleep(retry.delayMs(this.#failures - 1));
@@ -87,7 +105,7 @@ export class CanisterPoller implements PollerHandle {
     const endTimer = metrics.pollLatency.startTimer();
     let timer: Timer | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = clock.setTimer(() => reject(new Error(`poll timed out after ${timeoutMs} ms`)), timeoutMs);
+      timer = clock.setTimer(() => reject(new GatewayError('ICWS_ERR_POLL_TIMEOUT', `ws_get_messages did not answer within ${timeoutMs} ms (--poll-timeout)`)), timeoutMs);
     });
     let batch: CanisterOutputCertifiedMessages;
     try {

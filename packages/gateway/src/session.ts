@@ -18,6 +18,7 @@ import {
 } from '@icws/protocol';
 import type { Logger } from 'pino';
 import type { Clock, Timer } from './clock';
+import { ErrorLog } from './error-log';
 import { CloseCode, closeReason } from '@icws/protocol';
 import { GatewayError, type GatewayErrorCode } from './errors';
 import { isReplicaOverloaded, type IcTransport, type RelayOutcome } from './ic-transport';
@@ -88,6 +89,8 @@ export interface SessionHost {
   readonly timeouts: SessionTimeouts;
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
+  /** Folds repeated failures (shared by the sessions, so one replica outage is one line). */
+  readonly errors?: ErrorLog;
   /** Keeps track of work that a drain must wait for. */
   track(work: Promise<unknown>): void;
 }
@@ -138,6 +141,8 @@ export class ClientSession implements Recipient {
    * @param wire - the connection under the socket; when given, an unfinished frame is bounded in
    *   size before the session opens and in time after
    */
+  readonly #errors: ErrorLog;
+
   constructor(
     socket: SessionSocket,
     host: SessionHost,
@@ -146,6 +151,7 @@ export class ClientSession implements Recipient {
   ) {
     this.#socket = socket;
     this.#host = host;
+    this.#errors = host.errors ?? new ErrorLog(host.log, host.clock);
     const { clock, timeouts } = host;
     this.#meter = new InboundMeter(clock);
     this.#heartbeat = new Heartbeat({
@@ -304,7 +310,7 @@ export class ClientSession implements Recipient {
   }
 
   #createQueue(canisterId: Principal): RelayQueue {
-    const { transport, relayRetry, limits, metrics, log, router } = this.#host;
+    const { transport, relayRetry, limits, metrics, router } = this.#host;
     return new RelayQueue({
       canisterId,
       transport,
@@ -331,10 +337,10 @@ export class ClientSession implements Recipient {
         // Every overloaded answer counts, the retried ones here and the last one in onFailed.
         if (isReplicaOverloaded(err)) {
           metrics.errors.inc({ kind: 'replica_overloaded' });
-          log.warn({ session: this.id, attempt, err: (err as Error).message }, 'replica overloaded; retrying the relay');
+          this.#errors.report('warn', 'replica', err, 'replica overloaded; retrying the relay', { session: this.id, attempt });
           return;
         }
-        log.warn({ session: this.id, attempt, err: (err as Error).message }, 'replica unavailable; retrying the relay');
+        this.#errors.report('warn', 'replica', err, 'replica unavailable; retrying the relay', { session: this.id, attempt });
       },
     });
   }
@@ -411,7 +417,7 @@ export class ClientSession implements Recipient {
       .then(() => transport.wsClose(canisterId, clientKey))
       .catch((err: unknown) => {
         metrics.errors.inc({ kind: 'ws_close' });
-        log.warn({ session: this.id, err: (err as Error).message }, 'ws_close failed');
+        this.#errors.report('warn', 'replica', err, 'ws_close failed', { session: this.id });
       });
     this.#host.track(closing);
   }
