@@ -2,51 +2,14 @@
  * `icws-replica --init` and `--admin-listen`, from another process: a canister installed with
  * Candid init text, whose timer fires when a test moves the replica's clock over HTTP.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Actor, HttpAgent } from '@icp-sdk/core/agent';
+import { runToExit, startCli, stop } from '../support/replica-cli';
 
-const CLI = join(__dirname, '../../packages/replica/dist/cli.js');
 const TICKER = join(__dirname, 'fixtures/ticker-canister.ts');
 const PING_PONG = join(__dirname, '../../examples/ping-pong/canister.ts');
-
-interface Started {
-  child: ChildProcessWithoutNullStreams;
-  lines: string[];
-  url: string;
-}
-
-function startCli(args: string[]): Promise<Started> {
-  const child = spawn(process.execPath, [CLI, ...args]);
-  const lines: string[] = [];
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      lines.push(line);
-      const listening = /^replica listening on (http:\/\/\S+)$/.exec(line);
-      if (listening) resolve({ child, lines, url: listening[1] });
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('exit', (code) => reject(new Error(`icws-replica exited with ${code}: ${stderr}`)));
-  });
-}
-
-function stop(child: ChildProcessWithoutNullStreams): Promise<number | null> {
-  return new Promise((resolve) => {
-    child.once('exit', (code) => resolve(code));
-    child.kill('SIGTERM');
-  });
-}
-
-function runToExit(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args]);
-  let stderr = '';
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
-}
 
 interface Ticker {
   ticks(): Promise<bigint>;
