@@ -47,6 +47,9 @@ export {
 export { WsErrorCode } from './websocket/errors';
 export {
   CertifiedMap,
+  rebalanceAvl,
+  removeAvlMin,
+  type BalancedNode,
   empty,
   fork,
   labeled,

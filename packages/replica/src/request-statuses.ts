@@ -1,6 +1,6 @@
 import { createHash, hash as oneShotHash } from 'node:crypto';
 import { Principal } from '@icp-sdk/core/principal';
-import { empty, encodeUleb128, fork, labeled, leaf, pruned, reconstruct, type HashTree } from '@icws/backend-cdk';
+import { empty, encodeUleb128, fork, labeled, leaf, pruned, rebalanceAvl, reconstruct, removeAvlMin, type BalancedNode, type HashTree } from '@icws/backend-cdk';
 import type { CallOutcome } from './canister/outcome';
 
 /** Where a request whose status is kept stands: `done` once its reply or reject was dropped. */
@@ -42,7 +42,7 @@ interface Reject {
  * request id, the sender, the reply, the hashes) are kept as latin1 strings, one char per byte:
  * a small typed array costs about 240 bytes of heap, a 32-char string about 48.
  */
-class StatusNode {
+class StatusNode implements BalancedNode<StatusNode> {
   left: StatusNode | null = null;
   right: StatusNode | null = null;
   height = 1;
@@ -60,6 +60,10 @@ class StatusNode {
     public reject: Reject | undefined,
   ) {
     this.labeledHash = labeledHashOf(this);
+  }
+
+  invalidate(): void {
+    this.subtreeHash = null;
   }
 
   /** Bytes of reply or reject message this status holds. */
@@ -210,7 +214,7 @@ export class RequestStatuses {
 
   #invalidatePath(key: string): void {
     for (let node = this.#root; node !== null; node = key < node.key ? node.left : node.right) {
-      node.subtreeHash = null;
+      node.invalidate();
       if (node.key === key) return;
     }
   }
@@ -220,7 +224,7 @@ export class RequestStatuses {
       this.#size++;
       return added;
     }
-    node.subtreeHash = null;
+    node.invalidate();
     if (added.key === node.key) {
       // The replaced status leaves the tree; its queue entry is skipped when reached.
       node.removed = true;
@@ -232,7 +236,7 @@ export class RequestStatuses {
     }
     if (added.key < node.key) node.left = this.#insert(node.left, added);
     else node.right = this.#insert(node.right, added);
-    return rebalance(node);
+    return rebalanceAvl(node);
   }
 
   /** Removes `key`, which must be present. */
@@ -244,15 +248,15 @@ export class RequestStatuses {
       if (node.right === null) return node.left;
       let successor = node.right;
       while (successor.left !== null) successor = successor.left;
-      successor.right = removeMin(node.right);
+      successor.right = removeAvlMin(node.right);
       successor.left = node.left;
-      successor.subtreeHash = null;
-      return rebalance(successor);
+      successor.invalidate();
+      return rebalanceAvl(successor);
     }
     if (key < node.key) node.left = this.#remove(node.left!, key);
     else node.right = this.#remove(node.right!, key);
-    node.subtreeHash = null;
-    return rebalance(node);
+    node.invalidate();
+    return rebalanceAvl(node);
   }
 }
 
@@ -340,57 +344,6 @@ function renderPart(node: StatusNode, reveals: readonly Reveal[], from: number, 
   else head = fork(renderPart(node.left, reveals, from, split), self);
   if (node.right === null) return head;
   return fork(head, renderPart(node.right, reveals, hit === undefined ? split : split + 1, to));
-}
-
-function heightOf(node: StatusNode | null): number {
-  return node === null ? 0 : node.height;
-}
-
-function updateHeight(node: StatusNode): void {
-  node.height = 1 + Math.max(heightOf(node.left), heightOf(node.right));
-}
-
-function rotateRight(node: StatusNode): StatusNode {
-  const pivot = node.left!;
-  node.left = pivot.right;
-  pivot.right = node;
-  updateHeight(node);
-  updateHeight(pivot);
-  node.subtreeHash = null;
-  pivot.subtreeHash = null;
-  return pivot;
-}
-
-function rotateLeft(node: StatusNode): StatusNode {
-  const pivot = node.right!;
-  node.right = pivot.left;
-  pivot.left = node;
-  updateHeight(node);
-  updateHeight(pivot);
-  node.subtreeHash = null;
-  pivot.subtreeHash = null;
-  return pivot;
-}
-
-function rebalance(node: StatusNode): StatusNode {
-  updateHeight(node);
-  const balance = heightOf(node.left) - heightOf(node.right);
-  if (balance > 1) {
-    if (heightOf(node.left!.left) < heightOf(node.left!.right)) node.left = rotateLeft(node.left!);
-    return rotateRight(node);
-  }
-  if (balance < -1) {
-    if (heightOf(node.right!.right) < heightOf(node.right!.left)) node.right = rotateRight(node.right!);
-    return rotateLeft(node);
-  }
-  return node;
-}
-
-function removeMin(node: StatusNode): StatusNode | null {
-  if (node.left === null) return node.right;
-  node.left = removeMin(node.left);
-  node.subtreeHash = null;
-  return rebalance(node);
 }
 
 /** Latin1 strings compare char by char, which is byte order. */

@@ -8,7 +8,7 @@ import { forkHash, type HashTree } from './hash-tree';
  * Null hashes mean "stale": every change invalidates the nodes on its path, and the hashes are
  * recomputed lazily, so a batch of writes shares the rehashing of common ancestors.
  */
-export class AvlNode {
+export class AvlNode implements BalancedNode<AvlNode> {
   left: AvlNode | null = null;
   right: AvlNode | null = null;
   height = 1;
@@ -28,7 +28,19 @@ export class AvlNode {
   }
 }
 
-export function heightOf(node: AvlNode | null): number {
+/**
+ * What AVL balancing needs of a node: its children, its height, and a way to mark the hashes it
+ * caches stale when its subtree changes shape. {@link AvlNode} is one; a host keeping other values
+ * in a tree of the same shape (the replica's request statuses) brings its own.
+ */
+export interface BalancedNode<N extends BalancedNode<N>> {
+  left: N | null;
+  right: N | null;
+  height: number;
+  invalidate(): void;
+}
+
+export function heightOf(node: { readonly height: number } | null): number {
   return node === null ? 0 : node.height;
 }
 
@@ -41,11 +53,11 @@ export function refreshHash(node: AvlNode): Uint8Array {
   return node.subtreeHash;
 }
 
-function updateHeight(node: AvlNode): void {
+function updateHeight<N extends BalancedNode<N>>(node: N): void {
   node.height = 1 + Math.max(heightOf(node.left), heightOf(node.right));
 }
 
-function rotateRight(node: AvlNode): AvlNode {
+function rotateRight<N extends BalancedNode<N>>(node: N): N {
   const pivot = node.left!;
   node.left = pivot.right;
   pivot.right = node;
@@ -56,7 +68,7 @@ function rotateRight(node: AvlNode): AvlNode {
   return pivot;
 }
 
-function rotateLeft(node: AvlNode): AvlNode {
+function rotateLeft<N extends BalancedNode<N>>(node: N): N {
   const pivot = node.right!;
   node.right = pivot.left;
   pivot.left = node;
@@ -68,7 +80,7 @@ function rotateLeft(node: AvlNode): AvlNode {
 }
 
 /** Restores the AVL invariant at `node`, whose children are balanced and differ in height by at most 2. */
-export function rebalance(node: AvlNode): AvlNode {
+export function rebalance<N extends BalancedNode<N>>(node: N): N {
   updateHeight(node);
   const balance = heightOf(node.left) - heightOf(node.right);
   if (balance > 1) {
@@ -85,7 +97,7 @@ export function rebalance(node: AvlNode): AvlNode {
 }
 
 /** Detaches the leftmost node of `node`'s subtree. @returns the remaining subtree. */
-export function removeMin(node: AvlNode): AvlNode | null {
+export function removeMin<N extends BalancedNode<N>>(node: N): N | null {
   if (node.left === null) return node.right;
   node.left = removeMin(node.left);
   node.invalidate();
