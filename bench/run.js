@@ -3,11 +3,13 @@
 const { execFileSync } = require('node:child_process');
 const { join } = require('node:path');
 
-const BENCHMARKS = ['replica.js', 'gateway.js', 'cdk.js', 'client.js'];
+const BENCHMARKS = ['replica.js', 'replica-memory.js', 'gateway.js', 'cdk.js', 'client.js'];
+/** Node flags a benchmark needs. */
+const NODE_FLAGS = { 'replica-memory.js': ['--expose-gc'] };
 const args = process.argv.slice(2);
 const names = args.filter((arg) => !arg.startsWith('--'));
 const flags = args.filter((arg) => arg.startsWith('--'));
 for (const name of names.length ? names : BENCHMARKS) {
   console.log(`\n== ${name}`);
-  execFileSync(process.execPath, [join(__dirname, name), ...flags], { stdio: 'inherit' });
+  execFileSync(process.execPath, [...(NODE_FLAGS[name] ?? []), join(__dirname, name), ...flags], { stdio: 'inherit' });
 }
