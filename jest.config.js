@@ -9,7 +9,9 @@ module.exports = {
     // jest's module system cannot require on Node 20: compile them to CommonJS like our sources.
     '^.+\\.m?js$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'ecmascript' } }, module: { type: 'commonjs' } }],
   },
-  transformIgnorePatterns: ['/node_modules/(?!(@noble|@scure|@dfinity/cbor|@icp-sdk)/)'],
+  // The OTLP exporter loads node:http with import(), which jest's CommonJS sandbox refuses: compiled,
+  // it becomes a require.
+  transformIgnorePatterns: ['/node_modules/(?!(@noble|@scure|@dfinity/cbor|@icp-sdk|@opentelemetry/otlp-exporter-base)/)'],
   moduleNameMapper: {
     '^@icws/(backend-cdk|replica|gateway|client-sdk|protocol)$': '<rootDir>/packages/$1/src/index.ts',
   },

@@ -50,24 +50,6 @@ test.each([
   expect(err).toContain(`icws-gateway: ${message}`);
 });
 
-test('takes --opentelemetry-collector-endpoint and warns that spans are not exported yet', async () => {
-  const child = spawn(process.execPath, [CLI, '--gateway-address', '127.0.0.1:0', '--ic-network-url', replica.url.origin, '--prometheus-endpoint', 'off', '--log-level', 'warn', '--opentelemetry-collector-endpoint', 'http://127.0.0.1:4317', '--data-dir', mkdtempSync(join(tmpdir(), 'icws-gw-otel-'))]);
-  let warning: Record<string, unknown> | undefined;
-  const url = await new Promise<string>((resolve) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      if (line.startsWith('{') && line.includes('tracing export')) warning = JSON.parse(line) as Record<string, unknown>;
-      const listening = /^gateway listening on (\S+)$/.exec(line);
-      if (listening) resolve(listening[1]);
-    });
-  });
-  // Ready means the start finished, SIGTERM handler included.
-  expect((await fetch(new URL('/ready', url.replace(/^ws/, 'http')))).status).toBe(200);
-  expect(warning).toMatchObject({ level: 40, endpoint: 'http://127.0.0.1:4317', msg: expect.stringContaining('tracing export is not implemented yet') });
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  child.kill('SIGTERM');
-  expect(await exited).toBe(0);
-});
-
 test('prints its principal, and on SIGTERM closes sessions with ws_close and exits 0', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'icws-gw-cli-'));
   const child = spawn(process.execPath, [CLI, '--gateway-address', '127.0.0.1:0', '--ic-network-url', replica.url.origin, '--prometheus-endpoint', 'off', '--log-level', 'warn'], { env: { ...process.env, DATA_DIR: dataDir } });

@@ -51,6 +51,7 @@ describe('gateway configuration', () => {
     [['--opentelemetry-collector-endpoint', 'collector:4317'], '--opentelemetry-collector-endpoint=collector:4317: expected an http:// or https:// URL'],
     [['--public-url', 'ftp://gateway.example.org'], '--public-url=ftp://gateway.example.org: expected an http://, https://, ws:// or wss:// URL, not ftp://'],
     [['--opentelemetry-collector-endpoint', 'nowhere'], '--opentelemetry-collector-endpoint=nowhere: expected a URL'],
+    [['--opentelemetry-collector-endpoint', 'grpc://otlp_collector:4317'], '--opentelemetry-collector-endpoint=grpc://otlp_collector:4317: this gateway sends OTLP over HTTP, not gRPC; give the collector\'s OTLP/HTTP URL, e.g. http://collector:4318'],
     [['--no-such-flag'], "Unknown option '--no-such-flag'"],
   ])('refuses %j naming the problem', (argv, message) => {
     expect(() => parse(argv)).toThrow(message);
@@ -74,7 +75,7 @@ describe('gateway configuration', () => {
     expect(parse(argv)).toMatchObject({ opentelemetryCollectorEndpoint: 'http://127.0.0.1:4317', pollingIntervalMs: 200, prometheusEndpoint: '127.0.0.1:9001' });
     expect(parse(['--public-url', 'wss://gateway.example.org/']).publicUrl).toBe('wss://gateway.example.org/');
     expect(parse([], { OPENTELEMETRY_COLLECTOR_ENDPOINT: 'https://otel.example:4318' }).opentelemetryCollectorEndpoint).toBe('https://otel.example:4318');
-    expect(usage()).toMatch(/--opentelemetry-collector-endpoint.*tracing export is not implemented yet/);
+    expect(usage()).toMatch(/--opentelemetry-collector-endpoint +http:\/\/ or https:\/\/ URL of an OTLP\/HTTP collector/);
     expect(usage()).toMatch(/--log-level +one of trace, debug, info, warn, error, fatal, silent/);
   });
 

@@ -39,8 +39,9 @@ export interface GatewayConfig {
   /** Connections one client address holds at most; upgrades past it are refused with HTTP 429. */
   readonly maxConnectionsPerIp: number;
   /**
-   * OTLP collector URL, accepted for the upstream gateway's command line; spans are not exported
-   * yet, and the gateway warns at start when it is set.
+   * OTLP/HTTP collector URL: a base URL such as `http://collector:4318` (spans are posted to
+   * `/v1/traces`) or the full traces URL. When set, the gateway exports a span per relayed call and
+   * per poll.
    */
   readonly opentelemetryCollectorEndpoint?: string;
   /**
@@ -79,7 +80,7 @@ interface FlagSpec {
   readonly env: string;
   readonly key: keyof GatewayConfig;
   readonly help: string;
-  readonly kind: 'string' | 'ms' | 'bytes' | 'count' | 'address' | 'url' | 'public-url' | 'level' | 'file';
+  readonly kind: 'string' | 'ms' | 'bytes' | 'count' | 'address' | 'url' | 'otlp-url' | 'public-url' | 'level' | 'file';
 }
 
 /** The flags, named and defaulted as the upstream gateway's, plus ours. */
@@ -94,8 +95,8 @@ const FLAGS: readonly FlagSpec[] = [
     flag: 'opentelemetry-collector-endpoint',
     env: 'OPENTELEMETRY_COLLECTOR_ENDPOINT',
     key: 'opentelemetryCollectorEndpoint',
-    kind: 'url',
-    help: 'http:// or https:// URL of an OTLP collector; accepted, but tracing export is not implemented yet (a warning at start)',
+    kind: 'otlp-url',
+    help: 'http:// or https:// URL of an OTLP/HTTP collector (e.g. http://collector:4318; spans go to /v1/traces unless the URL has a path): a span per relayed call and per poll',
   },
   {
     flag: 'public-url',
@@ -180,7 +181,7 @@ export function checkConfig(config: GatewayConfig): void {
     throw new GatewayError('ICWS_ERR_USAGE', `--log-level=${config.logLevel}: expected one of ${LOG_LEVELS.join(', ')}`);
   }
   checkHttpUrl(config.icNetworkUrl, '--ic-network-url');
-  if (config.opentelemetryCollectorEndpoint !== undefined) checkHttpUrl(config.opentelemetryCollectorEndpoint, '--opentelemetry-collector-endpoint');
+  if (config.opentelemetryCollectorEndpoint !== undefined) checkOtlpUrl(config.opentelemetryCollectorEndpoint, '--opentelemetry-collector-endpoint');
   if (config.publicUrl !== undefined) checkHttpUrl(config.publicUrl, '--public-url', true);
   if ((config.tlsCertificatePemPath === undefined) !== (config.tlsCertificateKeyPemPath === undefined)) {
     throw new GatewayError('ICWS_ERR_USAGE', 'TLS needs both --tls-certificate-pem-path and --tls-certificate-key-pem-path');
@@ -211,6 +212,9 @@ function parseValue(spec: FlagSpec, raw: string, source: string): unknown {
     case 'url':
       checkHttpUrl(raw, source);
       return raw;
+    case 'otlp-url':
+      checkOtlpUrl(raw, source);
+      return raw;
     case 'public-url':
       checkHttpUrl(raw, source, true);
       return raw;
@@ -238,6 +242,18 @@ function checkHttpUrl(raw: string, source: string, webSocket = false): void {
     const expected = webSocket ? 'an http://, https://, ws:// or wss:// URL' : 'an http:// or https:// URL';
     throw new GatewayError('ICWS_ERR_USAGE', `${source}=${raw}: expected ${expected}, not ${url.protocol}//`);
   }
+}
+
+/**
+ * The upstream gateway exports OTLP over gRPC and its examples say `grpc://collector:4317`; this
+ * one speaks OTLP over HTTP, so such a value gets its own hint.
+ * @throws GatewayError `ICWS_ERR_USAGE` unless `raw` is an http:// or https:// URL
+ */
+function checkOtlpUrl(raw: string, source: string): void {
+  if (/^grpcs?:\/\//i.test(raw)) {
+    throw new GatewayError('ICWS_ERR_USAGE', `${source}=${raw}: this gateway sends OTLP over HTTP, not gRPC; give the collector's OTLP/HTTP URL, e.g. http://collector:4318`);
+  }
+  checkHttpUrl(raw, source);
 }
 
 /** @throws GatewayError `ICWS_ERR_USAGE` naming the flag and the path unless `path` is a readable file */

@@ -33,6 +33,7 @@ export const GATEWAY_ERROR_CODES = defineErrorCodes({
   ICWS_ERR_IP_CONNECTION_LIMIT: { kind: 'input', httpStatus: 429, summary: "the client's address holds `--max-connections-per-ip` connections; the upgrade is refused with HTTP 429" },
   ICWS_ERR_POLL_TIMEOUT: { kind: 'timeout', summary: '`ws_get_messages` did not answer within `--poll-timeout`; retried with backoff' },
   ICWS_ERR_SELF_TEST: { kind: 'config', summary: 'the start-up self-test through `--public-url` failed: an HTTP request or a WebSocket handshake sent there did not reach this gateway (shown on `/health`)' },
+  ICWS_ERR_TRACE_EXPORT: { kind: 'transport', summary: 'the OTLP collector of `--opentelemetry-collector-endpoint` did not take a batch of spans (unreachable, or it answered an error); those spans are dropped, the gateway carries on' },
   ICWS_ERR_INTERNAL: { kind: 'internal', summary: 'an unexpected failure without a code of its own (logged with this code; the message says what failed)' },
   ICWS_ERR_SHUTTING_DOWN: { kind: 'internal', closeCode: CloseCode.GOING_AWAY, summary: 'the gateway is shutting down' },
 });

@@ -21,6 +21,7 @@ import { RetryPolicy } from './retry-policy';
 import { Router } from './router';
 import { runSelfTest, SELF_TEST_PATH, selfTestToken, type SelfTestResult } from './self-test';
 import { ClientSession, type SessionHost } from './session';
+import { createOtlpTracer, NO_TRACING, otlpTracesUrl, type GatewayTracer } from './tracing';
 
 const VERSION = '0.1.0';
 const DRAIN_TIMEOUT_MS = 10_000;
@@ -30,6 +31,8 @@ export type GatewayOptions = Partial<GatewayConfig> & {
   readonly logger?: Logger;
   /** Whether the self-test trusts only valid TLS certificates at `publicUrl` (default true). */
   readonly selfTestRejectUnauthorized?: boolean;
+  /** A tracer to use instead of one made from `opentelemetryCollectorEndpoint`. */
+  readonly tracer?: GatewayTracer;
 };
 
 /** A gateway accepting clients. */
@@ -84,6 +87,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       (err: unknown) => errors.report('warn', 'replica', err, 'replica not reachable yet; will retry'),
     );
   void fetchRootKey();
+  const tracer = options.tracer ?? tracerFor(config, principal.toText(), errors);
   const health = new HealthMonitor({ replicaUrl: new URL(config.icNetworkUrl), clock });
   const metrics = createMetrics();
   const pending = new Set<Promise<unknown>>();
@@ -103,6 +107,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
         log,
         errors,
         health,
+        tracer,
       }),
     metrics,
     log,
@@ -128,6 +133,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     metrics,
     log,
     errors,
+    tracer,
     track(work) {
       pending.add(work);
       void work.finally(() => pending.delete(work));
@@ -203,8 +209,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     await listen(metricsServer, endpoint.port, endpoint.host);
     metricsUrl = new URL(`http://${shownAddress(metricsServer)}/metrics`);
   }
-  if (config.opentelemetryCollectorEndpoint !== undefined) {
-    log.warn({ endpoint: config.opentelemetryCollectorEndpoint }, 'tracing export is not implemented yet: --opentelemetry-collector-endpoint is accepted and no spans are sent');
+  if (config.opentelemetryCollectorEndpoint !== undefined && options.tracer === undefined) {
+    log.info({ traces: otlpTracesUrl(config.opentelemetryCollectorEndpoint) }, 'exporting traces over OTLP/HTTP');
   }
   if (config.publicUrl !== undefined) {
     selfTest = { status: 'running', url: config.publicUrl };
@@ -236,6 +242,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       const drainTimeout = new Promise<void>((resolve) => clock.setTimer(resolve, DRAIN_TIMEOUT_MS, { unref: true }));
       await Promise.race([Promise.allSettled([...pending]), drainTimeout]);
       await router.stopAll();
+      // After the sessions and polls ended, so their last spans go too.
+      await tracer.shutdown();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       ic.close();
       for (const client of wss.clients) client.terminate();
@@ -245,6 +253,22 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       log.info('gateway stopped');
     },
   };
+}
+
+/** The OTLP tracer of `--opentelemetry-collector-endpoint`, or none; failed exports are logged like other failures. */
+function tracerFor(config: GatewayConfig, principal: string, errors: ErrorLog): GatewayTracer {
+  const endpoint = config.opentelemetryCollectorEndpoint;
+  if (endpoint === undefined) return NO_TRACING;
+  return createOtlpTracer({
+    endpoint,
+    gatewayPrincipal: principal,
+    version: VERSION,
+    onExportFailed: (err) => {
+      const message = err instanceof Error ? err.message : String(err);
+      const error = new GatewayError('ICWS_ERR_TRACE_EXPORT', `the collector at ${otlpTracesUrl(endpoint)} did not take a batch of spans: ${message}`, { cause: err });
+      errors.report('warn', 'otlp', error, 'trace export failed; those spans are lost');
+    },
+  });
 }
 
 interface HttpStatusSource {

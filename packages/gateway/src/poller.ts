@@ -8,6 +8,7 @@ import type { IcTransport } from './ic-transport';
 import type { GatewayMetrics } from './metrics';
 import type { RetryPolicy } from './retry-policy';
 import type { BatchSink, PollerHandle } from './router';
+import { NO_TRACING, type GatewayTracer } from './tracing';
 
 /** Longest wait between two polls while the replica keeps failing. */
 export const MAX_POLL_BACKOFF_MS = 5_000;
@@ -32,6 +33,8 @@ export interface PollerOptions {
     pollFailed(canisterId: string, err: unknown): void;
     forget(canisterId: string): void;
   };
+  /** Gets a span per poll; none by default. */
+  readonly tracer?: GatewayTracer;
 }
 
 /**
@@ -103,6 +106,7 @@ export class CanisterPoller implements PollerHandle {
   async #pollOnce(): Promise<boolean> {
     const { canisterId, source, timeoutMs, metrics, clock, sink } = this.#options;
     const endTimer = metrics.pollLatency.startTimer();
+    const span = (this.#options.tracer ?? NO_TRACING).startPoll(canisterId, sink.nextNonce);
     let timer: Timer | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = clock.setTimer(() => reject(new GatewayError('ICWS_ERR_POLL_TIMEOUT', `ws_get_messages did not answer within ${timeoutMs} ms (--poll-timeout)`)), timeoutMs);
@@ -110,6 +114,10 @@ export class CanisterPoller implements PollerHandle {
     let batch: CanisterOutputCertifiedMessages;
     try {
       batch = await Promise.race([source.getMessages(canisterId, sink.nextNonce), timeout]);
+      span.end({ batch });
+    } catch (error) {
+      span.end({ error });
+      throw error;
     } finally {
       timer?.cancel();
       endTimer();

@@ -10,6 +10,7 @@ import {
   ProtocolError,
   clientKeyText,
   codeOfWireText,
+  WS_CLOSE_METHOD,
   WS_OPEN_METHOD,
   type CanisterOutputMessage,
   type CanisterWsOpenResult,
@@ -28,6 +29,7 @@ import type { GatewayMetrics } from './metrics';
 import { RelayQueue, type RelayJob } from './relay-queue';
 import type { RetryPolicy } from './retry-policy';
 import type { Recipient, Route, Router } from './router';
+import { NO_TRACING, type CallSpanEnd, type GatewayTracer, type TraceSpan } from './tracing';
 
 /** The part of a WebSocket (from `ws`) a session uses. */
 export interface SessionSocket {
@@ -91,6 +93,8 @@ export interface SessionHost {
   readonly log: Logger;
   /** Folds repeated failures (shared by the sessions, so one replica outage is one line). */
   readonly errors?: ErrorLog;
+  /** Gets a span per relayed call; none by default. */
+  readonly tracer?: GatewayTracer;
   /** Keeps track of work that a drain must wait for. */
   track(work: Promise<unknown>): void;
 }
@@ -129,6 +133,10 @@ export class ClientSession implements Recipient {
   #queue: RelayQueue | undefined;
   #openTimer: Timer | undefined;
   #socketClosed = false;
+  /** The spans of the calls in the relay queue, in its order (it relays one at a time, in order). */
+  readonly #calls: Array<TraceSpan<CallSpanEnd>> = [];
+  /** The span of `ws_open`, which its outcome ends (a refusal is a reply). */
+  #openCall: TraceSpan<CallSpanEnd> | undefined;
   readonly #socket: SessionSocket;
   readonly #host: SessionHost;
   readonly #meter: InboundMeter;
@@ -298,13 +306,20 @@ export class ClientSession implements Recipient {
     this.#clientKey = clientKey;
     this.#queue = this.#createQueue(content.canister_id);
     this.#setState('opening');
-    this.#enqueue({
-      request,
-      onOutcome: (outcome) => {
-        const refusal = openRefusal(outcome);
-        if (refusal !== undefined) this.#fail('ICWS_ERR_OPEN_REFUSED', refusal);
+    this.#openCall = this.#startCall(request);
+    this.#enqueue(
+      {
+        request,
+        onOutcome: (outcome) => {
+          const refusal = openRefusal(outcome);
+          if (refusal === undefined) return this.#openCall!.end({ outcome: outcome.status });
+          const error = new GatewayError('ICWS_ERR_OPEN_REFUSED', refusal);
+          this.#openCall!.end({ outcome: 'refused', error });
+          this.close(error);
+        },
       },
-    });
+      this.#openCall,
+    );
     // ws_open is in flight: the calls after it wait for the canister's first message.
     this.#queue.hold();
   }
@@ -317,10 +332,13 @@ export class ClientSession implements Recipient {
       retry: relayRetry,
       limits: { maxFrames: limits.maxQueuedFrames, maxBytes: limits.maxQueuedBytes },
       onRelayed: (outcome: RelayOutcome) => {
+        const call = this.#calls.shift();
+        if (call !== this.#openCall) call?.end({ outcome: outcome.status });
         metrics.messagesRelayed.inc({ direction: 'client_to_canister' });
         if (outcome.status !== 'accepted') router.pollSoon(canisterId);
       },
       onFailed: (err: unknown) => {
+        this.#calls.shift()?.end({ outcome: 'failed', error: err });
         const message = err instanceof Error ? err.message : String(err);
         if (isReplicaOverloaded(err)) {
           metrics.errors.inc({ kind: 'replica_overloaded' });
@@ -346,16 +364,30 @@ export class ClientSession implements Recipient {
   }
 
   /** Queues a call, or closes the session when the queue is full. */
-  #enqueue(job: RelayJob): void {
+  #enqueue(job: RelayJob, call = this.#startCall(job.request)): void {
     const overflow = this.#queue!.push(job);
-    if (overflow === undefined) return;
+    if (overflow === undefined) {
+      this.#calls.push(call);
+      return;
+    }
     this.#host.metrics.errors.inc({ kind: 'relay_queue_full' });
     const { maxQueuedFrames, maxQueuedBytes } = this.#host.limits;
-    if (overflow === 'frames') {
-      this.#fail('ICWS_ERR_RELAY_QUEUE_FULL', `over ${maxQueuedFrames} calls queued; wait for replies or raise --max-queued-frames`);
-    } else {
-      this.#fail('ICWS_ERR_RELAY_QUEUE_TOO_LARGE', `over ${maxQueuedBytes} bytes of calls queued; wait for replies or raise --max-queued-bytes`);
-    }
+    const error =
+      overflow === 'frames'
+        ? new GatewayError('ICWS_ERR_RELAY_QUEUE_FULL', `over ${maxQueuedFrames} calls queued; wait for replies or raise --max-queued-frames`)
+        : new GatewayError('ICWS_ERR_RELAY_QUEUE_TOO_LARGE', `over ${maxQueuedBytes} bytes of calls queued; wait for replies or raise --max-queued-bytes`);
+    call.end({ outcome: 'failed', error });
+    this.close(error);
+  }
+
+  #startCall(request: DecodedClientRequest): TraceSpan<CallSpanEnd> {
+    return (this.#host.tracer ?? NO_TRACING).startCall({
+      method: request.envelope.content.method_name,
+      canisterId: this.#canisterId!,
+      clientKey: this.#clientKey!,
+      session: this.id,
+      envelopeBytes: request.envelopeCbor.length,
+    });
   }
 
   /**
@@ -414,7 +446,17 @@ export class ClientSession implements Recipient {
     // ws_close goes after the call in flight, so the canister sees it last.
     const closing = queue!
       .idle()
-      .then(() => transport.wsClose(canisterId, clientKey))
+      .then(() => {
+        for (const call of this.#calls.splice(0)) call.end({ outcome: 'dropped' });
+        const call = (this.#host.tracer ?? NO_TRACING).startCall({ method: WS_CLOSE_METHOD, canisterId, clientKey, session: this.id });
+        return transport.wsClose(canisterId, clientKey).then(
+          () => call.end({ outcome: 'executed' }),
+          (err: unknown) => {
+            call.end({ outcome: 'failed', error: err });
+            throw err;
+          },
+        );
+      })
       .catch((err: unknown) => {
         metrics.errors.inc({ kind: 'ws_close' });
         this.#errors.report('warn', 'replica', err, 'ws_close failed', { session: this.id });
