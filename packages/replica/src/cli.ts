@@ -3,10 +3,12 @@ import { parseArgs } from 'node:util';
 import { ReplicaError } from './errors';
 import { SystemClock, TestClock } from './clock';
 import { startReplica, type CanisterSpec } from './launch';
+import { printCandid } from './print-candid';
 
 const USAGE = `Usage: icws-replica [--listen HOST:PORT] [--state-dir DIR] [--flat-certificates] --canister NAME=PATH[@ID] ...
                     [--init NAME=CANDID ...] [--admin-listen HOST:PORT] [--clock system|manual]
                     [--max-pending-calls N]
+       icws-replica --print-candid NAME_OR_FILE [--canister NAME=PATH ...]
 
 Hosts canister modules written with @icws/backend-cdk behind the Internet Computer's HTTP interface.
 
@@ -26,6 +28,9 @@ Hosts canister modules written with @icws/backend-cdk behind the Internet Comput
                           through the admin API (and by 1 ns a round), as on PocketIC
   --max-pending-calls N   update calls that may wait for a round; past it calls are refused with
                           HTTP 503 ICWS_ERR_REPLICA_OVERLOADED (default 5000)
+  --print-candid NAME_OR_FILE
+                          print the Candid interface (.did) of a canister and exit: NAME of a
+                          --canister, an example canister (ping_pong, chat), or a module's path
   --help                  show this text`;
 
 /** Parses `NAME=CANDID`. */
@@ -84,11 +89,16 @@ async function main(argv: string[]): Promise<void> {
       'admin-listen': { type: 'string' },
       clock: { type: 'string' },
       'max-pending-calls': { type: 'string' },
+      'print-candid': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     console.log(USAGE);
+    return;
+  }
+  if (values['print-candid'] !== undefined) {
+    process.stdout.write(printCandid(values['print-candid'], values.canister.map(parseCanisterFlag)));
     return;
   }
   const { host, port } = parseListen(values.listen);

@@ -49,6 +49,15 @@ export async function startDevReplica(options: DevReplicaOptions): Promise<DevRe
   return { url: running.url.origin, canisterIds, close: () => running.close() };
 }
 
+/**
+ * @returns the module of the example canister `name` (`ping_pong`, `chat`), or undefined for a name
+ *   that is none of them
+ */
+export function exampleCanisterModule(name: string): string | undefined {
+  const entry = DEV_CANISTERS.find(([example]) => example === name);
+  return entry === undefined ? undefined : resolveModule(join(findExamples(), entry[1]));
+}
+
 function findExamples(): string {
   // The compiled copies shipped in this package first, then the repository's sources.
   const candidates = [process.env.ICWS_EXAMPLES_DIR, join(__dirname, 'examples'), join(__dirname, '../../../examples')];
