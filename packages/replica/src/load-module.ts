@@ -7,7 +7,8 @@ type ModuleHooks = Record<string, (module: { _compile(code: string, filename: st
 
 /**
  * Loads a canister module from a file: its default export (or an export named `canister`) must be
- * made by `defineCanister`. TypeScript files are compiled on the fly with swc when it is installed.
+ * made by `defineCanister`. TypeScript files are compiled on the fly with swc (`@swc/core`, a
+ * dependency of this package).
  * @throws ReplicaError `ICWS_ERR_CANISTER_MODULE` naming the file and what is wrong with it
  */
 export function loadCanisterModule(path: string): CanisterDefinition<unknown> {
@@ -27,9 +28,12 @@ export function loadCanisterModule(path: string): CanisterDefinition<unknown> {
 }
 
 /**
- * Lets `require` load TypeScript files, compiling each with swc (which must be installed), so
- * canister modules and scripts run from their sources.
- * @param forFile - the file that needs it, named in the error when swc is missing
+ * Lets `require` load TypeScript files, compiling each with swc, so canister modules and scripts run
+ * from their sources. `@swc/core` is a dependency of this package: it is resolved from here, not
+ * from the application, which need not install it.
+ * @param forFile - the file that needs it, named in the error when swc cannot be loaded
+ * @throws ReplicaError `ICWS_ERR_CANISTER_MODULE` when `@swc/core` cannot be loaded (an install
+ *   without its native binary for this platform, say)
  */
 export function enableTypeScriptModules(forFile = 'a TypeScript module'): void {
   const hooks = require.extensions as unknown as ModuleHooks;
@@ -37,8 +41,13 @@ export function enableTypeScriptModules(forFile = 'a TypeScript module'): void {
   let swc: { transformSync(code: string, options: object): { code: string } };
   try {
     swc = require('@swc/core') as typeof swc;
-  } catch {
-    throw new ReplicaError('ICWS_ERR_CANISTER_MODULE', `${forFile} is TypeScript: install @swc/core to load it directly, or pass the compiled .js file`);
+  } catch (err) {
+    const reason = (err as Error).message.split('\n')[0];
+    throw new ReplicaError(
+      'ICWS_ERR_CANISTER_MODULE',
+      `${forFile} is TypeScript, and @swc/core, which @icws/replica compiles it with, cannot be loaded (${reason}); reinstall @icws/replica so npm fetches swc's binary for this platform (optional dependencies must not be omitted), or pass the compiled .js file`,
+      { cause: err },
+    );
   }
   hooks['.ts'] = (module, filename) => {
     const { code } = swc.transformSync(readFileSync(filename, 'utf8'), {
