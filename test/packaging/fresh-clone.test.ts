@@ -8,7 +8,7 @@
  * `npm install` and build, from npm's cache first.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readlinkSync } from 'node:fs';
+import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -26,6 +26,8 @@ describe('a fresh clone after one npm install (git clone, npm install, npx; slow
     const env = await installEnvironment(join(work, 'prebuilds'));
     await run('npm', ['install', ...INSTALL_FLAGS], { cwd: clone, env, maxBuffer: 64 * 1024 * 1024 });
   }, 300_000);
+  // A clone with its node_modules is hundreds of megabytes.
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   it.each([
     ['icws-gateway', 'gateway', '--gateway-address'],

@@ -8,7 +8,7 @@
  * Slow (about a minute): packs five packages and runs `npm install` (from npm's cache first).
  */
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -115,6 +115,7 @@ describe('the packed packages in a new project (npm pack, npm install of the tar
   afterAll(async () => {
     await stop(gateway?.child);
     await stop(replica?.child);
+    rmSync(work, { recursive: true, force: true });
   });
 
   it('runs the README backend snippet unchanged as a TypeScript canister under npx icws-replica', async () => {

@@ -8,7 +8,7 @@
  * the TypeScript compiler.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -81,6 +81,8 @@ describe('a typed client from the printed .did (icws-replica --print-candid, icp
   afterAll(async () => {
     await gateway?.close();
     await replica?.close();
+    // The app's node_modules is a link to this checkout's: removed as a link, its target untouched.
+    rmSync(app, { recursive: true, force: true });
   });
 
   it('generates bindings whose types check the client, and the client plays ping-pong with them', async () => {
