@@ -31,8 +31,6 @@ export type GatewayOptions = Partial<GatewayConfig> & {
   readonly logger?: Logger;
   /** Whether the self-test trusts only valid TLS certificates at `publicUrl` (default true). */
   readonly selfTestRejectUnauthorized?: boolean;
-  /** A tracer to use instead of one made from `opentelemetryCollectorEndpoint`. */
-  readonly tracer?: GatewayTracer;
 };
 
 /** A gateway accepting clients. */
@@ -87,7 +85,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       (err: unknown) => errors.report('warn', 'replica', err, 'replica not reachable yet; will retry'),
     );
   void fetchRootKey();
-  const tracer = options.tracer ?? tracerFor(config, principal.toText(), errors);
+  const tracer = tracerFor(config, principal.toText(), errors);
   const health = new HealthMonitor({ replicaUrl: new URL(config.icNetworkUrl), clock });
   const metrics = createMetrics();
   const pending = new Set<Promise<unknown>>();
@@ -209,7 +207,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     await listen(metricsServer, endpoint.port, endpoint.host);
     metricsUrl = new URL(`http://${shownAddress(metricsServer)}/metrics`);
   }
-  if (config.opentelemetryCollectorEndpoint !== undefined && options.tracer === undefined) {
+  if (config.opentelemetryCollectorEndpoint !== undefined) {
     log.info({ traces: otlpTracesUrl(config.opentelemetryCollectorEndpoint) }, 'exporting traces over OTLP/HTTP');
   }
   if (config.publicUrl !== undefined) {
