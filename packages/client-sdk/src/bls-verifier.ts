@@ -22,7 +22,7 @@ import { VerdictCachingBlsVerifier } from './bls-verdict-cache';
 import { WasmBlsVerifier } from './bls-wasm-verifier';
 import { WorkerBlsVerifier } from './bls-worker-verifier';
 
-export { BackendUnavailableError, type BlsVerifier } from './bls-backend';
+export type { BlsVerifier } from './bls-backend';
 
 /** The verifiers the SDK has by name; see the module comment. */
 export type BlsVerifierName = 'worker' | 'wasm' | 'noble';
