@@ -1,8 +1,8 @@
 // The server side of bench/client.js, in processes of their own so that only client work is
 // measured there. `client-host.js replica` runs the embedded replica with the burst canister and
 // answers "burst <principal> <n>" on stdin once the canister has queued n messages for that
-// client; `client-host.js gateway <replica URL>` runs our gateway and a raw `ws` echo server.
-// Each prints one JSON line with its addresses.
+// client; `client-host.js gateway <replica URL> [JSON of more gateway options]` runs our gateway and
+// a raw `ws` echo server. Each prints one JSON line with its addresses.
 const { mkdtempSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
@@ -32,13 +32,14 @@ async function replicaHost() {
   process.stdin.on('end', () => replica.close().then(() => process.exit(0)));
 }
 
-async function gatewayHost(replicaUrl) {
+async function gatewayHost(replicaUrl, options) {
   const gateway = await startGateway({
     gatewayAddress: '127.0.0.1:0',
     icNetworkUrl: replicaUrl,
     prometheusEndpoint: null,
     dataDir: mkdtempSync(join(tmpdir(), 'icws-bench-client-gw-')),
     logLevel: 'silent',
+    ...(options ? JSON.parse(options) : {}),
   });
   const echo = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
   echo.on('connection', (socket) => socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary })));
@@ -52,7 +53,7 @@ async function gatewayHost(replicaUrl) {
   });
 }
 
-const main = () => (process.argv[2] === 'gateway' ? gatewayHost(process.argv[3]) : replicaHost());
+const main = () => (process.argv[2] === 'gateway' ? gatewayHost(process.argv[3], process.argv[4]) : replicaHost());
 main().catch((err) => {
   console.error(err);
   process.exit(1);

@@ -12,9 +12,10 @@
  * `/subnet/S/canister_ranges` (the older one); the canister must lie in a range the root key
  * certified, otherwise a subnet could vouch for another subnet's canister.
  */
-import { blsVerify, Cbor, flatten_forks, lookup_path, lookup_subtree, LookupPathStatus, LookupSubtreeStatus, NodeType, reconstruct, type HashTree } from '@icp-sdk/core/agent';
+import { Cbor, flatten_forks, lookup_path, lookup_subtree, LookupPathStatus, LookupSubtreeStatus, NodeType, reconstruct, type HashTree } from '@icp-sdk/core/agent';
 import { Principal } from '@icp-sdk/core/principal';
 import { decodeUleb128, equalBytes, IC_STATE_ROOT_DOMAIN_SEPARATOR, withDomainSeparator } from '@icws/protocol';
+import { sharedBlsVerifier, type BlsVerifier } from './bls-verifier';
 import { describeError, IcWebSocketError, IcWebSocketErrorCode as Code } from './errors';
 
 /** DER prefix of a BLS12-381 public key on G2, as root and subnet keys are encoded. */
@@ -37,6 +38,8 @@ export interface VerifyCertificateOptions {
   nowMs: number;
   /** Oldest certificate accepted, in minutes. */
   maxAgeInMinutes: number;
+  /** Checks the BLS signatures. @default sharedBlsVerifier() (mcl-wasm on a worker, see ./bls-verifier.ts) */
+  blsVerifier?: BlsVerifier;
 }
 
 /** What a verified certificate tells. */
@@ -74,7 +77,7 @@ export async function verifyCertificate(bytes: Uint8Array, options: VerifyCertif
   if (cert.delegation !== undefined) {
     ({ subnetId, subnetKey: signingKey } = await checkDelegation(cert.delegation, options));
   }
-  await checkSignature(cert, signingKey, subnetId === undefined ? 'the root key' : `the key of subnet ${subnetId.toText()}`);
+  await checkSignature(cert, signingKey, subnetId === undefined ? 'the root key' : `the key of subnet ${subnetId.toText()}`, 'the certificate', options);
   return { tree: cert.tree, timeMs, subnetId };
 }
 
@@ -113,7 +116,7 @@ async function checkDelegation(
   if (options.nowMs - innerTimeMs > MAX_DELEGATION_AGE_MS || innerTimeMs - options.nowMs > MAX_CERTIFICATE_SKEW_MS) {
     throw invalid(`the delegation to ${subnet} was signed at ${new Date(innerTimeMs).toISOString()}, out of the 30 days a delegation is accepted`);
   }
-  await checkSignature(inner, options.rootKey, 'the root key', `the delegation certificate of ${subnet}`);
+  await checkSignature(inner, options.rootKey, 'the root key', `the delegation certificate of ${subnet}`, options);
   const ranges = canisterRangesOf(inner.tree, subnetId);
   const canister = options.canisterId;
   if (ranges.length === 0) throw invalid(`the delegation to ${subnet} holds no canister ranges, so it does not cover canister ${canister.toText()}`);
@@ -126,14 +129,14 @@ async function checkDelegation(
   return { subnetId, subnetKey: key.value };
 }
 
-async function checkSignature(cert: Cert, derKey: Uint8Array, signer: string, what = 'the certificate'): Promise<void> {
+async function checkSignature(cert: Cert, derKey: Uint8Array, signer: string, what: string, options: VerifyCertificateOptions): Promise<void> {
   if (derKey.length !== BLS_DER_PREFIX.length + BLS_KEY_LENGTH || !equalBytes(derKey.subarray(0, BLS_DER_PREFIX.length), BLS_DER_PREFIX)) {
     throw invalid(`${what} does not verify against ${signer}: it is not a DER BLS12-381 public key of ${BLS_DER_PREFIX.length + BLS_KEY_LENGTH} bytes`);
   }
   let valid: boolean;
   try {
     const message = withDomainSeparator(IC_STATE_ROOT_DOMAIN_SEPARATOR, await reconstruct(cert.tree));
-    valid = await blsVerify(derKey.subarray(BLS_DER_PREFIX.length), cert.signature, message);
+    valid = await (options.blsVerifier ?? sharedBlsVerifier()).verify(derKey.subarray(BLS_DER_PREFIX.length), cert.signature, message);
   } catch (cause) {
     throw invalid(`${what} does not verify against ${signer}: ${describeError(cause)}`, cause);
   }

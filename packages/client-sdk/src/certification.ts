@@ -11,9 +11,9 @@
  * ```
  *
  * All the messages of one poll share one certificate and one tree, and a BLS verification costs
- * tens of milliseconds, so each distinct certificate is verified once and each distinct tree
- * reconstructed once (under its certificate); both are cached by their exact bytes, compared in
- * full on every lookup (a gateway that changes one byte gets a cache miss and a fresh
+ * milliseconds (see ./bls-verifier.ts), so each distinct certificate is verified once and each
+ * distinct tree reconstructed once (under its certificate); both are cached by their exact bytes,
+ * compared in full on every lookup (a gateway that changes one byte gets a cache miss and a fresh
  * verification). A cached certificate is still checked for age on each use.
  * The caches are shared by every verifier of the same canister under the same root key in the
  * process: the clients of one gateway receive the same certificates, and a Node process holding
@@ -29,6 +29,8 @@ import {
 } from '@icp-sdk/core/agent';
 import type { Principal } from '@icp-sdk/core/principal';
 import { CERTIFICATION_LABEL, equalBytes, type CanisterToClientMessage } from '@icws/protocol';
+import type { BlsVerifier } from './bls-backend';
+import { sharedBlsVerifier } from './bls-verifier';
 import { verifyCertificate } from './certificate';
 import { describeError, IcWebSocketError, IcWebSocketErrorCode as Code } from './errors';
 
@@ -44,6 +46,14 @@ export interface MessageVerifierOptions {
   now?: () => number;
   /** Whether to use the process-wide caches (see the module comment). @default true */
   sharedCache?: boolean;
+  /** Checks the certificates' BLS signatures. @default sharedBlsVerifier() (mcl-wasm on a worker) */
+  blsVerifier?: BlsVerifier;
+}
+
+/** What the verification of a relayed message established about it. */
+export interface CertifiedMessage {
+  /** When the replica signed the message's certificate, ms since the epoch. */
+  certificateTimeMs: number;
 }
 
 /** A certificate being (or having been) verified, with the trees checked against it. */
@@ -79,6 +89,7 @@ export class MessageVerifier {
   readonly #maxAgeInMinutes: number;
   readonly #now: () => number;
   readonly #sharedCache: boolean;
+  readonly #blsVerifier: BlsVerifier;
   #caches: Promise<Caches & { rootKey: Uint8Array }> | undefined;
   /** Certificates this verifier checked with BLS so far (cache misses), for tests and benchmarks. */
   verifications = 0;
@@ -91,15 +102,19 @@ export class MessageVerifier {
     this.#maxAgeMs = options.maxCertificateAgeInMinutes * 60_000;
     this.#now = options.now ?? Date.now;
     this.#sharedCache = options.sharedCache ?? true;
+    this.#blsVerifier = options.blsVerifier ?? sharedBlsVerifier();
+    // the worker and its WebAssembly start while the connection opens, not when its first message arrives
+    this.#blsVerifier.warmUp?.();
   }
 
   /**
    * Verifies that the canister certified `message.content` under `message.key`.
+   * @returns what the certificate tells about the message
    * @throws {IcWebSocketError} `ICWS_ERR_INVALID_CERTIFICATE`, `ICWS_ERR_CERTIFICATE_TOO_OLD`,
    *   `ICWS_ERR_INVALID_TREE` or `ICWS_ERR_INVALID_CONTENT`, naming what does not match;
    *   `ICWS_ERR_ROOT_KEY_UNAVAILABLE` when the root key cannot be had
    */
-  async verify(message: CanisterToClientMessage): Promise<void> {
+  async verify(message: CanisterToClientMessage): Promise<CertifiedMessage> {
     const caches = await this.#cachesOnce();
     const entry = this.#certificate(caches, message.cert);
     const certificate = await entry.verified;
@@ -118,6 +133,7 @@ export class MessageVerifier {
     if (!equalBytes(hashValue(message.content), leaf.value)) {
       throw new IcWebSocketError(Code.INVALID_CONTENT, `the content of message ${message.key} is not the content the canister certified (SHA-256 differs)`);
     }
+    return { certificateTimeMs: certificate.timeMs };
   }
 
   /** @returns the caches for this canister and root key (the root key may have to be fetched first). */
@@ -157,6 +173,7 @@ export class MessageVerifier {
       canisterId: this.#canisterId,
       nowMs: this.#now(),
       maxAgeInMinutes: this.#maxAgeInMinutes,
+      blsVerifier: this.#blsVerifier,
     });
     const data = lookup_path(this.#certifiedDataPath, certificate.tree);
     if (data.status !== LookupPathStatus.Found || !(data.value instanceof Uint8Array)) {

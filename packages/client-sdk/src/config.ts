@@ -17,6 +17,8 @@ import {
   type CanisterWsOpenResult,
 } from '@icws/protocol';
 import WebSocketImpl from 'isomorphic-ws';
+import type { BlsVerifier } from './bls-backend';
+import { isBlsVerifierName, sharedBlsVerifier, type BlsVerifierName } from './bls-verifier';
 import { describeError, IcWebSocketError, IcWebSocketErrorCode as Code } from './errors';
 import type { FetchFn } from './root-key';
 import type { SocketConstructor } from './session';
@@ -98,6 +100,16 @@ export interface IcWebSocketConfig<S extends WsCanisterService = WsCanisterServi
   reconnect?: boolean | ReconnectOptions;
   /** The root key to check certificates against, instead of fetching or the built-in one. */
   rootKey?: Uint8Array;
+  /**
+   * What checks the BLS signatures of certificates: `'worker'`, mcl-wasm on a worker thread (Node)
+   * or Web Worker (browsers), so the calling thread never waits on it; `'wasm'`, mcl-wasm on the
+   * calling thread; `'noble'`, the pure-JavaScript verifier of `@icp-sdk/core` on the calling
+   * thread; or a {@link BlsVerifier} of your own. A named verifier that cannot run here (no
+   * WebAssembly, no workers) gives way to the next of worker → wasm → noble; all give the same
+   * verdicts. The named ones are shared by every socket of the process.
+   * @default 'worker'
+   */
+  blsVerifier?: BlsVerifierName | BlsVerifier;
   /** WebSocket constructor. @default the platform's `WebSocket` in browsers, `ws` in Node */
   WebSocket?: SocketConstructor;
   /** `fetch`, used to get a local network's root key. @default globalThis.fetch */
@@ -117,6 +129,7 @@ export interface ResolvedConfig {
   networkUrl: string;
   fetch: FetchFn;
   rootKey: Uint8Array | undefined;
+  blsVerifier: BlsVerifier;
   WebSocket: SocketConstructor;
   ackTimeoutMs: number;
   silenceTimeoutMs: number;
@@ -153,6 +166,7 @@ export function resolveConfig<S extends WsCanisterService>(config: IcWebSocketCo
     networkUrl: config.networkUrl,
     fetch: fetchImpl!,
     rootKey: config.rootKey,
+    blsVerifier: blsVerifierOf(config.blsVerifier),
     WebSocket,
     ackTimeoutMs: silenceTimeoutMs,
     silenceTimeoutMs,
@@ -218,6 +232,13 @@ function messageTypeOf(service: IDL.ServiceClass): IDL.Type {
     throw invalidConfig(`the second argument of ws_message must be opt AppMessage, got ${option?.display?.()}`);
   }
   return option._type!;
+}
+
+function blsVerifierOf(value: BlsVerifierName | BlsVerifier | undefined): BlsVerifier {
+  if (value === undefined) return sharedBlsVerifier();
+  if (isBlsVerifierName(value)) return sharedBlsVerifier(value);
+  if (value !== null && typeof value === 'object' && typeof value.verify === 'function') return value;
+  throw invalidConfig(`blsVerifier must be 'worker', 'wasm', 'noble' or an object with verify(publicKey, signature, message), got ${String(value)}`);
 }
 
 function positive(value: number | undefined, name: string): number | undefined {

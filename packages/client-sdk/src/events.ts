@@ -5,11 +5,36 @@
  */
 import type { IcWebSocketError } from './errors';
 
+/** What is known of a received application message besides its content. */
+export interface ReceivedMessageDetails {
+  /**
+   * Its sequence number in the connection: the canister numbers its messages to each connection
+   * 1, 2, 3, … (1 is its open message, and acks take numbers too), and the SDK delivers them only
+   * in that order. A reconnection starts again from 1.
+   */
+  sequenceNum: bigint;
+  /** When the replica signed the certificate that covers it, in ms since the epoch. */
+  certificateTimeMs: number;
+}
+
 /** A certified application message from the canister, decoded with its Candid type. */
 export class IcWebSocketMessageEvent<M> extends Event {
-  /** @param data - the decoded message */
-  constructor(readonly data: M) {
+  /** See {@link ReceivedMessageDetails.sequenceNum}. */
+  readonly sequenceNum: bigint;
+  /** See {@link ReceivedMessageDetails.certificateTimeMs}. */
+  readonly certificateTimeMs: number;
+
+  /**
+   * @param data - the decoded message
+   * @param details - its sequence number and its certificate's time
+   */
+  constructor(
+    readonly data: M,
+    details: ReceivedMessageDetails,
+  ) {
     super('message');
+    this.sequenceNum = details.sequenceNum;
+    this.certificateTimeMs = details.certificateTimeMs;
   }
 }
 

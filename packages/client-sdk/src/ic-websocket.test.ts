@@ -131,6 +131,7 @@ describe('IcWebSocket', () => {
       ['a zero latency bound', () => new IcWebSocket('ws://g/', undefined, config({ latencyBoundMs: 0 })), 'latencyBoundMs must be a positive number'],
       ['a negative message limit', () => new IcWebSocket('ws://g/', undefined, config({ maxMessageBytes: -5 })), 'maxMessageBytes must be a positive number'],
       ['bad reconnect options', () => new IcWebSocket('ws://g/', undefined, config({ reconnect: { minDelayMs: 10, maxDelayMs: 5 } })), 'reconnect needs'],
+      ['an unknown BLS verifier', () => new IcWebSocket('ws://g/', undefined, config({ blsVerifier: 'gpu' as never })), "blsVerifier must be 'worker', 'wasm', 'noble' or an object"],
     ])('refuses %s', (_what, make, message) => {
       expect(invalid(make).message).toContain(message);
       expect(DeadSocket.all).toEqual([]);

@@ -17,6 +17,7 @@ import {
   IcWebSocketMessageEvent,
   IcWebSocketReconnectEvent,
   type IcWebSocketEventMap,
+  type ReceivedMessageDetails,
 } from './events';
 import { MessageVerifier } from './certification';
 import { MessageStream } from './message-stream';
@@ -102,6 +103,7 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
       canisterId: this.canisterId,
       rootKey: rootKeyProvider(resolved.networkUrl, resolved.fetch, resolved.rootKey),
       maxCertificateAgeInMinutes: resolved.maxCertificateAgeInMinutes,
+      blsVerifier: resolved.blsVerifier,
     });
     this.#connect();
   }
@@ -270,7 +272,7 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
       ackTimeoutMs: this.#ackTimeoutMs,
       silenceTimeoutMs: this.#silenceTimeoutMs,
       onOpen: () => this.#onOpen(session),
-      onMessage: (content) => this.#onMessage(session, content),
+      onMessage: (content, details) => this.#onMessage(session, content, details),
       onEnd: (end) => this.#onEnd(session, end),
     });
     this.#session = session;
@@ -283,7 +285,7 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
     this.#emit(new Event('open'));
   }
 
-  #onMessage(session: Session, content: Uint8Array): void {
+  #onMessage(session: Session, content: Uint8Array, details: ReceivedMessageDetails): void {
     if (session !== this.#session) return;
     let message: M;
     try {
@@ -297,7 +299,7 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
       );
     }
     for (const stream of this.#streams) stream.push(message);
-    this.#emit(new IcWebSocketMessageEvent(message));
+    this.#emit(new IcWebSocketMessageEvent(message, details));
   }
 
   #onEnd(session: Session, end: SessionEnd): void {

@@ -11,6 +11,7 @@ export {
   IcWebSocketCloseEvent,
   IcWebSocketReconnectEvent,
   type IcWebSocketEventMap,
+  type ReceivedMessageDetails,
 } from './events';
 export { IcWebSocketError, IcWebSocketErrorCode, CLIENT_ERROR_CODES, type IcWebSocketErrorKind } from './errors';
 export { CloseCode, CLOSE_CODES, isReconnectable } from './codes';
@@ -18,3 +19,5 @@ export { IcwsError } from '@icws/protocol';
 export { backoff } from './backoff';
 export type { SocketLike, SocketConstructor } from './session';
 export type { FetchFn } from './root-key';
+export type { BlsVerifier } from './bls-backend';
+export type { BlsVerifierName } from './bls-verifier';

@@ -100,11 +100,14 @@ function relayed(sequenceNum: bigint, content: Uint8Array, isService: boolean, k
 const service = (seq: bigint, content: WebsocketServiceMessageContent, key?: ClientKey) => relayed(seq, encodeServiceMessage(content), true, key);
 const app = (seq: bigint, text: string) => relayed(seq, new TextEncoder().encode(text), false);
 
+type Certified = { certificateTimeMs: number };
+const certified: Certified = { certificateTimeMs: Date.UTC(2025, 0, 1) };
+
 interface Harness {
   session: Session;
   socket: FakeSocket;
   signer: RecordingSigner;
-  verify: jest.Mock<Promise<void>, [CanisterToClientMessage]>;
+  verify: jest.Mock<Promise<Certified>, [CanisterToClientMessage]>;
   opened: jest.Mock;
   messages: string[];
   ended: SessionEnd[];
@@ -112,7 +115,7 @@ interface Harness {
 
 function start(overrides: Partial<SessionOptions> = {}): Harness {
   const signer = new RecordingSigner();
-  const verify = jest.fn<Promise<void>, [CanisterToClientMessage]>(async () => undefined);
+  const verify = jest.fn<Promise<Certified>, [CanisterToClientMessage]>(async () => certified);
   const messages: string[] = [];
   const ended: SessionEnd[] = [];
   const opened = jest.fn();
@@ -270,10 +273,23 @@ describe('Session', () => {
       expect(h.messages).toEqual(['a', 'b']);
     });
 
+    it("hands each message over with its sequence number and its certificate's time", async () => {
+      const details: unknown[] = [];
+      const h = await opened({ onMessage: (_content, received) => details.push(received) });
+      h.verify.mockResolvedValueOnce({ certificateTimeMs: 1_000 }).mockResolvedValueOnce({ certificateTimeMs: 2_000 });
+      h.socket.deliver(app(2n, 'a'));
+      h.socket.deliver(app(3n, 'b'));
+      await settle();
+      expect(details).toEqual([
+        { sequenceNum: 2n, certificateTimeMs: 1_000 },
+        { sequenceNum: 3n, certificateTimeMs: 2_000 },
+      ]);
+    });
+
     it('keeps the order while certificates are being verified', async () => {
       const h = await opened();
       let release!: () => void;
-      h.verify.mockImplementationOnce(() => new Promise<void>((resolve) => (release = resolve)));
+      h.verify.mockImplementationOnce(() => new Promise<Certified>((resolve) => (release = () => resolve(certified))));
       h.socket.deliver(app(2n, 'slow'));
       h.socket.deliver(app(3n, 'fast'));
       await settle();
@@ -473,7 +489,7 @@ describe('Session', () => {
     it('does not count a message whose certificate is still being verified as heard', async () => {
       const h = await opened({ silenceTimeoutMs: 10_000 });
       await jest.advanceTimersByTimeAsync(5_000);
-      h.verify.mockImplementationOnce(() => new Promise<void>(() => undefined)); // a verification that never ends
+      h.verify.mockImplementationOnce(() => new Promise<Certified>(() => undefined)); // a verification that never ends
       h.socket.deliver(app(2n, 'stuck'));
       await jest.advanceTimersByTimeAsync(5_000);
       await expectFailure(h, 4007, 'ICWS_ERR_CANISTER_SILENT');
@@ -564,7 +580,7 @@ describe('Session', () => {
     it('ignores frames and verifications that complete after it closed', async () => {
       const h = await opened();
       let release!: () => void;
-      h.verify.mockImplementationOnce(() => new Promise<void>((resolve) => (release = resolve)));
+      h.verify.mockImplementationOnce(() => new Promise<Certified>((resolve) => (release = () => resolve(certified))));
       h.socket.deliver(app(2n, 'late'));
       await settle();
       h.session.close();

@@ -47,6 +47,7 @@ import {
 } from '@icws/protocol';
 import { closeCodeOfError, closeReason, CloseCode } from './codes';
 import { describeError, IcWebSocketError, IcWebSocketErrorCode as Code } from './errors';
+import type { ReceivedMessageDetails } from './events';
 import { Outbox } from './outbox';
 import { classifyClientClose, classifyGatewayClose } from './refusal';
 import { AckTracker, IncomingSequence } from './sequence';
@@ -89,8 +90,8 @@ export interface SessionOptions {
   WebSocket: SocketConstructor;
   /** Signs `ws_open` / `ws_message` calls into `ClientRequest` frames. */
   signer: { readonly principal: Principal; sign(methodName: string, arg: Uint8Array): Promise<Uint8Array> };
-  /** Verifies that a relayed message is certified by the canister. */
-  verifier: { verify(message: CanisterToClientMessage): Promise<void> };
+  /** Verifies that a relayed message is certified by the canister; resolves with its certificate's time. */
+  verifier: { verify(message: CanisterToClientMessage): Promise<{ certificateTimeMs: number }> };
   /** Random u64 telling this connection apart from the client's other ones. */
   clientNonce: bigint;
   /** How long from socket creation to the canister's open message. */
@@ -108,7 +109,7 @@ export interface SessionOptions {
   now?: () => number;
   onOpen(): void;
   /** An application message (Candid bytes), certified and in sequence. */
-  onMessage(content: Uint8Array): void;
+  onMessage(content: Uint8Array, details: ReceivedMessageDetails): void;
   onEnd(end: SessionEnd): void;
 }
 
@@ -288,7 +289,7 @@ export class Session {
     } catch (cause) {
       throw new IcWebSocketError(Code.BAD_FRAME, `the gateway sent a frame that is not a relayed canister message: ${describeError(cause)}`, { cause });
     }
-    await this.#options.verifier.verify(relayed);
+    const { certificateTimeMs } = await this.#options.verifier.verify(relayed);
     if (!this.#live()) return;
     let message: WebsocketMessage;
     try {
@@ -309,7 +310,7 @@ export class Session {
     if (this.#state !== 'open') {
       throw new IcWebSocketError(Code.BAD_SERVICE_MESSAGE, "the canister's first message must be its open message, got an application message");
     }
-    this.#options.onMessage(message.content);
+    this.#options.onMessage(message.content, { sequenceNum: message.sequence_num, certificateTimeMs });
   }
 
   #onServiceMessage(content: Uint8Array): void {

@@ -1,0 +1,61 @@
+import type { BlsVerifier } from './bls-backend';
+import { VerdictCachingBlsVerifier } from './bls-verdict-cache';
+
+/** A verifier that accepts signatures whose first byte is 1, counting its checks. */
+function counting(): BlsVerifier & { checks: number } {
+  const inner = {
+    backend: 'counting',
+    checks: 0,
+    async verify(_key: Uint8Array, signature: Uint8Array) {
+      inner.checks++;
+      return signature[0] === 1;
+    },
+  };
+  return inner;
+}
+
+const key = Uint8Array.of(7, 7, 7);
+const good = (n: number) => Uint8Array.of(1, n);
+const bad = Uint8Array.of(0, 0);
+const message = Uint8Array.of(9, 9);
+
+describe('VerdictCachingBlsVerifier', () => {
+  it('checks a signature that verified once, however often it comes again', async () => {
+    const inner = counting();
+    const verifier = new VerdictCachingBlsVerifier(inner);
+    for (let i = 0; i < 3; i++) expect(await verifier.verify(key, good(1), message)).toBe(true);
+    expect(inner.checks).toBe(1);
+    expect(verifier.backend).toBe('counting');
+  });
+
+  it('checks again when any byte of key, signature or message differs', async () => {
+    const inner = counting();
+    const verifier = new VerdictCachingBlsVerifier(inner);
+    await verifier.verify(key, good(1), message);
+    await verifier.verify(Uint8Array.of(7, 7, 8), good(1), message);
+    await verifier.verify(key, good(2), message);
+    await verifier.verify(key, good(1), Uint8Array.of(9, 8));
+    // the same bytes split differently between the parts are another triple
+    await verifier.verify(Uint8Array.of(7, 7), Uint8Array.of(7, 1, 1), message);
+    expect(inner.checks).toBe(5);
+  });
+
+  it('does not remember signatures that failed', async () => {
+    const inner = counting();
+    const verifier = new VerdictCachingBlsVerifier(inner);
+    expect(await verifier.verify(key, bad, message)).toBe(false);
+    expect(await verifier.verify(key, bad, message)).toBe(false);
+    expect(inner.checks).toBe(2);
+  });
+
+  it('forgets the oldest beyond its capacity', async () => {
+    const inner = counting();
+    const verifier = new VerdictCachingBlsVerifier(inner, 2);
+    for (const n of [1, 2, 3]) await verifier.verify(key, good(n), message);
+    await verifier.verify(key, good(3), message);
+    await verifier.verify(key, good(2), message);
+    expect(inner.checks).toBe(3);
+    await verifier.verify(key, good(1), message);
+    expect(inner.checks).toBe(4);
+  });
+});
