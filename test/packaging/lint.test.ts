@@ -15,18 +15,6 @@ const run = promisify(execFile);
 
 const PACKAGES = ['protocol', 'backend-cdk', 'replica', 'gateway', 'client-sdk'] as const;
 
-/**
- * The problems of `@icws/client-sdk`'s ES module entries (its `./browser` bundle has no types yet,
- * and its `import` entry shares the CommonJS declarations) belong to the change that types the
- * browser bundle; they are tolerated until it lands, and only they. Empty this list then.
- */
-const PENDING: Readonly<Record<string, { publint: readonly RegExp[]; attw: readonly string[] }>> = {
-  'client-sdk': {
-    publint: [/^pkg\.exports\["\."\]\.types types is interpreted as CJS when resolving with the "import" condition/, /^The package does not specify the "type" field/],
-    attw: ['FalseCJS .', 'NoResolution ./browser', 'UntypedResolution ./browser', 'UnexpectedModuleSyntax dist/icws-client.browser.js'],
-  },
-};
-
 /** @returns publint's messages (errors, warnings and suggestions alike), one line each. */
 async function publintMessages(directory: string): Promise<string[]> {
   const { stdout } = await run(process.execPath, [join(ROOT, 'node_modules/publint/src/cli.js'), '--level', 'suggestion', directory], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 }).catch(
@@ -69,15 +57,13 @@ beforeAll(() => {
 });
 
 describe.each(PACKAGES)('@icws/%s as packed (publint, attw --pack; slow)', (name) => {
-  const pending = PENDING[name] ?? { publint: [], attw: [] };
-
   it('publint reports no error, warning or suggestion', async () => {
     const { publint } = await reports.get(name)!;
-    expect(publint.filter((message) => !pending.publint.some((known) => known.test(message)))).toEqual([]);
+    expect(publint).toEqual([]);
   }, 120_000);
 
   it('attw reports no problem for require, import, node10, node16 and bundlers', async () => {
     const { attw } = await reports.get(name)!;
-    expect(attw.filter((problem) => !pending.attw.includes(problem))).toEqual([]);
+    expect(attw).toEqual([]);
   }, 120_000);
 });
