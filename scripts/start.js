@@ -52,7 +52,10 @@ function startDemoServer(port, replica, config) {
     '/': join(ROOT, 'examples/chat/web/index.html'),
     '/chat.js': join(ROOT, 'examples/chat/web/chat.js'),
     '/icws-client.js': join(ROOT, 'packages/client-sdk/dist/icws-client.browser.js'),
+    // The certificate checker's Web Worker and the WebAssembly it loads on first use.
+    '/icws-bls-worker.js': join(ROOT, 'packages/client-sdk/dist/icws-bls-worker.js'),
   };
+  const clientDist = join(ROOT, 'packages/client-sdk/dist');
   const server = createServer((req, res) => {
     const path = normalize((req.url ?? '/').split('?')[0]);
     if (path.startsWith('/api/')) {
@@ -73,7 +76,7 @@ function startDemoServer(port, replica, config) {
       const [type, body] = generated[path];
       return res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
     }
-    const file = files[path];
+    const file = files[path] ?? (path.startsWith('/browser/') && !path.includes('..') ? join(clientDist, path) : undefined);
     if (file === undefined || !existsSync(file)) return res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}\n`);
     res.writeHead(200, { 'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' }).end(readFileSync(file));
   });
