@@ -10,6 +10,9 @@ export {
   IcWebSocketErrorEvent,
   IcWebSocketCloseEvent,
   IcWebSocketReconnectEvent,
+  IcWebSocketResumedEvent,
+  IcWebSocketNewSessionEvent,
+  type NewSessionReason,
   type IcWebSocketEventMap,
 } from './events';
 export { IcWebSocketError, IcWebSocketErrorCode, CLIENT_ERROR_CODES, type IcWebSocketErrorKind } from './errors';
