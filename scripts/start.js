@@ -1,6 +1,8 @@
 // `npm start`: the whole local stack — the embedded replica with every example canister, the
 // gateway (with its Prometheus metrics endpoint), and the chat demo page. It prints every address it
-// listens on; Ctrl-C (or SIGTERM) closes everything and exits 0.
+// listens on; Ctrl-C (or SIGTERM) closes everything and exits 0. The page's "Restart gateway"
+// button (POST /restart-gateway) restarts the gateway on its address and identity: the page
+// resumes its session and shows how many messages it recovered.
 //
 // Environment variables (a port of 0 picks a free one):
 //   ICWS_STATE_DIR     where the replica's state, the gateway's identity and canister_ids.json go (default ./.icws)
@@ -38,10 +40,11 @@ const CONTENT_TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javasc
 
 /**
  * Serves the chat page, the client SDK's browser bundle, the chat canister's interface, the stack's
- * addresses and who is online (the chat canister's `members` query, as `/members.json`), and passes
- * `/api/*` to the replica (so the page reads the root key from its own origin, as behind a dev server).
+ * addresses and who is online (the chat canister's `members` query, as `/members.json`), passes
+ * `/api/*` to the replica (so the page reads the root key from its own origin, as behind a dev
+ * server), and restarts the gateway on `POST /restart-gateway`.
  */
-function startDemoServer(port, replica, config) {
+function startDemoServer(port, replica, config, gateway) {
   const replicaUrl = replica.url;
   const { methods } = require(join(ROOT, 'examples/chat/idl.ts'));
   const generated = {
@@ -66,6 +69,12 @@ function startDemoServer(port, replica, config) {
       upstream.on('error', (err) => res.writeHead(502, { 'content-type': 'text/plain' }).end(`replica unreachable: ${err.message}\n`));
       return void req.pipe(upstream);
     }
+    if (path === '/restart-gateway' && req.method === 'POST') {
+      return void gateway.restart().then(
+        (restarted) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ gatewayUrl: restarted.url.href })),
+        (err) => res.writeHead(502, { 'content-type': 'text/plain' }).end(`gateway restart failed: ${err.message}\n`),
+      );
+    }
     if (path === '/members.json') {
       return void members(replica, config.canisterId).then(
         (list) => res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(list)),
@@ -84,6 +93,40 @@ function startDemoServer(port, replica, config) {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve(server));
   });
+}
+
+/**
+ * The gateway, restartable on the address it got and with the same identity (data directory): its
+ * clients' connections end (it drains, telling the canister), and they come back and resume.
+ */
+function restartableGateway(options) {
+  let current;
+  let restarting;
+  return {
+    get current() {
+      return current;
+    },
+    async start() {
+      current = await startGateway(options);
+      return current;
+    },
+    /** @returns the restarted gateway; concurrent calls share one restart. */
+    restart() {
+      restarting ??= (async () => {
+        const metricsPort = current.metricsUrl?.port;
+        await current.close();
+        current = await startGateway({
+          ...options,
+          gatewayAddress: `127.0.0.1:${current.url.port}`,
+          prometheusEndpoint: metricsPort ? `127.0.0.1:${metricsPort}` : options.prometheusEndpoint,
+        });
+        console.log(`gateway restarted on ${current.url.href}`);
+        return current;
+      })().finally(() => (restarting = undefined));
+      return restarting;
+    },
+    close: () => current.close(),
+  };
 }
 
 /** @returns the principals connected to the chat canister, as text, from its `members` query. */
@@ -113,17 +156,18 @@ async function main() {
   for (const [name, id] of Object.entries(ids)) console.log(`canister ${name} ${id}`);
   console.log(`replica listening on ${replica.url.origin}`);
 
-  const gateway = await startGateway({
+  const gateway = restartableGateway({
     gatewayAddress: `127.0.0.1:${ports.gateway}`,
     icNetworkUrl: replica.url.origin,
     prometheusEndpoint: `127.0.0.1:${ports.metrics}`,
     dataDir: join(STATE_DIR, 'gateway'),
     logLevel: process.env.LOG_LEVEL ?? 'warn',
   });
-  console.log(`gateway listening on ${gateway.url.href} (principal ${gateway.principal.toText()})`);
-  if (gateway.metricsUrl) console.log(`gateway metrics on ${gateway.metricsUrl.href}`);
+  const { url: gatewayUrl, principal, metricsUrl } = await gateway.start();
+  console.log(`gateway listening on ${gatewayUrl.href} (principal ${principal.toText()})`);
+  if (metricsUrl) console.log(`gateway metrics on ${metricsUrl.href}`);
 
-  const demo = await startDemoServer(ports.demo, replica, { gatewayUrl: gateway.url.href, canisterId: ids.chat });
+  const demo = await startDemoServer(ports.demo, replica, { gatewayUrl: gatewayUrl.href, canisterId: ids.chat }, gateway);
   console.log(`demo page on http://127.0.0.1:${demo.address().port}/`);
 
   console.log('Ctrl-C to stop');

@@ -11,7 +11,9 @@ export const MAX_TEXT_LENGTH = 1_000;
  * A chat room over IC WebSockets. Every message a client sends is stamped with an id, its sender
  * and the time, and relayed to everyone connected (the sender too, so everyone sees one order). A client
  * that joins first gets the last {@link HISTORY_SIZE} messages, then everyone learns who joined;
- * everyone also learns who left. Install with `init` to change the ack timings.
+ * everyone also learns who left, and who is back: a client whose connection was lost that resumes
+ * its session (through any gateway, within the recovery window) gets what it missed instead of the
+ * history. Install with `init` to change the ack timings.
  */
 export default defineCanister((ic, init: Partial<WsSettings> | undefined) => {
   const history: AppMessage[] = [];
@@ -34,6 +36,9 @@ export default defineCanister((ic, init: Partial<WsSettings> | undefined) => {
     },
     onClose({ clientPrincipal }) {
       ws.broadcastMessage(notice(clientPrincipal, 'left', { Left: null }));
+    },
+    onResume({ clientPrincipal }) {
+      ws.broadcastMessage(notice(clientPrincipal, 'is back', { Joined: null }));
     },
   });
 

@@ -1,7 +1,8 @@
 /**
  * `npm start` runs the whole stack and prints its addresses; the chat page it serves works in
  * headless Chromium: two tabs join the room, each shows its connection, who is online and every
- * message marked verified, its own messages apart with their round trip; Ctrl-C says goodbye.
+ * message marked verified, its own messages apart with their round trip; after a gateway restart
+ * both resume their sessions and show what they recovered; Ctrl-C says goodbye.
  * Screenshots of both tabs go to a temporary directory (`ICWS_SCREENSHOT_DIR` to choose it).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -130,6 +131,27 @@ describe('the chat page', () => {
     expect(await ids(alice)).toEqual(await ids(bob));
     expect(errors).toEqual([]);
   }, 60_000);
+
+  it('resumes after its gateway restarts, showing the messages it recovered, and the room goes on', async () => {
+    await alice.click('#restart-gateway');
+    for (const tab of [alice, bob]) {
+      await tab.waitForFunction(() => document.querySelector('#session')?.textContent?.startsWith('resumed'), undefined, { timeout: 30_000 });
+      await tab.waitForSelector('#connection[data-state="open"]', { timeout: 30_000 });
+      // At least the notices of who left while the gateway was down.
+      expect(Number((await text(tab, '#recovered')).split(' ')[0])).toBeGreaterThan(0);
+      expect(await text(tab, '#attempts')).not.toBe('0');
+    }
+    expect(output.some((line) => /^gateway restarted on ws:\/\/127\.0\.0\.1:\d+\/$/.test(line))).toBe(true);
+    await bob.fill('#text', 'after the restart');
+    await bob.click('#send');
+    await alice.waitForSelector('#messages li[data-kind="Message"]:has-text("after the restart")', { timeout: 20_000 });
+    for (const tab of [alice, bob]) {
+      const ids = await tab.locator('#messages li').evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset.id));
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(await tab.locator('#messages li.event:has-text("is back")').count()).toBeGreaterThan(0);
+    }
+    expect(errors).toEqual([]);
+  }, 90_000);
 
   it('says what the gateway can and cannot do', async () => {
     const trust = await text(alice, '#trust');

@@ -16,7 +16,8 @@ const CLI = join(__dirname, '../../packages/gateway/dist/cli.js');
 let replica: RunningReplica;
 
 beforeAll(async () => {
-  replica = await startReplica({ port: 0, canisters: [{ name: 'ping_pong', module: pingPong }], log: () => undefined });
+  // No recovery window: after ws_close the client is gone, not kept for a resume, so `send` refuses.
+  replica = await startReplica({ port: 0, canisters: [{ name: 'ping_pong', module: pingPong, init: { recoveryWindowMs: 0 } }], log: () => undefined });
 });
 afterAll(() => replica.close());
 

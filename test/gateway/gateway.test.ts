@@ -23,7 +23,8 @@ let canisterId: Principal;
 const stateDir = mkdtempSync(join(tmpdir(), 'icws-gw-replica-'));
 
 async function startPingPongReplica(port = 0): Promise<RunningReplica> {
-  return startReplica({ port, stateDir, canisters: [{ name: 'ping_pong', module: pingPong }], log: () => undefined });
+  // No recovery window: after ws_close a client is gone, not kept for a resume, so `send` refuses.
+  return startReplica({ port, stateDir, canisters: [{ name: 'ping_pong', module: pingPong, init: { recoveryWindowMs: 0 } }], log: () => undefined });
 }
 
 beforeAll(async () => {

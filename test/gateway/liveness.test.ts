@@ -22,7 +22,8 @@ let canisterId: Principal;
 const gateways: RunningGateway[] = [];
 
 beforeAll(async () => {
-  replica = await startReplica({ port: 0, canisters: [{ name: 'ping_pong', module: pingPong }], log: () => undefined });
+  // No recovery window: after ws_close a client is gone, not kept for a resume, so `send` refuses.
+  replica = await startReplica({ port: 0, canisters: [{ name: 'ping_pong', module: pingPong, init: { recoveryWindowMs: 0 } }], log: () => undefined });
   canisterId = replica.canisterIds.ping_pong;
 });
 afterAll(async () => {

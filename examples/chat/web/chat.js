@@ -1,6 +1,8 @@
 // The chat room page: an IcWebSocket to the chat canister through the gateway. Every message shown
 // carries a certificate of the canister, checked by the client SDK before it gets here: the SDK
-// delivers nothing else, which is why every message is marked verified.
+// delivers nothing else, which is why every message is marked verified. When the connection is
+// lost (the "Restart gateway" button restarts the gateway), the SDK reconnects and resumes the
+// session: the messages missed meanwhile arrive, and what was typed meanwhile is sent once.
 import { IcWebSocket, createWsConfig, generateRandomIdentity } from '/icws-client.js';
 import { idlFactory } from '/chat.did.js';
 
@@ -23,6 +25,9 @@ $('principal').textContent = me;
 /** Connection state: `connecting` → `open` ⇄ `reconnecting` → … → `closed`. */
 let state = 'connecting';
 let attempts = 0;
+/** Resumes so far and the messages they recovered in all. */
+let resumes = 0;
+let recovered = 0;
 /** Texts sent and not yet seen back from the canister, oldest first, with when they were sent. */
 const pending = [];
 /** Ids of the room's messages shown, so a history replayed after a reconnection shows nothing twice. */
@@ -33,7 +38,8 @@ function setState(next) {
   state = next;
   panel.dataset.state = next;
   $('state').textContent = next;
-  input.disabled = button.disabled = next !== 'open';
+  // While reconnecting, what is typed waits in the SDK's queue and goes out once resumed.
+  input.disabled = button.disabled = next !== 'open' && next !== 'reconnecting';
 }
 
 function showError(code, message) {
@@ -143,9 +149,30 @@ ws.addEventListener('reconnecting', (event) => {
   $('attempts').textContent = `${attempts} (next in ${Math.round(event.delayMs)} ms)`;
   if (event.error) showError(event.error.code, event.error.message);
   else showError(`close ${event.code}`, event.reason || 'connection ended');
-  // Sends not echoed before the connection ended will not be: their round trip is unknown.
-  pending.length = 0;
   setState('reconnecting');
+});
+ws.addEventListener('resumed', (event) => {
+  resumes++;
+  recovered += event.recovered;
+  $('session').textContent = `resumed ${resumes}×`;
+  $('recovered').textContent = `${event.recovered} (${recovered} in all)`;
+  $('last-error').textContent = '';
+});
+ws.addEventListener('newsession', (event) => {
+  $('session').textContent = `new: ${event.reason}`;
+  showError('new session', event.message);
+  // Sends not echoed before the session was lost will not be: their round trip is unknown.
+  pending.length = 0;
+});
+$('restart-gateway').addEventListener('click', async () => {
+  const restart = $('restart-gateway');
+  restart.disabled = true;
+  try {
+    const response = await fetch('/restart-gateway', { method: 'POST' });
+    if (!response.ok) showError(`restart ${response.status}`, await response.text());
+  } finally {
+    restart.disabled = false;
+  }
 });
 setInterval(refreshMembers, MEMBERS_POLL_MS);
 

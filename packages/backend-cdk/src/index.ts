@@ -39,10 +39,12 @@ export {
   type WsOpenEvent,
   type WsMessageEvent,
   type WsCloseEvent,
+  type WsResumeEvent,
   type WsSettings,
   type WsClientInfo,
   type WsGatewayMetrics,
   type WsMetrics,
+  type WsRecoveryMetrics,
 } from './websocket/types';
 export { WsErrorCode } from './websocket/errors';
 export {

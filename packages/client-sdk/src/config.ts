@@ -42,6 +42,22 @@ export interface ReconnectOptions {
   maxDelayMs?: number;
   /** Attempts after a connection ended before giving up; counting restarts once a connection opens. @default Infinity */
   maxAttempts?: number;
+  /**
+   * Ask the canister to resume the session on each reconnection: the messages missed meanwhile
+   * arrive, in order, and messages sent meanwhile reach it exactly once (`resumed` event). A
+   * canister that cannot (window passed, upstream CDK) starts a new session (`newsession` event).
+   * With `false`, every reconnection is a new session.
+   * @default true
+   */
+  resume?: boolean;
+  /**
+   * Most messages `send` queues while reconnecting; more throw `ICWS_ERR_SEND_QUEUE_FULL`. Also how
+   * many sent messages the canister has not acknowledged yet are kept to be re-sent after a resume.
+   * @default 1_000
+   */
+  maxQueuedMessages?: number;
+  /** Most bytes of Candid `send` queues while reconnecting; as {@link maxQueuedMessages}. @default 1_048_576 (1 MiB) */
+  maxQueuedBytes?: number;
 }
 
 /** Configuration of an `IcWebSocket`; make one with {@link createWsConfig}. */
@@ -96,7 +112,11 @@ export interface IcWebSocketConfig<S extends WsCanisterService = WsCanisterServi
   maxCertificateAgeInMinutes?: number;
   /** Time from creating the socket to the canister's open message. @default 60_000 */
   openTimeoutMs?: number;
-  /** Reopen the connection (a new session each time) when it ends other than by `close()`. @default false */
+  /**
+   * Reopen the connection when it ends other than by `close()`, with jittered backoff, moving to
+   * the next gateway of the list each attempt, and resume the session (see {@link ReconnectOptions}).
+   * @default false
+   */
   reconnect?: boolean | ReconnectOptions;
   /** The root key to check certificates against, instead of fetching or the built-in one. */
   rootKey?: Uint8Array;
@@ -250,11 +270,48 @@ function positive(value: number | undefined, name: string): number | undefined {
 function reconnectOptions(value: boolean | ReconnectOptions | undefined): Required<ReconnectOptions> | undefined {
   if (value === undefined || value === false) return undefined;
   const options = value === true ? {} : value;
-  const resolved = { minDelayMs: options.minDelayMs ?? 500, maxDelayMs: options.maxDelayMs ?? 30_000, maxAttempts: options.maxAttempts ?? Infinity };
+  const resolved = {
+    minDelayMs: options.minDelayMs ?? 500,
+    maxDelayMs: options.maxDelayMs ?? 30_000,
+    maxAttempts: options.maxAttempts ?? Infinity,
+    resume: options.resume ?? true,
+    maxQueuedMessages: options.maxQueuedMessages ?? DEFAULT_MAX_QUEUED_MESSAGES,
+    maxQueuedBytes: options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
+  };
   if (!(resolved.minDelayMs >= 0) || !(resolved.maxDelayMs >= resolved.minDelayMs) || !(resolved.maxAttempts >= 0)) {
     throw invalidConfig(`reconnect needs 0 <= minDelayMs <= maxDelayMs and maxAttempts >= 0, got ${JSON.stringify(options)}`);
   }
+  if (typeof resolved.resume !== 'boolean') throw invalidConfig(`reconnect.resume must be true or false, got ${String(resolved.resume)}`);
+  for (const name of ['maxQueuedMessages', 'maxQueuedBytes'] as const) {
+    if (!Number.isSafeInteger(resolved[name]) || resolved[name] < 0) throw invalidConfig(`reconnect.${name} must be an integer >= 0, got ${String(resolved[name])}`);
+  }
   return resolved;
+}
+
+/** Default of {@link ReconnectOptions.maxQueuedMessages}. */
+const DEFAULT_MAX_QUEUED_MESSAGES = 1_000;
+/** Default of {@link ReconnectOptions.maxQueuedBytes}: 1 MiB. */
+const DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024;
+
+/**
+ * @returns the gateway URLs of `urlOrUrls` as text, in order.
+ * @throws {IcWebSocketError} `ICWS_ERR_INVALID_CONFIG` for an empty list or something that is not a WebSocket URL
+ * @internal
+ */
+export function gatewayUrls(urlOrUrls: string | URL | ReadonlyArray<string | URL>): string[] {
+  const list = Array.isArray(urlOrUrls) ? urlOrUrls : [urlOrUrls as string | URL];
+  if (list.length === 0) throw invalidConfig('give at least one gateway URL (e.g. wss://gateway.example.org)');
+  return list.map((url, index) => {
+    const text = String(url);
+    let parsed: URL;
+    try {
+      parsed = new URL(text);
+    } catch {
+      throw invalidConfig(`gateway URL ${list.length > 1 ? `#${index + 1} ` : ''}is not a URL: ${text}`);
+    }
+    if (!['ws:', 'wss:', 'http:', 'https:'].includes(parsed.protocol)) throw invalidConfig(`gateway URL ${text} must be a ws:// or wss:// URL`);
+    return text;
+  });
 }
 
 function isUrl(text: string): boolean {

@@ -67,7 +67,10 @@ export class IcWebSocketCloseEvent extends Event {
   }
 }
 
-/** A connection ended and a new one (new session) will be opened after `delayMs`. */
+/**
+ * A connection ended and a new one will be opened after `delayMs`, through `url` (the next gateway
+ * of the list); it asks to resume the session unless `reconnect.resume` is false.
+ */
 export class IcWebSocketReconnectEvent extends Event {
   /**
    * @param attempt - 1 for the first reconnection after a connection ended, 2 for the next, …
@@ -75,6 +78,7 @@ export class IcWebSocketReconnectEvent extends Event {
    * @param code - close code of the connection that ended
    * @param reason - its close reason
    * @param error - why it ended
+   * @param url - the gateway the attempt connects to
    */
   constructor(
     readonly attempt: number,
@@ -82,10 +86,77 @@ export class IcWebSocketReconnectEvent extends Event {
     readonly code: number,
     readonly reason: string,
     readonly error?: IcWebSocketError,
+    readonly url: string = '',
   ) {
     super('reconnecting');
   }
 }
+
+/**
+ * A reconnection got the session back: the `recovered` messages the client missed follow as
+ * `message` events, in order, and the messages sent while away went out again — exactly once.
+ * Fired just before `open`.
+ */
+export class IcWebSocketResumedEvent extends Event {
+  /**
+   * @param recovered - how many messages the canister had kept for the client and now sends again
+   * @param resent - how many of the client's messages went out again (unacknowledged or queued while reconnecting)
+   * @param lost - the client's messages the canister never received that were no longer kept to re-send
+   *   (over `reconnect.maxQueuedMessages`/`maxQueuedBytes`); 0 unless those limits were reached
+   * @param url - the gateway it is connected through now
+   */
+  constructor(
+    readonly recovered: number,
+    readonly resent: number,
+    readonly lost: number,
+    readonly url: string,
+  ) {
+    super('resumed');
+  }
+}
+
+/** Why a reconnection began a new session rather than resuming the old one. */
+export type NewSessionReason =
+  /** The canister keeps no such session: its recovery window passed, it closed it, or it restarted. */
+  | 'UnknownSession'
+  /** The canister no longer kept every message the client missed (its recovery limits). */
+  | 'MessagesDropped'
+  /** The canister keeps no sessions to resume (its recovery window is 0). */
+  | 'ResumeDisabled'
+  /** The canister does not know resumes (e.g. an upstream CDK). */
+  | 'NotSupported';
+
+/**
+ * A reconnection asked to resume the session and got a new one instead: messages sent to the old
+ * session after the connection was lost are not delivered, and `unconfirmed` messages the client
+ * had sent may or may not have reached the canister (they are not re-sent). Messages queued while
+ * reconnecting do go out, on the new session. Fired just before `open`.
+ */
+export class IcWebSocketNewSessionEvent extends Event {
+  /** Why the session could not be resumed, in words. */
+  readonly message: string;
+
+  /**
+   * @param reason - why the session could not be resumed
+   * @param unconfirmed - the client's messages whose delivery is unknown
+   * @param url - the gateway it is connected through now
+   */
+  constructor(
+    readonly reason: NewSessionReason,
+    readonly unconfirmed: number,
+    readonly url: string,
+  ) {
+    super('newsession');
+    this.message = NEW_SESSION_MESSAGES[reason];
+  }
+}
+
+const NEW_SESSION_MESSAGES: Record<NewSessionReason, string> = {
+  UnknownSession: 'the canister no longer keeps the session (its recovery window passed, it closed the session, or it restarted): a new session began',
+  MessagesDropped: 'the canister no longer keeps every message the client missed (its recovery limits): a new session began',
+  ResumeDisabled: 'the canister keeps no sessions to resume (its recovery window is 0): a new session began',
+  NotSupported: 'the canister does not support resuming sessions: a new session began',
+};
 
 /** Event types of an `IcWebSocket` and their event objects. */
 export interface IcWebSocketEventMap<M> {
@@ -95,4 +166,8 @@ export interface IcWebSocketEventMap<M> {
   error: IcWebSocketErrorEvent;
   close: IcWebSocketCloseEvent;
   reconnecting: IcWebSocketReconnectEvent;
+  /** A reconnection resumed the session (before its `open`). */
+  resumed: IcWebSocketResumedEvent;
+  /** A reconnection could not resume the session and began a new one (before its `open`). */
+  newsession: IcWebSocketNewSessionEvent;
 }

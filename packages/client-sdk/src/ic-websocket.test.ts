@@ -132,6 +132,10 @@ describe('IcWebSocket', () => {
       ['a negative message limit', () => new IcWebSocket('ws://g/', undefined, config({ maxMessageBytes: -5 })), 'maxMessageBytes must be a positive number'],
       ['bad reconnect options', () => new IcWebSocket('ws://g/', undefined, config({ reconnect: { minDelayMs: 10, maxDelayMs: 5 } })), 'reconnect needs'],
       ['an unknown BLS verifier', () => new IcWebSocket('ws://g/', undefined, config({ blsVerifier: 'gpu' as never })), "blsVerifier must be 'worker', 'wasm', 'noble' or an object"],
+      ['a negative send queue bound', () => new IcWebSocket('ws://g/', undefined, config({ reconnect: { maxQueuedBytes: -1 } })), 'reconnect.maxQueuedBytes must be an integer >= 0, got -1'],
+      ['an empty gateway list', () => new IcWebSocket([], undefined, config()), 'give at least one gateway URL'],
+      ['a gateway that is not a URL', () => new IcWebSocket(['ws://g/', 'gateway two'], undefined, config()), 'gateway URL #2 is not a URL: gateway two'],
+      ['a gateway URL of another scheme', () => new IcWebSocket('ftp://g/', undefined, config()), 'gateway URL ftp://g/ must be a ws:// or wss:// URL'],
     ])('refuses %s', (_what, make, message) => {
       expect(invalid(make).message).toContain(message);
       expect(DeadSocket.all).toEqual([]);
@@ -227,6 +231,21 @@ describe('IcWebSocket', () => {
       ws.close();
     });
 
+    it('moves to the next gateway of the list with each attempt, and says where in the reconnecting event', async () => {
+      const ws = new IcWebSocket(['ws://one/', new URL('ws://two/'), 'ws://three/'], undefined, config({ reconnect: { minDelayMs: 10, maxDelayMs: 10 } }));
+      const reconnects: IcWebSocketReconnectEvent[] = [];
+      ws.onreconnecting = (event) => reconnects.push(event);
+      expect(ws.url).toBe('ws://one/');
+      for (let attempt = 0; attempt < 4; attempt++) {
+        DeadSocket.all.at(-1)!.refuse();
+        await jest.advanceTimersByTimeAsync(10);
+      }
+      expect(DeadSocket.all.map((socket) => socket.url)).toEqual(['ws://one/', 'ws://two/', 'ws://three/', 'ws://one/', 'ws://two/']);
+      expect(reconnects.map((event) => event.url)).toEqual(['ws://two/', 'ws://three/', 'ws://one/', 'ws://two/']);
+      expect(ws.url).toBe('ws://two/');
+      ws.close();
+    });
+
     it('stops for good when closed while waiting to reconnect', async () => {
       const ws = new IcWebSocket('ws://g/', undefined, config({ reconnect: true }));
       const closes: IcWebSocketCloseEvent[] = [];
@@ -257,6 +276,15 @@ describe('IcWebSocket', () => {
       expect(err.message).toMatch(/^the message is 10\d\d bytes of Candid, over the limit of 1000 bytes \(config maxMessageBytes/);
       // a message within the limit gets past the size check to the state check
       expect(() => ws.send({ text: 'x'.repeat(900) })).toThrow(expect.objectContaining({ code: 'ICWS_ERR_NOT_OPEN' }));
+      ws.close();
+    });
+
+    it('refuses to queue before the first open, even with reconnection: there is no session to carry on yet', () => {
+      const ws = new IcWebSocket('ws://g/', undefined, config({ reconnect: true }));
+      expect(() => ws.send({ text: 'early' })).toThrow(expect.objectContaining({ code: 'ICWS_ERR_NOT_OPEN' }));
+      DeadSocket.all[0]!.refuse();
+      expect(ws.readyState).toBe(IcWebSocket.CONNECTING);
+      expect(() => ws.send({ text: 'early' })).toThrow(expect.objectContaining({ code: 'ICWS_ERR_NOT_OPEN' }));
       ws.close();
     });
 

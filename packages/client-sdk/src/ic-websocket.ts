@@ -2,27 +2,31 @@
  * `IcWebSocket`: a WebSocket-like object that talks to a canister through an untrusted gateway.
  * Shaped like the upstream `ic-websocket-js` client (constructor, config, `send`, `close`,
  * `readyState`, `on*` handlers), so its users can switch; beyond it, `opened`, an async iterator of
- * messages and optional reconnection with backoff. The protocol itself lives in `session.ts`.
+ * messages, several gateways, and optional reconnection with backoff that resumes the session.
+ * The protocol itself lives in `session.ts`; what outlives a session in `continuity.ts`.
  */
 import { IDL } from '@icp-sdk/core/candid';
 import type { Principal } from '@icp-sdk/core/principal';
 import { backoff } from './backoff';
 import { CloseCode } from './codes';
 import { EnvelopeSigner, type SigningIdentity } from './envelope';
-import { resolveConfig, type ApplicationMessageOf, type IcWebSocketConfig, type ReconnectOptions, type WsCanisterService } from './config';
+import { gatewayUrls, resolveConfig, type ApplicationMessageOf, type IcWebSocketConfig, type ReconnectOptions, type WsCanisterService } from './config';
+import { SessionContinuity } from './continuity';
 import { describeError, IcWebSocketError, IcWebSocketErrorCode as Code } from './errors';
 import {
   IcWebSocketCloseEvent,
   IcWebSocketErrorEvent,
   IcWebSocketMessageEvent,
+  IcWebSocketNewSessionEvent,
   IcWebSocketReconnectEvent,
+  IcWebSocketResumedEvent,
   type IcWebSocketEventMap,
   type ReceivedMessageDetails,
 } from './events';
 import { MessageVerifier } from './certification';
 import { MessageStream } from './message-stream';
 import { rootKeyProvider } from './root-key';
-import { Session, type SessionEnd, type SocketConstructor } from './session';
+import { Session, type OpenOutcome, type SessionEnd, type SocketConstructor } from './session';
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -42,7 +46,8 @@ type Handler<E, T> = ((this: T, event: E) => unknown) | null;
  *  session ──open──▶ OPEN ──session ends──▶ close() called, a final end (refusal.ts),
  *     ▲                                      no reconnect option or attempts used up?
  *     │                                        ├─ yes ──▶ CLOSED ('close', once)
- *     └──── backoff delay ◀── 'reconnecting' ◀─┘ no
+ *     └──── backoff delay ◀── 'reconnecting' ◀─┘ no      (send() meanwhile: queued)
+ *           next gateway;        then 'resumed' or 'newsession', then 'open'
  * ```
  */
 export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = ApplicationMessageOf<S>> {
@@ -57,7 +62,8 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
 
   /** The canister this socket talks to. */
   readonly canisterId: Principal;
-  readonly #url: string;
+  readonly #urls: readonly string[];
+  #urlIndex = 0;
   readonly #protocols: string | string[] | undefined;
   readonly #messageType: IDL.Type;
   readonly #signer: EnvelopeSigner;
@@ -68,6 +74,7 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
   readonly #maxMessageBytes: number;
   readonly #openTimeoutMs: number;
   readonly #reconnect: Required<ReconnectOptions> | undefined;
+  readonly #continuity: SessionContinuity;
   readonly #events = new EventTarget();
   readonly #handlers = new Map<string, EventListener>();
   readonly #streams = new Set<MessageStream<M>>();
@@ -75,22 +82,24 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
   #session: Session | undefined;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #attempt = 0;
+  #everOpened = false;
   #closeRequested = false;
   #closed: IcWebSocketCloseEvent | undefined;
 
   /**
    * Connects at once: the socket opens, the gateway's handshake is answered with a signed
    * `ws_open`, and the socket is open when the canister's certified open message arrives.
-   * @param url - the gateway, e.g. `wss://gateway.example.org`
+   * @param urlOrUrls - the gateway, e.g. `wss://gateway.example.org`, or several gateways of the
+   *   canister: the first is used first, and each reconnection attempt moves to the next
    * @param protocols - WebSocket subprotocols, as for `new WebSocket`
    * @param config - see {@link IcWebSocketConfig}
    * @throws {IcWebSocketError} `ICWS_ERR_INVALID_CONFIG` naming what is missing or wrong
    */
-  constructor(url: string | URL, protocols: string | string[] | undefined, config: IcWebSocketConfig<S>) {
+  constructor(urlOrUrls: string | URL | ReadonlyArray<string | URL>, protocols: string | string[] | undefined, config: IcWebSocketConfig<S>) {
     const resolved = resolveConfig(config);
     this.canisterId = resolved.canisterId;
     this.#messageType = resolved.messageType;
-    this.#url = String(url);
+    this.#urls = gatewayUrls(urlOrUrls);
     this.#protocols = protocols;
     this.#WebSocket = resolved.WebSocket;
     this.#ackTimeoutMs = resolved.ackTimeoutMs;
@@ -98,6 +107,11 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
     this.#maxMessageBytes = resolved.maxMessageBytes;
     this.#openTimeoutMs = resolved.openTimeoutMs;
     this.#reconnect = resolved.reconnect;
+    this.#continuity = new SessionContinuity({
+      resume: resolved.reconnect?.resume ?? false,
+      maxQueuedMessages: resolved.reconnect?.maxQueuedMessages ?? 0,
+      maxQueuedBytes: resolved.reconnect?.maxQueuedBytes ?? 0,
+    });
     this.#signer = new EnvelopeSigner(resolved.identity as SigningIdentity, this.canisterId);
     this.#verifier = new MessageVerifier({
       canisterId: this.canisterId,
@@ -130,6 +144,11 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
     return new Promise((resolve, reject) => this.#openWaiters.push({ resolve, reject }));
   }
 
+  /** The gateway the current (or next) connection goes through. */
+  get url(): string {
+    return this.#urls[this.#urlIndex]!;
+  }
+
   /** @returns the client's principal (the identity's). */
   getPrincipal(): Principal {
     return this.#signer.principal;
@@ -142,8 +161,12 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
 
   /**
    * Sends `message`, encoded with the canister's Candid message type, as a signed `ws_message`.
-   * @throws {IcWebSocketError} `ICWS_ERR_NOT_OPEN` unless open; `ICWS_ERR_INVALID_MESSAGE` if
-   *   `message` does not fit the Candid type; `ICWS_ERR_MESSAGE_TOO_LARGE` if it encodes to more
+   * While reconnecting (with `reconnect`, after the first open), the message waits in a bounded
+   * queue and goes out once the next connection opens; after a resume it reaches the canister
+   * exactly once.
+   * @throws {IcWebSocketError} `ICWS_ERR_NOT_OPEN` before the first open and once closed;
+   *   `ICWS_ERR_SEND_QUEUE_FULL` while reconnecting with the queue full; `ICWS_ERR_INVALID_MESSAGE`
+   *   if `message` does not fit the Candid type; `ICWS_ERR_MESSAGE_TOO_LARGE` if it encodes to more
    *   than `maxMessageBytes` (nothing is sent, the connection stays open)
    */
   send(message: M): void {
@@ -163,10 +186,9 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
       );
     }
     const session = this.#session;
-    if (session === undefined || session.state !== 'open') {
-      throw new IcWebSocketError(Code.NOT_OPEN, `cannot send: the connection is not open (readyState ${this.readyState}); await ws.opened first`);
-    }
-    session.send(bytes);
+    if (session !== undefined && session.state === 'open') return session.send(bytes);
+    if (this.#everOpened && this.readyState === CONNECTING) return this.#continuity.hold(bytes);
+    throw new IcWebSocketError(Code.NOT_OPEN, `cannot send: the connection is not open (readyState ${this.readyState}); await ws.opened first`);
   }
 
   /**
@@ -210,6 +232,27 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
     this.#events.removeEventListener(type, listener as unknown as EventListener, options);
   }
 
+  /** Called when a reconnection resumed the session, before its `open`. */
+  get onresumed(): Handler<IcWebSocketResumedEvent, this> {
+    return this.#handler('resumed');
+  }
+  set onresumed(handler: Handler<IcWebSocketResumedEvent, this>) {
+    this.#setHandler('resumed', handler);
+  }
+  /** Called when a reconnection could not resume the session and began a new one, before its `open`. */
+  get onnewsession(): Handler<IcWebSocketNewSessionEvent, this> {
+    return this.#handler('newsession');
+  }
+  set onnewsession(handler: Handler<IcWebSocketNewSessionEvent, this>) {
+    this.#setHandler('newsession', handler);
+  }
+  /** Called when a connection ended and another will be attempted. */
+  get onreconnecting(): Handler<IcWebSocketReconnectEvent, this> {
+    return this.#handler('reconnecting');
+  }
+  set onreconnecting(handler: Handler<IcWebSocketReconnectEvent, this>) {
+    this.#setHandler('reconnecting', handler);
+  }
   /** Called when the connection opens (each time, with reconnection). */
   get onopen(): Handler<Event, this> {
     return this.#handler('open');
@@ -262,26 +305,32 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
 
   #connect(): void {
     const session: Session = new Session({
-      url: this.#url,
+      url: this.url,
       protocols: this.#protocols,
       WebSocket: this.#WebSocket,
       signer: this.#signer,
       verifier: this.#verifier,
       clientNonce: randomU64(),
+      resume: this.#continuity.resumeRequest,
+      sent: this.#continuity.sent,
       openTimeoutMs: this.#openTimeoutMs,
       ackTimeoutMs: this.#ackTimeoutMs,
       silenceTimeoutMs: this.#silenceTimeoutMs,
-      onOpen: () => this.#onOpen(session),
+      onOpen: (outcome) => this.#onOpen(session, outcome),
       onMessage: (content, details) => this.#onMessage(session, content, details),
       onEnd: (end) => this.#onEnd(session, end),
     });
     this.#session = session;
   }
 
-  #onOpen(session: Session): void {
+  #onOpen(session: Session, outcome: OpenOutcome): void {
     if (session !== this.#session) return;
     this.#attempt = 0;
+    this.#everOpened = true;
+    const carried = this.#continuity.opened(session, outcome);
     for (const waiter of this.#openWaiters.splice(0)) waiter.resolve();
+    if (carried.kind === 'resumed') this.#emit(new IcWebSocketResumedEvent(carried.recovered, carried.resent, carried.lost, this.url));
+    if (carried.kind === 'fresh') this.#emit(new IcWebSocketNewSessionEvent(carried.reason, carried.unconfirmed, this.url));
     this.#emit(new Event('open'));
   }
 
@@ -304,6 +353,7 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
 
   #onEnd(session: Session, end: SessionEnd): void {
     if (session !== this.#session) return;
+    this.#continuity.ended(session);
     if (end.error !== undefined) this.#emit(new IcWebSocketErrorEvent(end.error));
     const options = this.#reconnect;
     if (this.#closeRequested || options === undefined || end.final || this.#attempt >= options.maxAttempts) {
@@ -311,11 +361,13 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
     }
     const delayMs = backoff(this.#attempt, options.minDelayMs, options.maxDelayMs);
     this.#attempt++;
+    // The gateway that dropped the connection may be down: the next attempt tries the next one.
+    this.#urlIndex = (this.#urlIndex + 1) % this.#urls.length;
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = undefined;
       if (!this.#closeRequested) this.#connect();
     }, delayMs);
-    this.#emit(new IcWebSocketReconnectEvent(this.#attempt, delayMs, end.code, end.reason, end.error));
+    this.#emit(new IcWebSocketReconnectEvent(this.#attempt, delayMs, end.code, end.reason, end.error, this.url));
   }
 
   #finalize(end: SessionEnd): void {

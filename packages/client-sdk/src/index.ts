@@ -10,6 +10,9 @@ export {
   IcWebSocketErrorEvent,
   IcWebSocketCloseEvent,
   IcWebSocketReconnectEvent,
+  IcWebSocketResumedEvent,
+  IcWebSocketNewSessionEvent,
+  type NewSessionReason,
   type IcWebSocketEventMap,
   type ReceivedMessageDetails,
 } from './events';

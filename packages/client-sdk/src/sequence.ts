@@ -17,6 +17,11 @@ export class IncomingSequence {
     return this.#expected - 1n;
   }
 
+  /** Expects message `last + 1` next: a resumed session goes on from where the client stood. */
+  startAfter(last: bigint): void {
+    this.#expected = last + 1n;
+  }
+
   /**
    * Accepts the message numbered `received` if it is the next one.
    * @throws {IcWebSocketError} `ICWS_ERR_SEQUENCE_MISMATCH`, saying whether messages were skipped or repeated
@@ -63,6 +68,15 @@ export class AckTracker {
   /** Number of the last message sent, 0 before the first. */
   get lastSent(): bigint {
     return this.#lastSent;
+  }
+
+  /**
+   * Numbers the next message `lastSent + 1`: a resumed session goes on after the last message the
+   * canister received. Anything pending is forgotten (the caller re-sends what it must).
+   */
+  startAfter(lastSent: bigint): void {
+    this.#lastSent = lastSent;
+    this.#pending.length = 0;
   }
 
   /** Sequence numbers sent and not yet acknowledged, oldest first. */

@@ -1,7 +1,10 @@
 /**
  * One connection to a canister through a gateway, from socket creation to close. An `IcWebSocket`
- * runs one session at a time and a new one for each reconnection (new socket, new client nonce,
- * sequence numbers from 1). The session trusts nothing the gateway says until it is verified.
+ * runs one session at a time and a new one for each reconnection (new socket, new client nonce).
+ * A session may ask, in its signed `ws_open`, to resume an earlier one: the canister's certified
+ * open message then says whether it did — and the numbering of both directions goes on from where
+ * the client and the canister stood — or gave a fresh session, numbered from 1. The session trusts
+ * nothing the gateway says until it is verified.
  *
  * ```
  *  connecting ──socket open──▶ handshaking ──gateway handshake; signed ws_open sent──▶ opening
@@ -35,13 +38,16 @@ import {
   decodeServiceMessage,
   decodeWebsocketMessage,
   encodeServiceMessage,
+  freshSessionReasonKind,
   encodeWsMessageArgs,
   encodeWsOpenArgs,
   keepAliveMessage,
   WS_MESSAGE_METHOD,
   WS_OPEN_METHOD,
+  type CanisterOpenMessageContent,
   type CanisterToClientMessage,
   type ClientKey,
+  type FreshSessionReasonKind,
   type WebsocketMessage,
   type WebsocketServiceMessageContent,
 } from '@icws/protocol';
@@ -50,6 +56,7 @@ import { describeError, IcWebSocketError, IcWebSocketErrorCode as Code } from '.
 import type { ReceivedMessageDetails } from './events';
 import { Outbox } from './outbox';
 import { classifyClientClose, classifyGatewayClose } from './refusal';
+import type { ResendBuffer } from './resend-buffer';
 import { AckTracker, IncomingSequence } from './sequence';
 
 /** States of a {@link Session}; see the diagram above. */
@@ -83,6 +90,25 @@ export interface SessionEnd {
   final: boolean;
 }
 
+/** The earlier session a session asks the canister to resume, and where it stood. */
+export interface ResumeRequest {
+  /** Its client key. */
+  clientKey: ClientKey;
+  /** Sequence number of the last canister message it received. */
+  lastReceived: bigint;
+  /** Sequence number of the last message it numbered for the canister. */
+  lastSent: bigint;
+}
+
+/** How the canister opened a session, as its open message says. */
+export type OpenOutcome =
+  /** No resume was asked: a new session. */
+  | { kind: 'new' }
+  /** The session asked for goes on: `recovered` missed messages follow; the canister had the client's messages up to `lastIncoming`. */
+  | { kind: 'resumed'; recovered: number; lastIncoming: bigint }
+  /** A resume was asked and a fresh session given: `NotSupported` when the canister does not know resumes. */
+  | { kind: 'fresh'; reason: FreshSessionReasonKind | 'NotSupported' };
+
 /** What a session needs; everything with I/O or time is injected. */
 export interface SessionOptions {
   url: string;
@@ -94,6 +120,10 @@ export interface SessionOptions {
   verifier: { verify(message: CanisterToClientMessage): Promise<{ certificateTimeMs: number }> };
   /** Random u64 telling this connection apart from the client's other ones. */
   clientNonce: bigint;
+  /** The earlier session to ask the canister to resume, if any. */
+  resume?: ResumeRequest;
+  /** Keeps the application messages sent until the canister acknowledges them, for a later resume. */
+  sent?: Pick<ResendBuffer, 'record' | 'acknowledge'>;
   /** How long from socket creation to the canister's open message. */
   openTimeoutMs: number;
   /** How long a sent message may wait for the canister's ack. */
@@ -107,7 +137,8 @@ export interface SessionOptions {
   closeGraceMs?: number;
   /** Milliseconds since the epoch. @default Date.now */
   now?: () => number;
-  onOpen(): void;
+  /** The canister's open message arrived: `send` works from here. */
+  onOpen(outcome: OpenOutcome): void;
   /** An application message (Candid bytes), certified and in sequence. */
   onMessage(content: Uint8Array, details: ReceivedMessageDetails): void;
   onEnd(end: SessionEnd): void;
@@ -143,6 +174,7 @@ export class Session {
   /** When the last certified message arrived (the open message, at first). */
   #lastHeardAt = 0;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
+  #opened = false;
   #ending: SessionEnd | undefined;
   #socketError: string | undefined;
 
@@ -168,6 +200,16 @@ export class Session {
   /** The principal the gateway announced in its handshake. */
   get gatewayPrincipal(): Principal | undefined {
     return this.#gatewayPrincipal;
+  }
+
+  /** Whether the canister's open message arrived (the session was open at some point). */
+  get opened(): boolean {
+    return this.#opened;
+  }
+
+  /** Where this session stands, for a later session to ask the canister to resume it. */
+  resumePoint(): ResumeRequest {
+    return { clientKey: this.clientKey, lastReceived: this.#incoming.last, lastSent: this.#lastAssigned };
   }
 
   /**
@@ -251,7 +293,12 @@ export class Session {
       return this.fail(new IcWebSocketError(Code.BAD_HANDSHAKE, `the first frame of the gateway is not its handshake: ${describeError(cause)}`, { cause }));
     }
     this.#setState('opening');
-    const arg = encodeWsOpenArgs({ client_nonce: this.#options.clientNonce, gateway_principal: this.#gatewayPrincipal });
+    const resume = this.#options.resume;
+    const arg = encodeWsOpenArgs({
+      client_nonce: this.#options.clientNonce,
+      gateway_principal: this.#gatewayPrincipal,
+      resume: resume === undefined ? [] : [{ client_key: resume.clientKey, last_incoming_sequence_num: resume.lastReceived }],
+    });
     this.#outbox.push(undefined, this.#options.signer.sign(WS_OPEN_METHOD, arg));
   }
 
@@ -304,32 +351,39 @@ export class Session {
         `message ${relayed.key} is certified for client ${clientKeyText(message.client_key)}, not for this one (${clientKeyText(this.clientKey)})`,
       );
     }
+    const service = message.is_service_message ? decodeService(message.content) : undefined;
+    const resume = this.#options.resume;
+    // A resumed session's open message follows the last message the client received.
+    if (this.#state === 'opening' && resume !== undefined && service !== undefined && 'OpenMessage' in service && 'Resumed' in (service.OpenMessage.resume?.[0] ?? {})) {
+      this.#incoming.startAfter(resume.lastReceived);
+    }
     this.#incoming.accept(message.sequence_num);
     this.#lastHeardAt = this.#now();
-    if (message.is_service_message) return this.#onServiceMessage(message.content);
+    if (service !== undefined) return this.#onServiceMessage(service);
     if (this.#state !== 'open') {
       throw new IcWebSocketError(Code.BAD_SERVICE_MESSAGE, "the canister's first message must be its open message, got an application message");
     }
     this.#options.onMessage(message.content, { sequenceNum: message.sequence_num, certificateTimeMs });
   }
 
-  #onServiceMessage(content: Uint8Array): void {
-    let service: WebsocketServiceMessageContent;
-    try {
-      service = decodeServiceMessage(content);
-    } catch (cause) {
-      throw new IcWebSocketError(Code.BAD_SERVICE_MESSAGE, `the canister sent an invalid service message: ${describeError(cause)}`, { cause });
-    }
+  #onServiceMessage(service: WebsocketServiceMessageContent): void {
     if ('OpenMessage' in service) {
       if (this.#state !== 'opening') throw new IcWebSocketError(Code.BAD_SERVICE_MESSAGE, 'the canister sent a second open message');
       if (!sameClientKey(service.OpenMessage.client_key, this.clientKey)) {
         throw new IcWebSocketError(Code.WRONG_CLIENT_KEY, `the open message names client ${clientKeyText(service.OpenMessage.client_key)}, not this one (${clientKeyText(this.clientKey)})`);
       }
+      const outcome = this.#openOutcome(service.OpenMessage);
       clearTimeout(this.#openTimer);
       this.#openTimer = undefined;
+      if (outcome.kind === 'resumed') {
+        // Numbering goes on after the last message the canister received; the rest is re-sent.
+        this.#lastAssigned = outcome.lastIncoming;
+        this.#acks.startAfter(outcome.lastIncoming);
+      }
+      this.#opened = true;
       this.#setState('open');
       this.#armSilenceTimer(this.#options.silenceTimeoutMs);
-      this.#options.onOpen();
+      this.#options.onOpen(outcome);
       return;
     }
     if (this.#state !== 'open') {
@@ -344,11 +398,26 @@ export class Session {
     throw new IcWebSocketError(Code.BAD_SERVICE_MESSAGE, `the canister sent a ${Object.keys(service)[0]}, which only clients send`);
   }
 
+  /** @returns what the open message answers to this session's resume request, if it made one. */
+  #openOutcome(open: CanisterOpenMessageContent): OpenOutcome {
+    const request = this.#options.resume;
+    if (request === undefined) return { kind: 'new' };
+    const answer = open.resume?.[0];
+    if (answer === undefined) return { kind: 'fresh', reason: 'NotSupported' };
+    if ('Fresh' in answer) return { kind: 'fresh', reason: freshSessionReasonKind(answer.Fresh.reason) };
+    const { recovered_messages: recovered, last_incoming_sequence_num: lastIncoming } = answer.Resumed;
+    if (lastIncoming > request.lastSent) {
+      throw new IcWebSocketError(Code.BAD_SERVICE_MESSAGE, `the canister resumed the session having received message ${lastIncoming} from it, but only ${request.lastSent} were sent`);
+    }
+    return { kind: 'resumed', recovered: Number(recovered), lastIncoming };
+  }
+
   #onAck(lastIncoming: bigint): void {
     const result = this.#acks.ack(lastIncoming, this.#now());
     if (result.status === 'ahead') {
       throw new IcWebSocketError(Code.BAD_SERVICE_MESSAGE, `the canister acknowledged message ${lastIncoming}, but only ${result.lastSent} were sent`);
     }
+    this.#options.sent?.acknowledge(lastIncoming);
     if (result.status === 'overdue') return this.fail(this.#ackTimeoutError(result.overdue));
     this.#armAckTimer(true);
     this.#sendMessage(encodeServiceMessage(keepAliveMessage(this.#incoming.last)), true);
@@ -358,6 +427,7 @@ export class Session {
 
   #sendMessage(content: Uint8Array, isServiceMessage: boolean): void {
     const sequenceNum = ++this.#lastAssigned;
+    if (!isServiceMessage) this.#options.sent?.record({ sequenceNum, content });
     const msg: WebsocketMessage = {
       client_key: this.clientKey,
       sequence_num: sequenceNum,
@@ -472,6 +542,14 @@ export class Session {
 }
 
 function ignore(): void {}
+
+function decodeService(content: Uint8Array): WebsocketServiceMessageContent {
+  try {
+    return decodeServiceMessage(content);
+  } catch (cause) {
+    throw new IcWebSocketError(Code.BAD_SERVICE_MESSAGE, `the canister sent an invalid service message: ${describeError(cause)}`, { cause });
+  }
+}
 
 function toBytes(data: unknown): Uint8Array | undefined {
   if (data instanceof ArrayBuffer) return new Uint8Array(data);

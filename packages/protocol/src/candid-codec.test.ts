@@ -8,7 +8,9 @@ import {
   CanisterWsGetMessagesResultIdl,
   CanisterWsMessageArgumentsIdl,
   CanisterWsOpenArgumentsIdl,
+  UpstreamWsOpenArgumentsIdl,
   type CanisterWsMessageArguments,
+  type CanisterWsResumeArguments,
 } from './candid';
 import {
   decodeCandid,
@@ -48,9 +50,21 @@ describe('ws_open', () => {
     expect(decodeWsOpenArgs(encodeWsOpenArgs(args))).toEqual(args);
   });
 
-  it('encodes one argument of type CanisterWsOpenArguments', () => {
+  it('encodes an argument without a resume request exactly as the upstream client does', () => {
     const args = { client_nonce: 1n, gateway_principal: gateway };
+    expect(encodeWsOpenArgs(args)).toEqual(IDL.encode([UpstreamWsOpenArgumentsIdl], [args]));
+    expect(encodeWsOpenArgs({ ...args, resume: [] })).toEqual(IDL.encode([UpstreamWsOpenArgumentsIdl], [args]));
+  });
+
+  it('round-trips a resume request in the opt field', () => {
+    const args = { client_nonce: 3n, gateway_principal: gateway, resume: [{ client_key: clientKey, last_incoming_sequence_num: 41n }] as [CanisterWsResumeArguments] };
     expect(encodeWsOpenArgs(args)).toEqual(IDL.encode([CanisterWsOpenArgumentsIdl], [args]));
+    expect(decodeWsOpenArgs(encodeWsOpenArgs(args))).toEqual(args);
+  });
+
+  it('reads a resume request with the upstream type, which ignores the field (Candid subtyping)', () => {
+    const args = { client_nonce: 3n, gateway_principal: gateway, resume: [{ client_key: clientKey, last_incoming_sequence_num: 41n }] as [CanisterWsResumeArguments] };
+    expect(IDL.decode([UpstreamWsOpenArgumentsIdl], encodeWsOpenArgs(args))[0]).toEqual({ client_nonce: 3n, gateway_principal: gateway });
   });
 });
 

@@ -9,6 +9,7 @@ import {
   CanisterWsGetMessagesResultCompatIdl,
   CanisterWsMessageArgumentsIdl,
   CanisterWsOpenArgumentsIdl,
+  UpstreamWsOpenArgumentsIdl,
   type CanisterOutputMessage,
   type CanisterWsCloseArguments,
   type CanisterWsGetMessagesArguments,
@@ -56,14 +57,36 @@ export function decodeCandid(
   }
 }
 
-/** @returns the argument of `ws_open`, as the client encodes it. */
+/**
+ * @returns the argument of `ws_open`, as the client encodes it: without a resume request, exactly
+ *   the upstream client's bytes; with one, the record with its `opt resume` field.
+ */
 export function encodeWsOpenArgs(args: CanisterWsOpenArguments): Uint8Array {
-  return encodeCandid([CanisterWsOpenArgumentsIdl], [args]);
+  const { client_nonce, gateway_principal, resume } = args;
+  if (resume === undefined || resume.length === 0) return encodeCandid([UpstreamWsOpenArgumentsIdl], [{ client_nonce, gateway_principal }]);
+  return encodeCandid([CanisterWsOpenArgumentsIdl], [{ client_nonce, gateway_principal, resume }]);
 }
 
-/** @returns the argument of `ws_open` decoded. @throws {ProtocolError} `ICWS_ERR_BAD_CANDID` */
+/**
+ * @returns the argument of `ws_open` decoded, from upstream clients and ours alike; `resume` is
+ *   present only when the client asked to resume a session.
+ * @throws {ProtocolError} `ICWS_ERR_BAD_CANDID`
+ */
 export function decodeWsOpenArgs(bytes: Uint8Array): CanisterWsOpenArguments {
-  return decodeCandid([CanisterWsOpenArgumentsIdl], bytes, 'ws_open argument')[0] as CanisterWsOpenArguments;
+  const args = decodeCandid([CanisterWsOpenArgumentsIdl], bytes, 'ws_open argument')[0] as CanisterWsOpenArguments;
+  return withoutEmptyOption(args, 'resume');
+}
+
+/**
+ * @returns `record` without `field` when that `opt` field is empty, so that values of peers that
+ *   never send it compare equal to what they sent. @internal
+ */
+export function withoutEmptyOption<T extends object, K extends keyof T>(record: T, field: K): T {
+  const value = record[field] as unknown;
+  if (!Array.isArray(value) || value.length > 0) return record;
+  const copy = { ...record };
+  delete copy[field];
+  return copy;
 }
 
 /**

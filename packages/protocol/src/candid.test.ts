@@ -43,7 +43,12 @@ describe('Candid types', () => {
     ['WebsocketMessage', candid.WebsocketMessageIdl, message],
     ['CanisterOutputMessage', candid.CanisterOutputMessageIdl, batch.messages[0]],
     ['CanisterOutputCertifiedMessages', candid.CanisterOutputCertifiedMessagesIdl, batch],
-    ['CanisterWsOpenArguments', candid.CanisterWsOpenArgumentsIdl, { client_nonce: 7n, gateway_principal: gateway }],
+    ['CanisterWsOpenArguments', candid.CanisterWsOpenArgumentsIdl, { client_nonce: 7n, gateway_principal: gateway, resume: [] }],
+    [
+      'CanisterWsOpenArguments with a resume request',
+      candid.CanisterWsOpenArgumentsIdl,
+      { client_nonce: 8n, gateway_principal: gateway, resume: [{ client_key: clientKey, last_incoming_sequence_num: 12n }] },
+    ],
     ['CanisterWsOpenResult Ok', candid.CanisterWsOpenResultIdl, { Ok: null }],
     ['CanisterWsOpenResult Err', candid.CanisterWsOpenResultIdl, { Err: 'Anonymous principal is not allowed' }],
     ['CanisterWsCloseArguments', candid.CanisterWsCloseArgumentsIdl, { client_key: clientKey }],
@@ -53,12 +58,18 @@ describe('Candid types', () => {
     ['CanisterWsGetMessagesArguments', candid.CanisterWsGetMessagesArgumentsIdl, { nonce: 12n }],
     ['CanisterWsGetMessagesResult Ok', candid.CanisterWsGetMessagesResultIdl, { Ok: batch } satisfies CanisterWsGetMessagesResult],
     ['CanisterWsGetMessagesResult Err', candid.CanisterWsGetMessagesResultIdl, { Err: 'x' } satisfies CanisterWsGetMessagesResult],
-    ['CanisterOpenMessageContent', candid.CanisterOpenMessageContentIdl, { client_key: clientKey }],
+    ['CanisterOpenMessageContent', candid.CanisterOpenMessageContentIdl, { client_key: clientKey, resume: [] }],
+    [
+      'CanisterOpenMessageContent of a resumed session',
+      candid.CanisterOpenMessageContentIdl,
+      { client_key: clientKey, resume: [{ Resumed: { recovered_messages: 3n, last_incoming_sequence_num: 9n } }] },
+    ],
+    ['CanisterOpenMessageContent of a fresh session', candid.CanisterOpenMessageContentIdl, { client_key: clientKey, resume: [{ Fresh: { reason: { UnknownSession: null } } }] }],
     ['CanisterAckMessageContent', candid.CanisterAckMessageContentIdl, { last_incoming_sequence_num: 3n }],
     ['ClientKeepAliveMessageContent', candid.ClientKeepAliveMessageContentIdl, { last_incoming_sequence_num: 4n }],
     ['CloseMessageReason', candid.CloseMessageReasonIdl, { KeepAliveTimeout: null }],
     ['CanisterCloseMessageContent', candid.CanisterCloseMessageContentIdl, { reason: { WrongSequenceNumber: null } }],
-    ['WebsocketServiceMessageContent', candid.WebsocketServiceMessageContentIdl, { OpenMessage: { client_key: clientKey } }],
+    ['WebsocketServiceMessageContent', candid.WebsocketServiceMessageContentIdl, { OpenMessage: { client_key: clientKey, resume: [] } }],
   ])('%s round-trips', (_name, type, value) => {
     expect(roundTrip(type, value)).toEqual(value);
   });
@@ -86,7 +97,12 @@ describe('Candid types', () => {
       'messages',
       'tree',
     ]);
-    expect(fieldsOf(candid.CanisterWsOpenArgumentsIdl).sort()).toEqual(['client_nonce: nat64', 'gateway_principal: principal']);
+    expect(fieldsOf(candid.CanisterWsOpenArgumentsIdl).sort()).toEqual([
+      'client_nonce: nat64',
+      'gateway_principal: principal',
+      `resume: opt ${candid.CanisterWsResumeArgumentsIdl.display()}`,
+    ]);
+    expect(fieldsOf(candid.UpstreamWsOpenArgumentsIdl).sort()).toEqual(['client_nonce: nat64', 'gateway_principal: principal']);
     expect(fieldsOf(candid.CanisterWsGetMessagesArgumentsIdl)).toEqual(['nonce: nat64']);
     expect(fieldsOf(candid.CloseMessageReasonIdl).sort()).toEqual([
       'ClosedByApplication: null',

@@ -53,10 +53,22 @@ export interface CanisterOutputCertifiedMessages {
   is_end_of_queue: boolean;
 }
 
+/**
+ * The session a client asks to resume in `ws_open` (an icws extension: upstream peers neither send
+ * nor read it). Only the session's own principal, the caller of `ws_open`, may resume it.
+ */
+export interface CanisterWsResumeArguments {
+  /** The key of the session to resume: its principal must be the caller's. */
+  client_key: ClientKey;
+  /** Sequence number of the last canister message the client received in that session. */
+  last_incoming_sequence_num: bigint;
+}
 /** Argument of `ws_open`. */
 export interface CanisterWsOpenArguments {
   client_nonce: bigint;
   gateway_principal: GatewayPrincipal;
+  /** Asks the canister to resume a previous session (icws extension); absent when the client does not. */
+  resume?: [] | [CanisterWsResumeArguments];
 }
 /** Argument of `ws_close`. */
 export interface CanisterWsCloseArguments {
@@ -80,9 +92,32 @@ export type CanisterWsMessageResult = { Ok: null } | { Err: string };
 /** Result of `ws_get_messages`. */
 export type CanisterWsGetMessagesResult = { Ok: CanisterOutputCertifiedMessages } | { Err: string };
 
+/** The session a resume request got back (icws extension). */
+export interface CanisterResumedSession {
+  /** How many application messages the client had missed; they follow the open message, in order. */
+  recovered_messages: bigint;
+  /** Sequence number of the last client message the canister received: the client re-sends those after it. */
+  last_incoming_sequence_num: bigint;
+}
+/** Why a resume request got a fresh session instead (icws extension). */
+export type FreshSessionReason =
+  /** The canister keeps no such session: its recovery window passed, it was closed for good, or it never existed. */
+  | { UnknownSession: null }
+  /** The canister knows the session but no longer keeps every message the client missed (recovery limits). */
+  | { MessagesDropped: null }
+  /** The canister keeps no sessions to resume (its recovery window is 0). */
+  | { ResumeDisabled: null };
+/** A fresh session given to a client that asked to resume (icws extension). */
+export interface CanisterFreshSession {
+  reason: FreshSessionReason;
+}
+/** The answer to a resume request, in the open message (icws extension). */
+export type SessionResumeOutcome = { Resumed: CanisterResumedSession } | { Fresh: CanisterFreshSession };
 /** Service message the canister sends when a connection opens. */
 export interface CanisterOpenMessageContent {
   client_key: ClientKey;
+  /** Present only when `ws_open` asked to resume a session: whether it was resumed (icws extension). */
+  resume?: [] | [SessionResumeOutcome];
 }
 /** Service message the canister sends every ack interval. */
 export interface CanisterAckMessageContent {
@@ -137,8 +172,23 @@ export const CanisterOutputCertifiedMessagesIdl = IDL.Record({
   tree: Blob,
   is_end_of_queue: IDL.Bool,
 });
-/** `record { client_nonce : nat64; gateway_principal : principal }` */
-export const CanisterWsOpenArgumentsIdl = IDL.Record({ client_nonce: IDL.Nat64, gateway_principal: GatewayPrincipalIdl });
+/** `record { client_key : ClientKey; last_incoming_sequence_num : nat64 }` (icws extension) */
+export const CanisterWsResumeArgumentsIdl = IDL.Record({ client_key: ClientKeyIdl, last_incoming_sequence_num: IDL.Nat64 });
+/**
+ * `record { client_nonce : nat64; gateway_principal : principal }`: `ws_open`'s argument as upstream
+ * peers write it. A canister decoding with {@link CanisterWsOpenArgumentsIdl} reads it too.
+ * @internal
+ */
+export const UpstreamWsOpenArgumentsIdl = IDL.Record({ client_nonce: IDL.Nat64, gateway_principal: GatewayPrincipalIdl });
+/**
+ * `record { client_nonce : nat64; gateway_principal : principal; resume : opt CanisterWsResumeArguments }`:
+ * upstream's record with an `opt` field more, which Candid subtyping lets upstream peers ignore.
+ */
+export const CanisterWsOpenArgumentsIdl = IDL.Record({
+  client_nonce: IDL.Nat64,
+  gateway_principal: GatewayPrincipalIdl,
+  resume: IDL.Opt(CanisterWsResumeArgumentsIdl),
+});
 /** `variant { Ok : null; Err : text }` */
 export const CanisterWsOpenResultIdl = textResult(IDL.Null);
 /** `record { client_key : ClientKey }` */
@@ -154,8 +204,16 @@ export const CanisterWsGetMessagesArgumentsIdl = IDL.Record({ nonce: IDL.Nat64 }
 /** `variant { Ok : CanisterOutputCertifiedMessages; Err : text }` */
 export const CanisterWsGetMessagesResultIdl = textResult(CanisterOutputCertifiedMessagesIdl);
 
-/** `record { client_key : ClientKey }` */
-export const CanisterOpenMessageContentIdl = IDL.Record({ client_key: ClientKeyIdl });
+/** `record { recovered_messages : nat64; last_incoming_sequence_num : nat64 }` (icws extension) */
+export const CanisterResumedSessionIdl = IDL.Record({ recovered_messages: IDL.Nat64, last_incoming_sequence_num: IDL.Nat64 });
+/** `variant { UnknownSession; MessagesDropped; ResumeDisabled }` (icws extension) */
+export const FreshSessionReasonIdl = IDL.Variant({ UnknownSession: IDL.Null, MessagesDropped: IDL.Null, ResumeDisabled: IDL.Null });
+/** `record { reason : FreshSessionReason }` (icws extension) */
+export const CanisterFreshSessionIdl = IDL.Record({ reason: FreshSessionReasonIdl });
+/** `variant { Resumed : CanisterResumedSession; Fresh : CanisterFreshSession }` (icws extension) */
+export const SessionResumeOutcomeIdl = IDL.Variant({ Resumed: CanisterResumedSessionIdl, Fresh: CanisterFreshSessionIdl });
+/** `record { client_key : ClientKey; resume : opt SessionResumeOutcome }`: upstream's record with an `opt` field more. */
+export const CanisterOpenMessageContentIdl = IDL.Record({ client_key: ClientKeyIdl, resume: IDL.Opt(SessionResumeOutcomeIdl) });
 /** `record { last_incoming_sequence_num : nat64 }` */
 export const CanisterAckMessageContentIdl = IDL.Record({ last_incoming_sequence_num: IDL.Nat64 });
 /** `record { last_incoming_sequence_num : nat64 }` */
@@ -172,6 +230,19 @@ export const CanisterCloseMessageContentIdl = IDL.Record({ reason: CloseMessageR
 /** `variant { OpenMessage; AckMessage; KeepAliveMessage; CloseMessage }` with the records above. */
 export const WebsocketServiceMessageContentIdl = IDL.Variant({
   OpenMessage: CanisterOpenMessageContentIdl,
+  AckMessage: CanisterAckMessageContentIdl,
+  KeepAliveMessage: ClientKeepAliveMessageContentIdl,
+  CloseMessage: CanisterCloseMessageContentIdl,
+});
+
+/**
+ * `WebsocketServiceMessageContent` exactly as upstream declares it (its open message has no
+ * `resume`): what the canister encodes a service message with unless it answers a resume request,
+ * so that peers that never ask see upstream's bytes.
+ * @internal
+ */
+export const UpstreamServiceMessageContentIdl = IDL.Variant({
+  OpenMessage: IDL.Record({ client_key: ClientKeyIdl }),
   AckMessage: CanisterAckMessageContentIdl,
   KeepAliveMessage: ClientKeepAliveMessageContentIdl,
   CloseMessage: CanisterCloseMessageContentIdl,

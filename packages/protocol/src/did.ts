@@ -4,7 +4,7 @@
  * code uses; a test checks that the two agree field by field.
  */
 
-/** The types of the `ws_*` methods (upstream `ws_types.did`). */
+/** The types of the `ws_*` methods (upstream `ws_types.did`, with the `opt` field of the resume extension). */
 export const WS_TYPES_DID = `type ClientPrincipal = principal;
 type GatewayPrincipal = principal;
 type ClientKey = record {
@@ -33,9 +33,16 @@ type CanisterOutputCertifiedMessages = record {
   is_end_of_queue : bool;
 };
 
+// icws extension: the session a client asks to resume (upstream peers ignore the opt field).
+type CanisterWsResumeArguments = record {
+  client_key : ClientKey;
+  last_incoming_sequence_num : nat64;
+};
+
 type CanisterWsOpenArguments = record {
   client_nonce : nat64;
   gateway_principal : GatewayPrincipal;
+  resume : opt CanisterWsResumeArguments;
 };
 type CanisterWsOpenResult = variant { Ok : null; Err : text };
 
@@ -60,10 +67,33 @@ type CanisterWsGetMessagesResult = variant {
 
 /**
  * The Candid of the service messages carried in `WebsocketMessage.content` when
- * `is_service_message` is true (upstream `service_messages.did`). Not part of the service.
+ * `is_service_message` is true (upstream `service_messages.did`, with the `opt` field of the resume
+ * extension). Not part of the service.
  */
-export const WS_SERVICE_MESSAGES_DID = `type CanisterOpenMessageContent = record {
+export const WS_SERVICE_MESSAGES_DID = `// icws extension: the answer to a resume request (only when ws_open carried one).
+type CanisterResumedSession = record {
+  recovered_messages : nat64;
+  last_incoming_sequence_num : nat64;
+};
+
+type FreshSessionReason = variant {
+  UnknownSession;
+  MessagesDropped;
+  ResumeDisabled;
+};
+
+type CanisterFreshSession = record {
+  reason : FreshSessionReason;
+};
+
+type SessionResumeOutcome = variant {
+  Resumed : CanisterResumedSession;
+  Fresh : CanisterFreshSession;
+};
+
+type CanisterOpenMessageContent = record {
   client_key : ClientKey;
+  resume : opt SessionResumeOutcome;
 };
 
 type CanisterAckMessageContent = record {

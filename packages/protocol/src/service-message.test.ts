@@ -5,7 +5,7 @@
  */
 import { IDL, idlLabelToId, lebEncode } from '@icp-sdk/core/candid';
 import { Principal } from '@icp-sdk/core/principal';
-import type { ClientKey, WebsocketServiceMessageContent } from './candid';
+import { UpstreamServiceMessageContentIdl, type ClientKey, type WebsocketServiceMessageContent } from './candid';
 import { ProtocolError, ProtocolErrorCode } from './errors';
 import {
   ackMessage,
@@ -13,8 +13,11 @@ import {
   closeReasonKind,
   decodeServiceMessage,
   encodeServiceMessage,
+  freshSession,
+  freshSessionReasonKind,
   keepAliveMessage,
   openMessage,
+  resumedSession,
   serviceMessageKind,
   type CloseReasonKind,
 } from './service-message';
@@ -109,6 +112,26 @@ describe('encodeServiceMessage', () => {
     expect(decodeServiceMessage(ours)).toEqual(decodeServiceMessage(fromHex(RUST_OPEN_MESSAGE)));
   });
 
+  it('encodes an open message without a resume answer with the upstream type, so upstream peers see their bytes', () => {
+    const upstream = IDL.Variant({
+      OpenMessage: IDL.Record({ client_key: IDL.Record({ client_principal: IDL.Principal, client_nonce: IDL.Nat64 }) }),
+      AckMessage: IDL.Record({ last_incoming_sequence_num: IDL.Nat64 }),
+      KeepAliveMessage: IDL.Record({ last_incoming_sequence_num: IDL.Nat64 }),
+      CloseMessage: IDL.Record({ reason: IDL.Variant({ WrongSequenceNumber: IDL.Null, InvalidServiceMessage: IDL.Null, KeepAliveTimeout: IDL.Null, ClosedByApplication: IDL.Null }) }),
+    });
+    expect(hex(encodeServiceMessage(openMessage(CLIENT_KEY)))).toBe(hex(IDL.encode([upstream], [openMessage(CLIENT_KEY)])));
+    expect(hex(encodeServiceMessage(ackMessage(5n)))).toBe(hex(IDL.encode([upstream], [ackMessage(5n)])));
+  });
+
+  it.each([
+    ['a resumed session', resumedSession(7n, 3n)],
+    ['a fresh session', freshSession('MessagesDropped')],
+  ])('round-trips the open message of %s, which the upstream type still reads', (_what, outcome) => {
+    const bytes = encodeServiceMessage(openMessage(CLIENT_KEY, outcome));
+    expect(decodeServiceMessage(bytes)).toEqual({ OpenMessage: { client_key: CLIENT_KEY, resume: [outcome] } });
+    expect(IDL.decode([UpstreamServiceMessageContentIdl], bytes)[0]).toEqual({ OpenMessage: { client_key: CLIENT_KEY } });
+  });
+
   it('refuses a value that is not a service message', () => {
     let caught: unknown;
     try {
@@ -126,6 +149,14 @@ describe('builders and kinds', () => {
     expect(ackMessage(3n)).toEqual({ AckMessage: { last_incoming_sequence_num: 3n } });
     expect(keepAliveMessage(4n)).toEqual({ KeepAliveMessage: { last_incoming_sequence_num: 4n } });
     expect(closeMessage('KeepAliveTimeout')).toEqual({ CloseMessage: { reason: { KeepAliveTimeout: null } } });
+  });
+
+  it('build the answers to a resume request', () => {
+    expect(openMessage(CLIENT_KEY, resumedSession(2n, 5n))).toEqual({
+      OpenMessage: { client_key: CLIENT_KEY, resume: [{ Resumed: { recovered_messages: 2n, last_incoming_sequence_num: 5n } }] },
+    });
+    expect(freshSession('UnknownSession')).toEqual({ Fresh: { reason: { UnknownSession: null } } });
+    expect(freshSessionReasonKind({ ResumeDisabled: null })).toBe('ResumeDisabled');
   });
 
   it('name the variant of a message and of a close reason', () => {

@@ -4,6 +4,7 @@
  * `CloseMessage`; client to canister: `KeepAliveMessage` only.
  */
 import {
+  UpstreamServiceMessageContentIdl,
   WebsocketServiceMessageContentIdl,
   type CanisterAckMessageContent,
   type CanisterCloseMessageContent,
@@ -11,9 +12,11 @@ import {
   type ClientKeepAliveMessageContent,
   type ClientKey,
   type CloseMessageReason,
+  type FreshSessionReason,
+  type SessionResumeOutcome,
   type WebsocketServiceMessageContent,
 } from './candid';
-import { decodeCandid, encodeCandid } from './candid-codec';
+import { decodeCandid, encodeCandid, withoutEmptyOption } from './candid-codec';
 import { ProtocolError, ProtocolErrorCode } from './errors';
 
 /** Name of the variant of a service message. */
@@ -22,12 +25,21 @@ export type ServiceMessageKind = 'OpenMessage' | 'AckMessage' | 'KeepAliveMessag
 /** Name of the variant of a close reason. */
 export type CloseReasonKind = 'WrongSequenceNumber' | 'InvalidServiceMessage' | 'KeepAliveTimeout' | 'ClosedByApplication';
 
+/** Name of the variant of a fresh-session reason. */
+export type FreshSessionReasonKind = 'UnknownSession' | 'MessagesDropped' | 'ResumeDisabled';
+
 /**
- * @returns the Candid bytes of `content` (one value of type `WebsocketServiceMessageContent`).
+ * @returns the Candid bytes of `content` (one value of type `WebsocketServiceMessageContent`):
+ *   upstream's exact bytes, unless it is an open message that answers a resume request.
  * @throws {ProtocolError} `ICWS_ERR_INVALID_ARGUMENT` when `content` is not such a value
  */
 export function encodeServiceMessage(content: WebsocketServiceMessageContent): Uint8Array {
-  return encodeCandid([WebsocketServiceMessageContentIdl], [content]);
+  if ('OpenMessage' in content) {
+    const { client_key, resume } = content.OpenMessage;
+    if (resume !== undefined && resume.length > 0) return encodeCandid([WebsocketServiceMessageContentIdl], [content]);
+    return encodeCandid([UpstreamServiceMessageContentIdl], [{ OpenMessage: { client_key } }]);
+  }
+  return encodeCandid([UpstreamServiceMessageContentIdl], [content]);
 }
 
 /**
@@ -38,7 +50,9 @@ export function encodeServiceMessage(content: WebsocketServiceMessageContent): U
  */
 export function decodeServiceMessage(bytes: Uint8Array): WebsocketServiceMessageContent {
   const values = decodeCandid([WebsocketServiceMessageContentIdl], bytes, 'WebsocketServiceMessageContent', ProtocolErrorCode.BAD_SERVICE_MESSAGE);
-  return values[0] as WebsocketServiceMessageContent;
+  const content = values[0] as WebsocketServiceMessageContent;
+  if ('OpenMessage' in content) return { OpenMessage: withoutEmptyOption(content.OpenMessage, 'resume') };
+  return content;
 }
 
 /** @returns which variant `content` is, for a `switch`. @throws {ProtocolError} `ICWS_ERR_INVALID_ARGUMENT` if not one tag */
@@ -51,9 +65,27 @@ export function closeReasonKind(reason: CloseMessageReason): CloseReasonKind {
   return variantName(reason) as CloseReasonKind;
 }
 
-/** @returns the `OpenMessage` the canister sends once `ws_open` of `clientKey` succeeded. */
-export function openMessage(clientKey: ClientKey): { OpenMessage: CanisterOpenMessageContent } {
-  return { OpenMessage: { client_key: clientKey } };
+/**
+ * @returns the `OpenMessage` the canister sends once `ws_open` of `clientKey` succeeded.
+ * @param resume - the answer to the client's resume request, when it made one
+ */
+export function openMessage(clientKey: ClientKey, resume?: SessionResumeOutcome): { OpenMessage: CanisterOpenMessageContent } {
+  return { OpenMessage: resume === undefined ? { client_key: clientKey } : { client_key: clientKey, resume: [resume] } };
+}
+
+/** @returns the outcome of a resume request that got the session back. */
+export function resumedSession(recoveredMessages: bigint, lastIncomingSequenceNum: bigint): SessionResumeOutcome {
+  return { Resumed: { recovered_messages: recoveredMessages, last_incoming_sequence_num: lastIncomingSequenceNum } };
+}
+
+/** @returns the outcome of a resume request that got a fresh session instead, for `reason`. */
+export function freshSession(reason: FreshSessionReasonKind): SessionResumeOutcome {
+  return { Fresh: { reason: { [reason]: null } as FreshSessionReason } };
+}
+
+/** @returns which variant `reason` is. */
+export function freshSessionReasonKind(reason: FreshSessionReason): FreshSessionReasonKind {
+  return variantName(reason) as FreshSessionReasonKind;
 }
 
 /** @returns the `AckMessage` acknowledging client messages up to `lastIncomingSequenceNum`. */

@@ -59,6 +59,13 @@ export const wsErrors = {
   gatewayQueueFullOnOpen: (gateway: Principal, settings: QueueLimits): string =>
     `Queue of gateway ${gateway.toText()} is full with messages it has not polled ` +
     `(maxQueuedMessages ${settings.maxQueuedMessages}, maxQueuedBytes ${settings.maxQueuedBytes}); open the connection through another gateway or later`,
+  /** `ws_open` asking to resume a session of another principal: only a session's own principal may resume it. */
+  resumeOfAnotherPrincipal: (caller: Principal, key: ClientKey): string =>
+    // The reason first: a gateway's close frame carries only the first 123 bytes.
+    `Resume refused: only the session's own principal may resume it; principal ${caller.toText()} ` +
+    `asked for the session of client ${clientKeyText(key)}, and can resume only its own with its own signed ws_open`,
+  /** `ws_open` asking to resume a session with a claim the session contradicts. */
+  resumeRefused: (key: ClientKey, reason: string): string => `Resume refused: ${reason} (session of client ${clientKeyText(key)})`,
   /** `ws_get_messages` called as an update: only a query can return a data certificate. */
   getMessagesNotInQuery: (): string => 'ws_get_messages must be called as a query: a data certificate is only available in queries',
 };

@@ -20,7 +20,7 @@ function installError(options: IcWebSocketOptions): unknown {
 
 describe('createIcWebSocket', () => {
   describe('settings', () => {
-    it('default to the upstream values, with replies capped at 2 MiB and queues at 100,000 messages or 256 MiB', () => {
+    it('default to the upstream values, with replies capped at 2 MiB, queues at 100,000 messages or 256 MiB, and sessions resumable for 2 minutes', () => {
       const harness = WsTestCanister.create();
       expect(harness.ws.settings).toEqual({
         sendAckIntervalMs: 300_000,
@@ -29,6 +29,9 @@ describe('createIcWebSocket', () => {
         maxReturnedBytes: 2 * 1024 * 1024,
         maxQueuedMessages: 100_000,
         maxQueuedBytes: 256 * 1024 * 1024,
+        recoveryWindowMs: 120_000,
+        maxRecoveryMessages: 1_000,
+        maxRecoveryBytes: 1024 * 1024,
       });
       expect(harness.ws.maxMessageBytes).toBe(2 * 1024 * 1024 - 64 * 1024 - 512 - 256);
     });
@@ -37,6 +40,8 @@ describe('createIcWebSocket', () => {
       [{ sendAckIntervalMs: 60_000 }, 'sendAckIntervalMs (60000) must be greater than keepAliveTimeoutMs (60000)'],
       [{ sendAckIntervalMs: 10_000, keepAliveTimeoutMs: 20_000 }, 'must be greater than keepAliveTimeoutMs'],
       [{ maxNumberOfReturnedMessages: 0 }, 'maxNumberOfReturnedMessages must be a positive integer, got 0'],
+      [{ recoveryWindowMs: -1 }, 'recoveryWindowMs must be an integer >= 0 (0 keeps no sessions to resume), got -1'],
+      [{ maxRecoveryMessages: 0 }, 'maxRecoveryMessages must be a positive integer, got 0'],
       [{ keepAliveTimeoutMs: 1.5 }, 'keepAliveTimeoutMs must be a positive integer, got 1.5'],
       [{ maxReturnedBytes: 4 * 1024 * 1024 }, 'maxReturnedBytes (4194304) must be at most 3145728: the IC refuses a larger query reply'],
       [{ maxReturnedBytes: 65_000 }, 'maxReturnedBytes (65000) leaves no room for a message'],

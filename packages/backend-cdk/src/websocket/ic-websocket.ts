@@ -1,7 +1,9 @@
 /**
  * `createIcWebSocket`: IC WebSockets for a canister in a few lines. It returns the four `ws_*`
- * methods (Candid identical to the upstream `ws_types.did`) to spread into the canister's methods,
- * and the functions to push messages to clients.
+ * methods (Candid of the upstream `ws_types.did`, plus the `opt` field of the resume extension,
+ * which upstream peers ignore) to spread into the canister's methods, and the functions to push
+ * messages to clients. Clients that lose their connection can resume their session within the
+ * recovery window, through any gateway, without losing a message.
  *
  * ```ts
  * export default defineCanister((ic) => {
@@ -41,7 +43,8 @@ import {
   MAX_QUERY_REPLY_BYTES,
   maxMessageBytes,
 } from './reply-size';
-import type { WsClientInfo, WsGatewayMetrics, WsHandlers, WsMetrics, WsResult, WsSettings } from './types';
+import type { SessionRecovery } from './session-recovery';
+import type { WsClientInfo, WsGatewayMetrics, WsHandlers, WsMetrics, WsRecoveryMetrics, WsResult, WsSettings } from './types';
 import { rollbackUndoLog } from './undo-log';
 import { WebSocketState } from './websocket-state';
 
@@ -49,6 +52,13 @@ import { WebSocketState } from './websocket-state';
 export const CanisterSendResultIdl = CanisterWsOpenResultIdl;
 /** Candid of the result of `close`: `variant { Ok : null; Err : text }`, as upstream's `CanisterCloseResult`. */
 export const CanisterCloseResultIdl = CanisterWsOpenResultIdl;
+
+/** Default of `recoveryWindowMs`: how long a lost connection's session can be resumed (2 minutes). */
+export const DEFAULT_RECOVERY_WINDOW_MS = 120_000;
+/** Default of `maxRecoveryMessages`: application messages kept per client for its resume. */
+export const DEFAULT_MAX_RECOVERY_MESSAGES = 1_000;
+/** Default of `maxRecoveryBytes`: bytes of application messages kept per client for its resume (1 MiB). */
+export const DEFAULT_MAX_RECOVERY_BYTES = 1024 * 1024;
 
 /** Options of {@link createIcWebSocket}: handlers, the app message type and settings. */
 export interface IcWebSocketOptions extends WsHandlers, Partial<WsSettings> {
@@ -86,16 +96,19 @@ export interface IcWebSocket<AppMessage = unknown> {
   /**
    * Queues `bytes` (a Candid-encoded app message) for `clientPrincipal`'s connection, certified.
    * O(log n) in the queued messages. Call it from update methods, handlers and timers.
-   * @returns `Ok`, or `Err` naming the problem: the principal has no connection; the message is
-   * larger than {@link maxMessageBytes}; its gateway's queue is full of unpolled messages (the
-   * client is then closed, its `onClose` cause `QueueFull`)
+   * For a client whose connection was lost (its `onClose` said `resumable`), the message is kept
+   * for its resume within the recovery window instead.
+   * @returns `Ok`, or `Err` naming the problem: the principal has no connection (nor a session to
+   * resume); the message is larger than {@link maxMessageBytes}; its gateway's queue is full of
+   * unpolled messages (the client is then closed, its `onClose` cause `QueueFull`)
    */
   send(clientPrincipal: Principal, bytes: Uint8Array): WsResult;
   /** {@link send} of `message` encoded as the app message type. @throws CdkError `ICWS_ERR_WS_APP_MESSAGE` when it does not fit */
   sendMessage(clientPrincipal: Principal, message: AppMessage): WsResult;
   /**
    * Queues the same `bytes` for every connected client, or those `filter` accepts; certifies once.
-   * Clients whose gateway's queue is full of unpolled messages are closed instead (`QueueFull`).
+   * Clients whose gateway's queue is full of unpolled messages are closed instead (`QueueFull`);
+   * clients whose connection was lost within the recovery window get it kept for their resume.
    * O(log n) per recipient. @returns how many clients it was queued for
    * @throws CdkError `ICWS_ERR_WS_MESSAGE_TOO_LARGE` when `bytes` is larger than {@link maxMessageBytes}; nothing is queued
    */
@@ -104,8 +117,9 @@ export interface IcWebSocket<AppMessage = unknown> {
   broadcastMessage(message: AppMessage, filter?: (clientPrincipal: Principal) => boolean): number;
   /**
    * Closes `clientPrincipal`'s connection: the client gets a close message (`ClosedByApplication`)
-   * and `onClose` runs. Not from `onClose` itself.
-   * @returns `Ok`, or `Err` when the principal has no connection
+   * and `onClose` runs. Not from `onClose` itself. For a client whose connection was lost, forgets
+   * its session: a resume gets a fresh one.
+   * @returns `Ok`, or `Err` when the principal has no connection nor a session to resume
    */
   close(clientPrincipal: Principal): WsResult;
   /** @returns `message` Candid-encoded as the app message type. @throws CdkError `ICWS_ERR_WS_APP_MESSAGE` */
@@ -139,9 +153,11 @@ export function createIcWebSocket<AppMessage = unknown>(ic: CanisterContext, opt
     onOpen: options.onOpen?.bind(options),
     onMessage: options.onMessage?.bind(options),
     onClose: options.onClose?.bind(options),
+    onResume: options.onResume?.bind(options),
   };
   const state = new WebSocketState(ic, settings, handlers, rollbackUndoLog(ic));
   new KeepAlive(ic, state).start();
+  if (state.recovery.enabled) ic.setTimerInterval(settings.recoveryWindowMs, () => state.sweepRecovery());
 
   const signatures = wsServiceMethods(appMessage);
   const methods: IcWebSocketMethods = {
@@ -198,6 +214,7 @@ export function createIcWebSocket<AppMessage = unknown>(ic: CanisterContext, opt
       registeredGateways: state.gateways.size,
       certifiedMessages: state.certification.size,
       gateways: Array.from(state.gateways.values(), gatewayMetrics),
+      recovery: recoveryMetrics(state.recovery),
     }),
   };
 }
@@ -215,9 +232,16 @@ function resolveSettings(options: Partial<WsSettings>): WsSettings {
     maxReturnedBytes: options.maxReturnedBytes ?? DEFAULT_MAX_RETURNED_BYTES,
     maxQueuedMessages: options.maxQueuedMessages ?? DEFAULT_MAX_QUEUED_MESSAGES,
     maxQueuedBytes: options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
+    recoveryWindowMs: options.recoveryWindowMs ?? DEFAULT_RECOVERY_WINDOW_MS,
+    maxRecoveryMessages: options.maxRecoveryMessages ?? DEFAULT_MAX_RECOVERY_MESSAGES,
+    maxRecoveryBytes: options.maxRecoveryBytes ?? DEFAULT_MAX_RECOVERY_BYTES,
   };
   for (const [name, value] of Object.entries(settings)) {
-    if (!Number.isSafeInteger(value) || value <= 0) throw configError(`${name} must be a positive integer, got ${String(value)}`);
+    if (name === 'recoveryWindowMs') {
+      if (!Number.isSafeInteger(value) || value < 0) throw configError(`recoveryWindowMs must be an integer >= 0 (0 keeps no sessions to resume), got ${String(value)}`);
+    } else if (!Number.isSafeInteger(value) || value <= 0) {
+      throw configError(`${name} must be a positive integer, got ${String(value)}`);
+    }
   }
   if (settings.sendAckIntervalMs <= settings.keepAliveTimeoutMs) {
     throw configError(
@@ -255,6 +279,16 @@ function clientInfo(client: RegisteredClient): WsClientInfo {
     messagesSent: client.lastOutgoingSequenceNum,
     messagesReceived: client.expectedIncomingSequenceNum - 1n,
   };
+}
+
+function recoveryMetrics(recovery: SessionRecovery): WsRecoveryMetrics {
+  const metrics: WsRecoveryMetrics = { suspendedSessions: 0, retainedMessages: 0, retainedBytes: 0, resumedTotal: recovery.totals.resumed, freshSessionsTotal: recovery.totals.fresh };
+  for (const session of recovery.values()) {
+    if (session.suspended !== undefined) metrics.suspendedSessions++;
+    metrics.retainedMessages += session.messages.length;
+    metrics.retainedBytes += session.messages.bytes;
+  }
+  return metrics;
 }
 
 function gatewayMetrics(gateway: RegisteredGateway): WsGatewayMetrics {

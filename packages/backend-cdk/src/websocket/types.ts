@@ -43,6 +43,22 @@ export interface WsCloseEvent {
   clientPrincipal: Principal;
   /** Why it ended. */
   cause: WsCloseCause;
+  /**
+   * Whether the client may still resume the session within the recovery window (its connection
+   * was lost rather than closed): messages `send` and `broadcast` address to it meanwhile are
+   * kept for it, and `onResume` runs if it comes back.
+   */
+  resumable: boolean;
+}
+
+/** Argument of {@link WsHandlers.onResume}. */
+export interface WsResumeEvent {
+  /** The client that resumed its session. */
+  clientPrincipal: Principal;
+  /** How many application messages it had missed; they were queued again, in order, before anything sent from here on. */
+  recoveredMessages: number;
+  /** The gateway it is connected through now (the same or another one). */
+  gatewayPrincipal: Principal;
 }
 
 /**
@@ -57,6 +73,13 @@ export interface WsHandlers {
   onMessage?(event: WsMessageEvent): void;
   /** A connection ended. Do not call `close` for this client here: it is gone already. */
   onClose?(event: WsCloseEvent): void;
+  /**
+   * A client that lost its connection came back, through the same or another gateway, and got its
+   * session back: the messages it missed are queued again, sequence numbers go on, and `send` works
+   * as before. Runs instead of `onOpen`; `onClose` may or may not have run in between (a gateway
+   * that died never reported the loss).
+   */
+  onResume?(event: WsResumeEvent): void;
 }
 
 /** Timing and size settings of the CDK, with the upstream defaults. */
@@ -101,6 +124,26 @@ export interface WsSettings {
    * @default 268_435_456 (256 MiB)
    */
   readonly maxQueuedBytes: number;
+  /**
+   * How long a client's session can be resumed after its connection is lost, and how long each
+   * application message sent to a client is kept for that (at least). A client that reconnects
+   * within it, through any gateway, gets the messages it missed and its sequence numbers back
+   * (`onResume`); later, it gets a fresh session and is told so. 0 keeps nothing: every reconnection
+   * is a new session, as upstream.
+   * @default 120_000 (2 minutes)
+   */
+  readonly recoveryWindowMs: number;
+  /**
+   * Most application messages kept per client for its resume; the oldest go first. A client that
+   * missed more than that gets a fresh session (`MessagesDropped`).
+   * @default 1_000
+   */
+  readonly maxRecoveryMessages: number;
+  /**
+   * Most bytes of application messages kept per client for its resume; as {@link maxRecoveryMessages}.
+   * @default 1_048_576 (1 MiB)
+   */
+  readonly maxRecoveryBytes: number;
 }
 
 /** A connected client, as `ws.clients()` lists it. */
@@ -146,6 +189,20 @@ export interface WsGatewayMetrics {
   idleSinceNs: bigint | undefined;
 }
 
+/** The sessions kept for resumes, as `ws.metrics()` reports them. */
+export interface WsRecoveryMetrics {
+  /** Sessions whose connection was lost and whose recovery window has not passed (as last swept). */
+  suspendedSessions: number;
+  /** Application messages kept for resumes, over all sessions. */
+  retainedMessages: number;
+  /** Their total size, in bytes. */
+  retainedBytes: number;
+  /** Resume requests that got their session back. */
+  resumedTotal: number;
+  /** Resume requests that got a fresh session instead (window passed, messages dropped, unknown). */
+  freshSessionsTotal: number;
+}
+
 /** What `ws.metrics()` reports. */
 export interface WsMetrics {
   connectedClients: number;
@@ -153,4 +210,5 @@ export interface WsMetrics {
   /** Messages in the certification tree, over all gateways. */
   certifiedMessages: number;
   gateways: WsGatewayMetrics[];
+  recovery: WsRecoveryMetrics;
 }

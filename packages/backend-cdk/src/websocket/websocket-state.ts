@@ -7,13 +7,16 @@ import {
   encodeServiceMessage,
   encodeWebsocketMessage,
   formatMessageKeyNonce,
+  freshSession,
   openMessage,
+  resumedSession,
   type CanisterWsCloseArguments,
   type CanisterWsGetMessagesResult,
   type CanisterWsMessageArguments,
   type CanisterWsOpenArguments,
   type ClientKey,
   type CloseReasonKind,
+  type GatewayPrincipal,
 } from '@icws/protocol';
 import type { CanisterContext } from '../canister/define';
 import { ClientRegistry, type RegisteredClient } from './client-registry';
@@ -21,12 +24,15 @@ import { wsErrors } from './errors';
 import { GatewayRegistry, type RegisteredGateway } from './gateway-registry';
 import { MessageCertification } from './message-certification';
 import { maxMessageBytes, messageBudget, replyBytesOf } from './reply-size';
+import { SessionRecovery, type ResumePlan } from './session-recovery';
 import type { WsCloseCause, WsHandlers, WsResult, WsSettings } from './types';
 import type { UndoLog } from './undo-log';
 
 const OK: WsResult = Object.freeze({ Ok: null }) as WsResult;
 const NS_PER_MS = 1_000_000n;
 const utf8 = new TextEncoder();
+/** Ends of a connection after which its client may still resume the session: its connection was lost, not closed. */
+const RESUMABLE_CAUSES: ReadonlySet<WsCloseCause> = new Set<WsCloseCause>(['ClosedByGateway', 'KeepAliveTimeout', 'QueueFull']);
 
 /**
  * The server side of the IC WebSocket protocol, as the upstream Rust CDK implements it: clients,
@@ -39,6 +45,8 @@ export class WebSocketState {
   readonly clients: ClientRegistry;
   readonly gateways: GatewayRegistry;
   readonly certification: MessageCertification;
+  /** The sessions clients may resume, with the messages they may have missed. */
+  readonly recovery: SessionRecovery;
   readonly #ackIntervalNs: bigint;
   /** The largest application message `send` accepts: one that fits a poll reply on its own. */
   readonly maxMessageBytes: number;
@@ -52,11 +60,16 @@ export class WebSocketState {
     this.clients = new ClientRegistry(undo);
     this.gateways = new GatewayRegistry(undo);
     this.certification = new MessageCertification(ic);
+    this.recovery = new SessionRecovery(undo, settings);
     this.#ackIntervalNs = BigInt(settings.sendAckIntervalMs) * NS_PER_MS;
     this.maxMessageBytes = maxMessageBytes(settings.maxReturnedBytes);
   }
 
-  /** `ws_open`: the caller opens a connection through `gateway_principal`. */
+  /**
+   * `ws_open`: the caller opens a connection through `gateway_principal`. With a resume request
+   * (only the caller's own session may be named), it gets that session back when the canister
+   * still keeps it and every message the client missed, or else a fresh one; the open message says which.
+   */
   open(caller: Principal, args: CanisterWsOpenArguments): WsResult {
     if (caller.isAnonymous()) return { Err: wsErrors.anonymousPrincipalNotAllowed() };
     const key: ClientKey = { client_principal: caller, client_nonce: args.client_nonce };
@@ -65,15 +78,24 @@ export class WebSocketState {
     if (previous !== undefined && previous.key.client_nonce === key.client_nonce) {
       return { Err: wsErrors.clientKeyAlreadyConnected(key) };
     }
+    const request = args.resume?.[0];
+    if (request !== undefined && request.client_key.client_principal.toText() !== principalText) {
+      return { Err: wsErrors.resumeOfAnotherPrincipal(caller, request.client_key) };
+    }
     const known = this.gateways.get(args.gateway_principal.toText());
     if (known !== undefined && !this.#makeRoom(known, 0)) return { Err: wsErrors.gatewayQueueFullOnOpen(args.gateway_principal, this.settings) };
+    const plan = request === undefined ? undefined : this.recovery.plan(principalText, request, previous === undefined ? undefined : numbersOf(previous), this.ic.time());
+    if (plan?.kind === 'refuse') return { Err: wsErrors.resumeRefused(request!.client_key, plan.reason) };
+    if (plan?.kind === 'resume') return this.#resume(key, principalText, args.gateway_principal, request!.last_incoming_sequence_num, plan);
     // Upstream drops the old connection without a word, leaving its client to find out from an
     // ack timeout; ClosedByApplication is the close reason upstream clients end on cleanly.
     if (previous !== undefined) this.#removeClient(previous, 'ClosedByApplication', 'Reopened');
     const gateway = this.gateways.attachClient(args.gateway_principal, args.gateway_principal.toText());
     const client = ClientRegistry.create(key, principalText, gateway, this.ic.time());
     this.clients.add(client);
-    this.#enqueue(client, encodeServiceMessage(openMessage(key)), true, false);
+    this.recovery.begin(caller, principalText, key.client_nonce);
+    if (plan !== undefined) this.recovery.countFresh();
+    this.#enqueue(client, encodeServiceMessage(openMessage(key, plan && freshSession(plan.reason))), true, false);
     this.handlers.onOpen?.({ clientPrincipal: caller });
     return OK;
   }
@@ -88,10 +110,13 @@ export class WebSocketState {
     }
     const expected = client.expectedIncomingSequenceNum;
     if (msg.sequence_num !== expected) {
+      // A resumed client re-sends what it could not know had arrived: the repeat is dropped.
+      if (msg.sequence_num < expected && this.recovery.isResumed(client.principalText)) return OK;
       this.#removeClient(client, 'WrongSequenceNumber', 'WrongSequenceNumber');
       return { Err: wsErrors.incomingSequenceNumberWrong(expected, msg.sequence_num) };
     }
     this.clients.acceptIncoming(client);
+    this.recovery.confirm(client.principalText);
     if (msg.is_service_message) return this.#serviceMessage(client, msg.content);
     this.handlers.onMessage?.({ clientPrincipal: client.key.client_principal, message: msg.content });
     return OK;
@@ -154,8 +179,13 @@ export class WebSocketState {
     const tooLarge = this.tooLarge(bytes);
     if (tooLarge !== undefined) return { Err: tooLarge };
     const client = this.clients.get(principal.toText());
-    if (client === undefined) return { Err: wsErrors.clientPrincipalNotConnected(principal) };
-    if (this.#enqueue(client, bytes, false)) return OK;
+    if (client === undefined) {
+      const away = this.recovery.suspended(principal.toText(), this.ic.time());
+      if (away === undefined) return { Err: wsErrors.clientPrincipalNotConnected(principal) };
+      this.recovery.keepForSuspended(away, bytes.slice(), this.ic.time());
+      return OK;
+    }
+    if (this.#enqueue(client, this.#owned(bytes), false)) return OK;
     return { Err: this.#closeForFullQueue(client) };
   }
 
@@ -164,20 +194,38 @@ export class WebSocketState {
    * accepts; clients whose gateway's queue is full are closed instead. @returns how many got it.
    */
   broadcast(bytes: Uint8Array, filter?: (clientPrincipal: Principal) => boolean): number {
+    const owned = this.#owned(bytes);
     let sent = 0;
     for (const client of [...this.clients.values()]) {
       if (filter !== undefined && !filter(client.key.client_principal)) continue;
       if (this.clients.get(client.principalText) !== client) continue; // closed by the filter
-      if (this.#enqueue(client, bytes, false)) sent++;
+      if (this.#enqueue(client, owned, false)) sent++;
       else this.#closeForFullQueue(client);
+    }
+    if (!this.recovery.enabled) return sent;
+    // Sessions whose connection was lost keep it for their resume.
+    const nowNs = this.ic.time();
+    for (const session of [...this.recovery.values()]) {
+      if (session.suspended === undefined) continue;
+      if (filter !== undefined && !filter(session.principal)) continue;
+      if (this.recovery.suspended(session.principalText, nowNs) !== session) continue; // expired, or closed by the filter
+      this.recovery.keepForSuspended(session, owned, nowNs);
+      sent++;
     }
     return sent;
   }
 
-  /** Closes `principal`'s connection, telling the client with `ClosedByApplication`. */
+  /**
+   * Closes `principal`'s connection, telling the client with `ClosedByApplication`; for a client
+   * whose connection was lost, forgets its session instead (a resume gets a fresh one).
+   */
   close(principal: Principal): WsResult {
     const client = this.clients.get(principal.toText());
-    if (client === undefined) return { Err: wsErrors.clientPrincipalNotConnected(principal) };
+    if (client === undefined) {
+      if (this.recovery.suspended(principal.toText(), this.ic.time()) === undefined) return { Err: wsErrors.clientPrincipalNotConnected(principal) };
+      this.recovery.discard(principal.toText());
+      return OK;
+    }
     this.#removeClient(client, 'ClosedByApplication', 'ClosedByApplication');
     return OK;
   }
@@ -190,6 +238,11 @@ export class WebSocketState {
   /** Ends `client`'s connection, with a close message of `reason` when given. */
   removeClient(client: RegisteredClient, reason: CloseReasonKind | undefined, cause: WsCloseCause): void {
     this.#removeClient(client, reason, cause);
+  }
+
+  /** Forgets the sessions whose connection was lost longer than the recovery window ago. */
+  sweepRecovery(): void {
+    this.recovery.sweep(this.ic.time());
   }
 
   /** Unregisters gateways without clients for more than the ack interval, with their queues. */
@@ -209,7 +262,40 @@ export class WebSocketState {
     }
     if (!('KeepAliveMessage' in decoded)) return { Err: wsErrors.invalidServiceMessage() };
     this.clients.keepAlive(client, this.ic.time());
+    this.recovery.confirm(client.principalText, decoded.KeepAliveMessage.last_incoming_sequence_num);
     return OK;
+  }
+
+  /**
+   * Gives the caller's session, connected through a gateway that no longer serves it or suspended,
+   * to its new connection: the open message follows the last message the client received, then
+   * the messages it missed, renumbered after it; what the canister received from it stays counted.
+   */
+  #resume(key: ClientKey, principalText: string, gatewayPrincipal: GatewayPrincipal, received: bigint, plan: Extract<ResumePlan, { kind: 'resume' }>): WsResult {
+    const nowNs = this.ic.time();
+    const previous = this.clients.get(principalText);
+    if (previous !== undefined) {
+      // The client has left that connection: it gives way without a close message or onClose.
+      this.clients.remove(previous);
+      this.gateways.detachClient(previous.gateway, nowNs);
+    }
+    const gateway = this.gateways.attachClient(gatewayPrincipal, gatewayPrincipal.toText());
+    const client = ClientRegistry.create(key, principalText, gateway, nowNs);
+    client.expectedIncomingSequenceNum = plan.expectedIncomingSequenceNum;
+    client.lastOutgoingSequenceNum = received;
+    this.clients.add(client);
+    this.recovery.resume(principalText, key.client_nonce, received);
+    const outcome = resumedSession(BigInt(plan.missed.length), plan.expectedIncomingSequenceNum - 1n);
+    this.#enqueue(client, encodeServiceMessage(openMessage(key, outcome)), true, false);
+    // Bounded by the recovery limits rather than the queue's, like the open message itself.
+    for (const missed of plan.missed) this.#enqueue(client, missed.content, false, false);
+    this.handlers.onResume?.({ clientPrincipal: key.client_principal, recoveredMessages: plan.missed.length, gatewayPrincipal });
+    return OK;
+  }
+
+  /** @returns `bytes` as the kit may keep them for a resume: a copy the application cannot change. */
+  #owned(bytes: Uint8Array): Uint8Array {
+    return this.recovery.enabled ? bytes.slice() : bytes;
   }
 
   #removeClient(client: RegisteredClient, reason: CloseReasonKind | undefined, cause: WsCloseCause): void {
@@ -218,8 +304,12 @@ export class WebSocketState {
     // must learn why its messages stop.
     if (reason !== undefined) this.#enqueue(client, encodeServiceMessage(closeMessage(reason)), true, false);
     this.clients.remove(client);
-    this.gateways.detachClient(client.gateway, this.ic.time());
-    this.handlers.onClose?.({ clientPrincipal: client.key.client_principal, cause });
+    const nowNs = this.ic.time();
+    this.gateways.detachClient(client.gateway, nowNs);
+    const resumable = this.recovery.enabled && RESUMABLE_CAUSES.has(cause);
+    if (resumable) this.recovery.suspend(client.principalText, numbersOf(client), nowNs);
+    else this.recovery.discard(client.principalText);
+    this.handlers.onClose?.({ clientPrincipal: client.key.client_principal, cause, resumable });
   }
 
   /** Closes `client` because its gateway's queue is full. @returns the `Err` text saying so. */
@@ -260,6 +350,7 @@ export class WebSocketState {
       gateway.queue.pop();
       gateway.enqueued--;
     });
+    if (!isServiceMessage) this.recovery.retain(client.principalText, client.lastOutgoingSequenceNum, content, nowNs);
     return true;
   }
 
@@ -301,6 +392,11 @@ export class WebSocketState {
       gateway.pruned--;
     });
   }
+}
+
+/** @returns where `client`'s numbering stands. */
+function numbersOf(client: RegisteredClient): { nonce: bigint; lastOutgoingSequenceNum: bigint; expectedIncomingSequenceNum: bigint } {
+  return { nonce: client.key.client_nonce, lastOutgoingSequenceNum: client.lastOutgoingSequenceNum, expectedIncomingSequenceNum: client.expectedIncomingSequenceNum };
 }
 
 function emptyMessages(): CanisterWsGetMessagesResult {

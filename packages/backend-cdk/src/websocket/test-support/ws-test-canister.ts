@@ -37,7 +37,8 @@ export interface TestAppMessage {
 export type HandlerEvent =
   | { kind: 'open'; client: string }
   | { kind: 'message'; client: string; text: string }
-  | { kind: 'close'; client: string; cause: WsCloseCause };
+  | { kind: 'close'; client: string; cause: WsCloseCause }
+  | { kind: 'resume'; client: string; recovered: number; gateway: string };
 
 /** What the test canister is installed with. */
 export interface TestInit {
@@ -65,6 +66,10 @@ export const testCanister = defineCanister((ic, init: TestInit) => {
     onClose(event) {
       init.events.push({ kind: 'close', client: event.clientPrincipal.toText(), cause: event.cause });
       init.hooks.onClose?.(event);
+    },
+    onResume(event) {
+      init.events.push({ kind: 'resume', client: event.clientPrincipal.toText(), recovered: event.recoveredMessages, gateway: event.gatewayPrincipal.toText() });
+      init.hooks.onResume?.(event);
     },
   });
   init.expose(ws);
@@ -146,7 +151,13 @@ export class WsTestCanister {
   }
 
   wsOpen(client: Principal, nonce: bigint, gateway: Principal): WsResult {
-    return this.canister.update('ws_open', [{ client_nonce: nonce, gateway_principal: gateway }], { caller: client });
+    return this.canister.update('ws_open', [{ client_nonce: nonce, gateway_principal: gateway, resume: [] }], { caller: client });
+  }
+
+  /** `ws_open` of `client` with `nonce`, asking to resume the session of `previous`, having received up to `lastReceived`. */
+  wsResume(client: Principal, nonce: bigint, gateway: Principal, previous: ClientKey, lastReceived: bigint): WsResult {
+    const resume = [{ client_key: previous, last_incoming_sequence_num: lastReceived }];
+    return this.canister.update('ws_open', [{ client_nonce: nonce, gateway_principal: gateway, resume }], { caller: client });
   }
 
   /** Opens, and @throws unless the canister answers `Ok`. */
