@@ -66,11 +66,16 @@ describe('the chat page', () => {
   let bob: Page;
   const principals: Record<string, string> = {};
   const errors: string[] = [];
+  const workerFiles: string[] = [];
 
   beforeAll(async () => {
     [alice, bob] = [await browser.newPage(), await browser.newPage()];
     for (const [name, tab] of [['alice', alice], ['bob', bob]] as const) {
       tab.on('pageerror', (err) => errors.push(err.message));
+      tab.on('response', (response) => {
+        const path = new URL(response.url()).pathname;
+        if (path === '/icws-bls-worker.js' || path.startsWith('/browser/')) workerFiles.push(`${response.status()} ${path}`);
+      });
       await tab.setViewportSize({ width: 1100, height: 720 });
       await tab.goto(pageUrl);
       await tab.waitForSelector('#connection[data-state="open"]', { timeout: 20_000 });
@@ -116,7 +121,7 @@ describe('the chat page', () => {
       const items = tab.locator('#messages li');
       expect(await items.count()).toBeGreaterThanOrEqual(3); // bob joined, and the two messages
       expect(await tab.locator('#messages li:not(:has(.verified))').count()).toBe(0);
-      expect(await tab.locator('#messages li .verified').first().textContent()).toContain('certified');
+      for (const mark of await tab.locator('#messages li .verified').allTextContents()) expect(mark).toMatch(/^✓ certified · seq \d+ · certificate of \S/);
       const own = tab.locator('#messages li.own');
       expect(await own.count()).toBe(1);
       expect(await own.textContent()).toContain(name === 'alice' ? 'hello from alice' : 'hi alice');
@@ -152,6 +157,11 @@ describe('the chat page', () => {
     }
     expect(errors).toEqual([]);
   }, 90_000);
+
+  it('checks certificates in the Web Worker that npm start serves', () => {
+    expect(workerFiles).toContain('200 /icws-bls-worker.js');
+    expect(workerFiles.filter((line) => !line.startsWith('200 '))).toEqual([]);
+  });
 
   it('says what the gateway can and cannot do', async () => {
     const trust = await text(alice, '#trust');

@@ -46,7 +46,7 @@ function showError(code, message) {
   $('last-error').textContent = `${code}: ${message}`;
 }
 
-function show(message) {
+function show(message, delivery) {
   const id = message.id.toString();
   if (shown.has(id)) return;
   shown.add(id);
@@ -60,29 +60,34 @@ function show(message) {
     who.className = 'sender';
     who.textContent = sender === me ? 'you' : sender.slice(0, 5);
     who.title = sender;
-    item.append(who, document.createTextNode(message.text), meta(message, sender === me ? latencyOf(message.text) : undefined));
+    item.append(who, document.createTextNode(message.text), meta(message, delivery, sender === me ? latencyOf(message.text) : undefined));
     if (sender === me) item.classList.add('own');
   } else {
     item.classList.add('event');
     item.textContent = message.text;
-    item.append(meta(message));
+    item.append(meta(message, delivery));
     refreshMembers();
   }
   list.append(item);
   list.scrollTop = list.scrollHeight;
 }
 
-/** The line under a message: verified, the room's number for it, when the canister relayed it, the round trip. */
-function meta(message, latencyMs) {
+/**
+ * The line under a message: verified, with the session's sequence number and the time of the
+ * certificate that covered it (both from the SDK's message event), the room's number for it, when
+ * the canister relayed it, the round trip.
+ */
+function meta(message, delivery, latencyMs) {
   const line = document.createElement('span');
   line.className = 'meta';
   const verified = document.createElement('span');
   verified.className = 'verified';
-  verified.textContent = '✓ certified';
-  verified.title = 'Delivered with a certificate of the canister that the client SDK verified';
+  const certifiedAt = new Date(delivery.certificateTimeMs).toLocaleTimeString();
+  verified.textContent = `✓ certified · seq ${delivery.sequenceNum} · certificate of ${certifiedAt}`;
+  verified.title = "Delivered with a certificate of the canister that the client SDK verified: this session's sequence number for the message and the certificate's time";
   const relayedAt = new Date(Number(message.timestamp / 1_000_000n)).toLocaleTimeString();
-  // The message event carries only the decoded message: the room's number and the canister's
-  // timestamp come from inside it (certified with it), not from the transport's sequence number.
+  // The room's number and the canister's timestamp come from inside the message (certified with
+  // it); the sequence number is per session and restarts with a new one.
   const room = document.createElement('span');
   room.title = "The room's number for this message and when the canister relayed it, both inside the certified message";
   room.textContent = `#${message.id} · relayed by the canister at ${relayedAt}`;
@@ -137,7 +142,7 @@ ws.onopen = () => {
   setState('open');
   refreshMembers();
 };
-ws.onmessage = (event) => show(event.data);
+ws.onmessage = (event) => show(event.data, event);
 ws.onerror = (event) => showError(event.error?.code ?? 'error', event.message);
 ws.onclose = (event) => {
   setState('closed');
