@@ -17,6 +17,11 @@ export interface RoundHost {
    * @returns the message whose signature certifies the state the round leaves
    */
   execute(round: Round): Promise<Uint8Array>;
+  /**
+   * Makes the state the round left durable, before its message is signed: whatever a certificate
+   * acknowledges survives a crash. A host that keeps no durable state leaves it out.
+   */
+  persist?(round: Round): void | Promise<void>;
   /** Takes the signature of the round's message: from now on the round's state is the certified one. */
   certify(round: Round, signature: Uint8Array): void;
 }
@@ -232,6 +237,8 @@ export class RoundScheduler {
     this.#setState('executing');
     try {
       const message = await this.host.execute(round);
+      if (this.#is('closed')) return false;
+      await this.host.persist?.(round);
       if (this.#is('closed')) return false;
       this.#setState('signing');
       const signature = await this.signer.sign(message);
