@@ -3,7 +3,7 @@
 const { execFileSync } = require('node:child_process');
 const { join } = require('node:path');
 
-const BENCHMARKS = ['replica.js', 'replica-memory.js', 'gateway.js', 'cdk.js', 'client.js', 'failover.js'];
+const BENCHMARKS = ['replica.js', 'replica-memory.js', 'durable.js', 'gateway.js', 'cdk.js', 'client.js', 'failover.js'];
 /** Node flags a benchmark needs. */
 const NODE_FLAGS = { 'replica-memory.js': ['--expose-gc'] };
 const args = process.argv.slice(2);

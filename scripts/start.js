@@ -5,7 +5,8 @@
 // resumes its session and shows how many messages it recovered.
 //
 // Environment variables (a port of 0 picks a free one):
-//   ICWS_STATE_DIR     where the replica's state, the gateway's identity and canister_ids.json go (default ./.icws)
+//   ICWS_STATE_DIR     where the replica's state (keys, canister ids, the canisters' stable memory in
+//                      replica/state.sqlite), the gateway's identity and canister_ids.json go (default ./.icws)
 //   ICWS_REPLICA_PORT  the replica's HTTP port (default 4943)
 //   ICWS_GATEWAY_PORT  the gateway's WebSocket port (default 8080)
 //   ICWS_METRICS_PORT  the gateway's Prometheus metrics port (default 9000)
@@ -14,7 +15,7 @@
 const { mkdirSync, writeFileSync, readFileSync, existsSync } = require('node:fs');
 const { createServer, request } = require('node:http');
 const { join, extname, normalize } = require('node:path');
-const { startReplica, loadCanisterModule } = require('@icws/replica');
+const { startReplica } = require('@icws/replica');
 const { startGateway } = require('@icws/gateway');
 const { idlFactorySource } = require('@icws/backend-cdk');
 const { IDL } = require('@icp-sdk/core/candid');
@@ -147,8 +148,10 @@ async function main() {
   const replica = await startReplica({
     host: '127.0.0.1',
     port: ports.replica,
+    // The counter's count and the chat room's history are stable collections: kept across restarts.
     stateDir: join(STATE_DIR, 'replica'),
-    canisters: EXAMPLES.map(([name, path]) => ({ name, module: loadCanisterModule(join(ROOT, path)) })),
+    // Paths rather than loaded modules: the replica then knows when a module changed (an upgrade).
+    canisters: EXAMPLES.map(([name, path]) => ({ name, module: join(ROOT, path) })),
   });
   const ids = Object.fromEntries(Object.entries(replica.canisterIds).map(([name, id]) => [name, id.toText()]));
   mkdirSync(STATE_DIR, { recursive: true });

@@ -1,4 +1,7 @@
 /** The chat room: everyone connected gets every message, stamped by the canister, in one order. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as joinPath } from 'node:path';
 import { IDL } from '@icp-sdk/core/candid';
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import type { Principal } from '@icp-sdk/core/principal';
@@ -131,6 +134,28 @@ describe('the chat canister', () => {
     ]);
     const history = await replica.query(canisterId, 'history', new Uint8Array(IDL.encode([], [])), alice.principal);
     expect(history.status === 'replied' && texts(IDL.decode([IDL.Vec(AppMessage)], history.reply)[0] as unknown as AppMessage[])).toEqual(['hello']);
+  });
+
+  it('keeps its history and numbering across a replica restart on the same state directory', async () => {
+    const stateDir = mkdtempSync(joinPath(tmpdir(), 'icws-chat-'));
+    try {
+      await replica.close();
+      replica = await Replica.create({ stateDir, clock: new TestClock(), signer: 'inline', log: () => undefined });
+      canisterId = replica.install('chat', chat);
+      const alice = await join();
+      await alice.say('before the restart');
+      await replica.close();
+
+      replica = await Replica.create({ stateDir, clock: new TestClock(), signer: 'inline', log: () => undefined });
+      expect(replica.install('chat', chat).toText()).toBe(canisterId.toText());
+      nextNonce = 0n;
+      const bob = await join();
+      const received = await bob.received();
+      expect(received.map((m) => [m.id, m.text])).toEqual([[2n, 'before the restart'], [3n, `${bob.principal.toText()} joined`]]);
+    } finally {
+      await replica.close();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 
   it('shows its AppMessage as the opt second argument of ws_message', () => {

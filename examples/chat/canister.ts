@@ -1,5 +1,6 @@
+import { IDL } from '@icp-sdk/core/candid';
 import type { Principal } from '@icp-sdk/core/principal';
-import { createIcWebSocket, defineCanister, IcwsError, query, WsErrorCode, type WsSettings } from '@icws/backend-cdk';
+import { createIcWebSocket, defineCanister, IcwsError, query, StableCell, StableVec, WsErrorCode, type WsSettings } from '@icws/backend-cdk';
 import { AppMessage, methods } from './idl';
 
 /** How many recent messages a joining client is sent. */
@@ -14,24 +15,34 @@ export const MAX_TEXT_LENGTH = 1_000;
  * everyone also learns who left, and who is back: a client whose connection was lost that resumes
  * its session (through any gateway, within the recovery window) gets what it missed instead of the
  * history. Install with `init` to change the ack timings.
+ *
+ * The messages and the last id are stable collections: the room keeps its history across upgrades
+ * and replica restarts (with a state directory), while connections, which live on the heap, start
+ * over and clients reconnect.
  */
 export default defineCanister((ic, init: Partial<WsSettings> | undefined) => {
-  const history: AppMessage[] = [];
-  let lastId = 0n;
+  const messages = StableVec.open<AppMessage>(ic, 'messages', AppMessage);
+  const lastId = StableCell.open<bigint>(ic, 'last_id', IDL.Nat64, 0n);
+  const nextId = () => {
+    const id = lastId.get() + 1n;
+    lastId.set(id);
+    return id;
+  };
+  /** The last {@link HISTORY_SIZE} messages, oldest first. */
+  const recent = () => [...messages.values(Math.max(0, messages.length - HISTORY_SIZE))];
 
   const ws = createIcWebSocket<AppMessage>(ic, {
     ...init,
     appMessage: AppMessage,
     onOpen({ clientPrincipal }) {
-      for (const message of history) ws.sendMessage(clientPrincipal, message);
+      for (const message of recent()) ws.sendMessage(clientPrincipal, message);
       ws.broadcastMessage(notice(clientPrincipal, 'joined', { Joined: null }));
     },
     onMessage({ clientPrincipal, message }) {
       const text = decodeText(message);
       if (text === undefined) return;
-      const relayed: AppMessage = { id: ++lastId, text, timestamp: ic.time(), sender: [clientPrincipal], kind: { Message: null } };
-      history.push(relayed);
-      if (history.length > HISTORY_SIZE) history.shift();
+      const relayed: AppMessage = { id: nextId(), text, timestamp: ic.time(), sender: [clientPrincipal], kind: { Message: null } };
+      messages.push(relayed);
       ws.broadcastMessage(relayed);
     },
     onClose({ clientPrincipal }) {
@@ -57,12 +68,12 @@ export default defineCanister((ic, init: Partial<WsSettings> | undefined) => {
   }
 
   function notice(who: Principal, verb: string, kind: AppMessage['kind']): AppMessage {
-    return { id: ++lastId, text: `${who.toText()} ${verb}`, timestamp: ic.time(), sender: [who], kind };
+    return { id: nextId(), text: `${who.toText()} ${verb}`, timestamp: ic.time(), sender: [who], kind };
   }
 
   return {
     ...ws.methods,
-    history: query(methods.history.argTypes, methods.history.retTypes, () => history),
+    history: query(methods.history.argTypes, methods.history.retTypes, recent),
     members: query(methods.members.argTypes, methods.members.retTypes, () => ws.clients().map((c) => c.clientPrincipal)),
   };
 });

@@ -15,6 +15,9 @@ export const CDK_ERROR_CODES = defineErrorCodes({
   ICWS_ERR_CANISTER_CONTEXT: { kind: 'input', summary: '`FakeCanisterContext`: the context was used outside a message, or as the IC forbids' },
   ICWS_ERR_CANISTER_TRAPPED: { kind: 'reject', summary: '`TestCanister`: the method threw, or its arguments were not Candid of its signature' },
   ICWS_ERR_CANISTER_METHOD: { kind: 'input', summary: '`TestCanister`: no such method, or an update method called as a query' },
+  ICWS_ERR_STABLE_COLLECTION: { kind: 'input', summary: 'a stable collection name that is empty or longer than 256 characters, or a store operation on a collection never opened' },
+  ICWS_ERR_STABLE_TYPE: { kind: 'config', summary: 'a stable collection used after it was reopened with other Candid types than it was created with (the call traps)' },
+  ICWS_ERR_STABLE_VALUE: { kind: 'input', summary: 'a key or value that does not fit a stable collection\'s Candid type, stored bytes that do not decode, or a `StableVec` index past the end' },
 });
 
 /** One of the codes of {@link CDK_ERROR_CODES}. */

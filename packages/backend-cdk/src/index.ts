@@ -6,6 +6,9 @@ export {
   query,
   isCanisterDefinition,
   printedLine,
+  upgradeHooks,
+  upgradeHooksOf,
+  type UpgradeHooks,
   type CanisterContext,
   type CanisterDefinition,
   type CandidInit,
@@ -17,6 +20,22 @@ export {
   type TimerId,
 } from './canister/define';
 export { idlFactorySource, IDL_SOURCE_UNSUPPORTED } from './canister/idl-factory-source';
+export { StableMap, type StableMapRange } from './stable/stable-map';
+export { StableCell } from './stable/stable-cell';
+export { StableVec } from './stable/stable-vec';
+export { candidTypeText } from './stable/candid-type-text';
+export { MAX_COLLECTION_NAME_LENGTH, type StableContext, type CandidValue } from './stable/stable-collection';
+export { StagedStableStore, type StagedStableStoreOptions } from './stable/staged-stable-store';
+export { MemoryStableBackend } from './stable/memory-stable-backend';
+export {
+  type StableStore,
+  type StableBackend,
+  type StableChanges,
+  type StagedWrite,
+  type StableEntry,
+  type StableRange,
+  type StableOpenResult,
+} from './stable/stable-store';
 export {
   FakeCanisterContext,
   FakeCanisterErrorCode,

@@ -6,14 +6,17 @@ import { startReplica, type CanisterSpec } from './launch';
 import { printCandid } from './print-candid';
 
 const USAGE = `Usage: icws-replica [--listen HOST:PORT] [--state-dir DIR] [--flat-certificates] --canister NAME=PATH[@ID] ...
-                    [--init NAME=CANDID ...] [--admin-listen HOST:PORT] [--clock system|manual]
+                    [--init NAME=CANDID ...] [--watch] [--admin-listen HOST:PORT] [--clock system|manual]
                     [--max-pending-calls N]
        icws-replica --print-candid NAME_OR_FILE [--canister NAME=PATH ...]
 
 Hosts canister modules written with @icws/backend-cdk behind the Internet Computer's HTTP interface.
 
   --listen HOST:PORT      address to serve on (default 127.0.0.1:4943)
-  --state-dir DIR         where the root, subnet and node keys are kept (default .icws/replica)
+  --state-dir DIR         where the root, subnet and node keys, the canister ids and the canisters'
+                          stable memory (DIR/state.sqlite) are kept, across restarts; every round
+                          is on disk before its certificate is signed. Without it the keys are kept
+                          in .icws/replica and stable memory only in memory
   --flat-certificates     sign certificates with the root key, without a subnet delegation, as a
                           local IC SDK replica does (default: delegated, as on mainnet)
   --canister NAME=PATH[@ID]
@@ -21,6 +24,8 @@ Hosts canister modules written with @icws/backend-cdk behind the Internet Comput
   --init NAME=CANDID      the init argument of canister NAME as Candid text, read against the init
                           types the canister declares, e.g.
                           --init 'ping_pong=(opt record { send_ack_interval_ms = 1000 : nat64 })'
+  --watch                 reload a canister when its module's files change, as an upgrade: its
+                          stable memory is kept, preUpgrade and postUpgrade run
   --admin-listen HOST:PORT
                           serve the admin API (read, set and advance time; run a round) on a
                           loopback address; implies --clock manual
@@ -32,6 +37,9 @@ Hosts canister modules written with @icws/backend-cdk behind the Internet Comput
                           print the Candid interface (.did) of a canister and exit: NAME of a
                           --canister, an example canister (ping_pong, chat), or a module's path
   --help                  show this text`;
+
+/** Where the keys are kept when no `--state-dir` is given, so clients keep trusting the replica across restarts. */
+const DEFAULT_KEYS_DIR = '.icws/replica';
 
 /** Parses `NAME=CANDID`. */
 export function parseInitFlag(flag: string): { name: string; candid: string } {
@@ -82,10 +90,11 @@ async function main(argv: string[]): Promise<void> {
     args: argv,
     options: {
       listen: { type: 'string', default: '127.0.0.1:4943' },
-      'state-dir': { type: 'string', default: '.icws/replica' },
+      'state-dir': { type: 'string' },
       canister: { type: 'string', multiple: true, default: [] },
       'flat-certificates': { type: 'boolean', default: false },
       init: { type: 'string', multiple: true, default: [] },
+      watch: { type: 'boolean', default: false },
       'admin-listen': { type: 'string' },
       clock: { type: 'string' },
       'max-pending-calls': { type: 'string' },
@@ -118,7 +127,9 @@ async function main(argv: string[]): Promise<void> {
     running = await startReplica({
       host,
       port,
-      stateDir: values['state-dir'],
+      stateDir: values['state-dir'] ?? DEFAULT_KEYS_DIR,
+      durableState: values['state-dir'] !== undefined,
+      watch: values.watch,
       certificates: values['flat-certificates'] ? 'flat' : 'delegated',
       canisters,
       admin,
@@ -138,6 +149,7 @@ async function main(argv: string[]): Promise<void> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   for (const [name, id] of Object.entries(running.canisterIds)) console.log(`canister ${name} ${id.toText()}`);
+  if (values['state-dir'] === undefined) console.log('stable memory is kept in memory only: give --state-dir DIR to keep it across restarts');
   if (running.adminUrl !== undefined) console.log(`admin API listening on ${running.adminUrl.origin}`);
   console.log(`replica listening on ${running.url.origin}`);
 }

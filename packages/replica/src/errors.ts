@@ -8,11 +8,15 @@ import { defineErrorCodes, IcwsError } from '@icws/protocol';
 /** The codes of {@link ReplicaError}: what each means and the HTTP status it answers with. */
 export const REPLICA_ERROR_CODES = defineErrorCodes({
   ICWS_ERR_USAGE: { kind: 'config', summary: 'a command-line flag is missing or malformed (exit code 2)' },
-  ICWS_ERR_ROOT_KEY: { kind: 'config', summary: 'the state directory holds a root or subnet key that does not read as a BLS secret key' },
+  ICWS_ERR_ROOT_KEY: { kind: 'config', summary: 'the state directory holds a root or subnet key that does not read as a BLS secret key, or a node key that is not an Ed25519 private key' },
   ICWS_ERR_CANISTER_MODULE: { kind: 'config', summary: 'a canister module cannot be loaded, or does not export a canister made by `defineCanister()`' },
   ICWS_ERR_NOT_A_CANISTER: { kind: 'config', summary: 'what was installed is not a module made by `defineCanister()`' },
   ICWS_ERR_CANISTER_ID: { kind: 'config', summary: 'a canister id is taken, or is not a canister id' },
   ICWS_ERR_INIT_ARG: { kind: 'config', summary: 'a canister\'s init text is not Candid of its init types, or the canister declares none' },
+  ICWS_ERR_STATE_DIR: { kind: 'config', summary: 'the state directory or its `state.sqlite` cannot be used: not a folder, another program\'s files, not an SQLite database or damaged, another application\'s database, in use by another replica, or key files that are not those it was made with' },
+  ICWS_ERR_STATE_FORMAT: { kind: 'config', summary: '`state.sqlite` was written by a newer icws-replica, in a format this one cannot read' },
+  ICWS_ERR_STATE_WRITE: { kind: 'internal', httpStatus: 503, summary: 'the state database could not be written (disk full, permissions): the replica certifies nothing more until restarted' },
+  ICWS_ERR_UPGRADE: { kind: 'config', summary: 'a canister\'s `preUpgrade`, new factory or `postUpgrade` threw: the upgrade (or the start over its stable state) did not happen, and its stable memory is unchanged' },
   ICWS_ERR_ADMIN_ADDRESS: { kind: 'config', summary: 'the admin API was asked to listen on an address that is not loopback' },
   ICWS_ERR_ADMIN_NOT_FOUND: { kind: 'input', httpStatus: 404, summary: 'an admin API path or method that does not exist' },
   ICWS_ERR_ADMIN_BAD_REQUEST: { kind: 'input', httpStatus: 400, summary: 'an admin API request whose JSON body is malformed or out of range' },

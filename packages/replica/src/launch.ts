@@ -2,15 +2,20 @@ import { Principal } from '@icp-sdk/core/principal';
 import type { CanisterDefinition } from '@icws/backend-cdk';
 import { AdminApiServer, type AdminApiOptions } from './admin-api';
 import { parseCandidArgs } from './candid-text';
+import { CanisterWatcher, type WatchedCanister } from './canister-watcher';
 import { TestClock } from './clock';
 import { ReplicaError } from './errors';
 import { ReplicaHttpServer } from './http-server';
-import { loadCanisterModule } from './load-module';
+import { loadCanisterFile } from './load-module';
 import { Replica, type ReplicaOptions } from './replica';
 
 /** A canister to install at start: a module (or the path of one), an optional fixed id and init value. */
 export interface CanisterSpec {
   readonly name: string;
+  /**
+   * The module, or the path of its file. From a file, the replica knows when the code changed (an
+   * upgrade, logged as such) and can reload it (`watch`).
+   */
   readonly module: CanisterDefinition<never> | string;
   readonly id?: Principal | string;
   /** The value passed to the canister's factory as it is. */
@@ -35,6 +40,12 @@ export interface StartReplicaOptions extends ReplicaOptions {
    * moves only through the API and the rounds.
    */
   readonly admin?: AdminApiOptions;
+  /**
+   * Reloads a canister installed from a file when its code changes, as an upgrade that keeps its
+   * stable memory (`icws-replica --watch`). `debounceMs`: how long the files must be quiet first.
+   * @default false
+   */
+  readonly watch?: boolean | { readonly debounceMs?: number };
 }
 
 /** A replica serving the IC HTTP interface. */
@@ -58,26 +69,37 @@ export async function startReplica(options: StartReplicaOptions = {}): Promise<R
   const replica = await Replica.create({ ...options, clock });
   const canisterIds: Record<string, Principal> = {};
   const admin = options.admin !== undefined ? new AdminApiServer(replica) : undefined;
+  const fromFiles: WatchedCanister[] = [];
+  let watcher: CanisterWatcher | undefined;
   try {
     for (const spec of options.canisters ?? []) {
-      const definition = typeof spec.module === 'string' ? loadCanisterModule(spec.module) : (spec.module as CanisterDefinition<unknown>);
+      const loaded = typeof spec.module === 'string' ? loadCanisterFile(spec.module) : undefined;
+      const definition = loaded?.definition ?? (spec.module as CanisterDefinition<unknown>);
       const id = typeof spec.id === 'string' ? Principal.fromText(spec.id) : spec.id;
-      canisterIds[spec.name] = replica.install(spec.name, definition, { id, init: initValue(spec, definition) });
+      const init = initValue(spec, definition);
+      canisterIds[spec.name] = replica.install(spec.name, definition, { id, init, moduleHash: loaded?.hash });
+      if (loaded !== undefined) fromFiles.push({ name: spec.name, id: canisterIds[spec.name], module: loaded, init });
     }
     const server = new ReplicaHttpServer(replica);
     const adminUrl = admin === undefined ? undefined : await admin.listen(options.admin!);
     const url = await server.listen(options.port ?? 4943, options.host ?? '127.0.0.1');
+    if (options.watch) {
+      const debounceMs = typeof options.watch === 'object' ? options.watch.debounceMs : undefined;
+      watcher = new CanisterWatcher(replica, fromFiles, { debounceMs, log: options.log ?? console.log });
+    }
     return {
       replica,
       url,
       adminUrl,
       canisterIds,
       async close() {
+        watcher?.close();
         await Promise.all([server.close(), admin?.close()]);
         await replica.close();
       },
     };
   } catch (err) {
+    watcher?.close();
     await admin?.close();
     await replica.close();
     throw err;

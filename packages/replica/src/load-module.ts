@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { isCanisterDefinition, type CanisterDefinition } from '@icws/backend-cdk';
 import { ReplicaError } from './errors';
 
@@ -25,6 +26,62 @@ export function loadCanisterModule(path: string): CanisterDefinition<unknown> {
     throw new ReplicaError('ICWS_ERR_CANISTER_MODULE', `${file} must export a canister made by defineCanister() as its default export`);
   }
   return candidate;
+}
+
+/** A canister module loaded from its file, with what identifies its code. */
+export interface LoadedCanisterModule {
+  readonly definition: CanisterDefinition<unknown>;
+  /** The module's file, resolved. */
+  readonly file: string;
+  /** The files of its code: the module and the local files it loaded (not those under node_modules). */
+  readonly files: readonly string[];
+  /** SHA-256 (hex) of those files' paths and contents: a changed hash means changed code. */
+  readonly hash: string;
+}
+
+/**
+ * Loads a canister module from a file as {@link loadCanisterModule} does, and hashes its code.
+ * @param previous - the same module loaded before: its files are loaded anew rather than taken
+ *   from `require`'s cache, so an edited module is read as it is now
+ * @throws ReplicaError `ICWS_ERR_CANISTER_MODULE` naming the file and what is wrong with it
+ */
+export function loadCanisterFile(path: string, previous?: LoadedCanisterModule): LoadedCanisterModule {
+  const file = resolve(path);
+  for (const loaded of previous?.files ?? []) delete require.cache[loaded];
+  const definition = loadCanisterModule(file);
+  const files = moduleFiles(file);
+  return { definition, file, files, hash: hashFiles(file, files) };
+}
+
+/**
+ * @returns the hash {@link loadCanisterFile} would give `module`'s files as they are on disk now,
+ *   or `undefined` when one cannot be read (being written, or removed)
+ */
+export function currentModuleHash(module: LoadedCanisterModule): string | undefined {
+  try {
+    return hashFiles(module.file, module.files);
+  } catch {
+    return undefined;
+  }
+}
+
+/** @returns `file` and the files it loaded, recursively, leaving out packages. */
+function moduleFiles(file: string): string[] {
+  const found = new Set<string>();
+  const visit = (module: NodeJS.Module | undefined) => {
+    if (module === undefined || found.has(module.filename) || module.filename.includes('/node_modules/')) return;
+    found.add(module.filename);
+    for (const child of module.children) visit(child);
+  };
+  visit(require.cache[file]);
+  if (found.size === 0) found.add(file);
+  return [...found].sort();
+}
+
+function hashFiles(base: string, files: readonly string[]): string {
+  const hash = createHash('sha256');
+  for (const file of files) hash.update(`${relative(base, file)}\0`).update(readFileSync(file)).update('\0');
+  return hash.digest('hex');
 }
 
 /**

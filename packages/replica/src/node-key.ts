@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyO
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Principal } from '@icp-sdk/core/principal';
+import { ReplicaError } from './errors';
 
 const NODE_KEY_FILE = 'node-key.pem';
 
@@ -25,13 +26,26 @@ export class NodeKey {
     return new NodeKey(generateKeyPairSync('ed25519').privateKey);
   }
 
-  /** Loads the node key kept in `stateDir`, creating it on first start. */
+  /**
+   * Loads the node key kept in `stateDir`, creating it on first start.
+   * @throws ReplicaError `ICWS_ERR_ROOT_KEY` when the file does not hold an Ed25519 private key
+   */
   static async loadOrCreate(stateDir: string): Promise<NodeKey> {
     const path = join(stateDir, NODE_KEY_FILE);
+    let pem: string | undefined;
     try {
-      return new NodeKey(createPrivateKey(await readFile(path, 'utf8')));
+      pem = await readFile(path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (pem !== undefined) {
+      try {
+        const key = createPrivateKey(pem);
+        if (key.asymmetricKeyType === 'ed25519') return new NodeKey(key);
+      } catch {
+        // Reported below, with the fix.
+      }
+      throw new ReplicaError('ICWS_ERR_ROOT_KEY', `${path} does not hold an Ed25519 private key (PEM); delete it to let the replica create a new node key`);
     }
     const key = NodeKey.generate();
     await mkdir(stateDir, { recursive: true });

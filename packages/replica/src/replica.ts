@@ -5,7 +5,7 @@ import { CanisterInstance } from './canister/instance';
 import { rejected, RejectCode, type CallOutcome } from './canister/outcome';
 import { ReplicaError } from './errors';
 import { InlineCertificateSigner, WorkerCertificateSigner, type CertificateSigner } from './bls-signer';
-import { canisterIdAt, isCanisterIdFormat } from './canister-ids';
+import { isCanisterIdFormat } from './canister-ids';
 import { encodeCertificate } from './response-cbor';
 import { SystemClock, wallClockNs, type Clock } from './clock';
 import { CryptoWorkerPool } from './crypto-worker-pool';
@@ -15,9 +15,10 @@ import type { NodeKey } from './node-key';
 import { signWithBlsKey, type BlsKeyPair, type RootKey } from './root-key';
 import { CanisterRanges } from './canister-ranges';
 import { SubnetDelegation } from './delegation';
-import { loadSubnetKeys, type CertificateMode, type SubnetKeys } from './subnet-keys';
+import type { CertificateMode, SubnetKeys } from './subnet-keys';
 import { RoundScheduler, yieldToEventLoop, type Round, type RoundState } from './round-scheduler';
 import { ReplicaStateTree, type StateSelection } from './state-tree';
+import { CanisterStorage } from './storage/canister-storage';
 
 /** A certificate older than this is refreshed by an empty round before it is handed out. */
 const TIME_LABEL = new TextEncoder().encode('time');
@@ -35,8 +36,17 @@ const ROUND_SLICE_MS = 1;
 export const DEFAULT_MAX_PENDING_CALLS = 5_000;
 
 export interface ReplicaOptions {
-  /** Where the root, subnet and node keys are kept; without it, fresh keys live in memory only. */
+  /**
+   * Where the root, subnet and node keys and the canisters' stable memory (`state.sqlite`) are
+   * kept, so canister ids, keys and stable collections are the same after a restart; without it,
+   * fresh keys and stable memory live in memory only.
+   */
   readonly stateDir?: string;
+  /**
+   * Keep the canisters' stable memory in `<stateDir>/state.sqlite`; `false` keeps it in memory even
+   * with a `stateDir` (the keys are still kept there). @default true when `stateDir` is given
+   */
+  readonly durableState?: boolean;
   /**
    * `delegated`: as on mainnet, certificates are signed by the application subnet's key and carry
    * the root key's delegation to the subnet. `flat`: as a local IC SDK replica, the root key signs
@@ -100,6 +110,8 @@ export interface ReplicaStats {
   readonly requestStatuses: number;
   /** Bytes of replies and reject messages kept in request statuses. */
   readonly requestStatusBytes: number;
+  /** Transactions of stable memory committed: at most one a round, before its certificate is signed. */
+  readonly stateCommits: number;
 }
 
 /**
@@ -145,6 +157,8 @@ export class Replica {
   #certifiedTimeNs = 0n;
   #timerWakeUp: NodeJS.Timeout | undefined;
   readonly #removeClockListener: () => void;
+  /** The canisters' ids and stable memory; in memory without a state directory. */
+  readonly #storage: CanisterStorage;
 
   /** The root key: the NNS key `/api/v2/status` serves. */
   readonly rootKey: RootKey;
@@ -165,8 +179,10 @@ export class Replica {
     private readonly log: (line: string) => void,
     wallClock: () => bigint,
     limits: { maxPendingCalls: number; maxReplyBytes?: number },
+    storage: CanisterStorage,
   ) {
     const replica = this;
+    this.#storage = storage;
     this.stats = {
       rounds: 0,
       certificatesSigned: 0,
@@ -181,6 +197,9 @@ export class Replica {
       },
       get requestStatusBytes() {
         return replica.#state.statusReplyBytes;
+      },
+      get stateCommits() {
+        return replica.#storage.commits;
       },
     };
     this.#maxPendingCalls = limits.maxPendingCalls;
@@ -198,6 +217,7 @@ export class Replica {
       hasWork: () => this.#calls.length > 0 || this.#certifiedVersion !== this.#stateVersion || this.#timerDue(),
       roundTimeNs: () => this.#nextRoundTimeNs(),
       execute: (round) => this.#executeRound(round),
+      persist: () => this.#storage.commitRound(),
       certify: (_round, signature) => this.#certify(signature),
     }, signer, { log, onStateChange: (state) => this.#onRoundState(state) });
     this.#removeClockListener = clock.onAdvance(() => this.#scheduler.whenIdle());
@@ -217,7 +237,7 @@ export class Replica {
     if (maxReplyBytes !== undefined && (!Number.isSafeInteger(maxReplyBytes) || maxReplyBytes < 0)) {
       throw new ReplicaError('ICWS_ERR_USAGE', `maxReplyBytes: ${String(maxReplyBytes)} is not an integer >= 0; give the bytes of replies request statuses may keep`);
     }
-    const keys = await loadSubnetKeys(mode, options.stateDir);
+    const { storage, keys } = await CanisterStorage.open(mode, options);
     const signer = options.signer === 'inline'
       ? new InlineCertificateSigner(keys.subnetKey.secretKey)
       : new WorkerCertificateSigner(keys.subnetKey.secretKey);
@@ -229,7 +249,7 @@ export class Replica {
       : new CachingSignatureVerifier(pool ?? new InThreadSignatureVerifier());
     const replica = new Replica(
       keys, options.clock ?? new SystemClock(), signer, verifier, pool, options.log ?? console.log, options.wallClock ?? wallClockNs,
-      { maxPendingCalls, maxReplyBytes },
+      { maxPendingCalls, maxReplyBytes }, storage,
     );
     await replica.#scheduler.whenIdle();
     return replica;
@@ -244,17 +264,22 @@ export class Replica {
   }
 
   /**
-   * Installs a canister module.
-   * @param options.id - the canister id; by default the next id in the local range
+   * Installs a canister module. A canister whose id held stable memory before (a restart on the
+   * same state directory) takes it over as after an upgrade: its factory runs, then its
+   * `postUpgrade` hook.
+   * @param options.id - the canister id; by default the id the canister of this name had in the
+   *   state directory, else the next id in the local range that no other canister's state holds
    * @param options.init - the value passed to the canister's factory
+   * @param options.moduleHash - what identifies the module's code, to tell an upgrade from a restart
    * @returns the canister id
-   * @throws ReplicaError `ICWS_ERR_CANISTER_ID` when the id is taken or not a canister id
+   * @throws ReplicaError `ICWS_ERR_CANISTER_ID` when the id is taken or not a canister id;
+   *   `ICWS_ERR_UPGRADE` when the canister's factory or `postUpgrade` throws over existing state
    */
-  install<Init>(name: string, definition: CanisterDefinition<Init>, options: { id?: Principal; init?: Init } = {}): Principal {
+  install<Init>(name: string, definition: CanisterDefinition<Init>, options: { id?: Principal; init?: Init; moduleHash?: string } = {}): Principal {
     if (!isCanisterDefinition(definition)) {
       throw new ReplicaError('ICWS_ERR_NOT_A_CANISTER', `canister "${name}" is not a module made by defineCanister()`);
     }
-    const id = options.id ?? this.#nextFreeId();
+    const id = options.id ?? this.#storage.idFor(name, (candidate) => this.#canisters.has(canisterKey(candidate)));
     if (!isCanisterIdFormat(id)) {
       throw new ReplicaError('ICWS_ERR_CANISTER_ID', `${id.toText()} is not a canister id (10 bytes ending in 0x0101)`);
     }
@@ -262,20 +287,52 @@ export class Replica {
     if (existing !== undefined) {
       throw new ReplicaError('ICWS_ERR_CANISTER_ID', `canister id ${id.toText()} is already taken by "${existing.name}"`);
     }
-    const instance = new CanisterInstance(name, id, definition as CanisterDefinition<unknown>, options.init, {
-      dataCertificate: () => this.#dataCertificate(id),
-      print: this.log,
-    }, this.#currentTimeNs());
+    const previous = this.#storage.previousOwner(id, name);
+    const create = () => this.#instantiate(name, id, definition as CanisterDefinition<unknown>, options.init);
+    const instance = previous === undefined ? create() : this.#storage.upgrade(name, id, undefined, create, this.#currentTimeNs());
     this.#canisters.set(canisterKey(id), instance);
     if (this.#ranges.include(id)) {
       // A canister id outside the subnet's ranges: the state and the delegation must cover it.
       this.#state.setCanisterRanges(this.#ranges.ranges);
       this.#delegation?.setRanges(this.#ranges.ranges, this.clock.nowNs());
     }
+    const notice = this.#storage.recordInstall(id, name, options.moduleHash, previous);
+    if (notice !== undefined) this.log(notice);
     this.#state.setCanister(id, instance.certifiedData);
     this.#stateVersion++;
     this.#scheduler.wake();
     return id;
+  }
+
+  /**
+   * Upgrades installed canister `id` to `definition`, as the IC does: the old instance's
+   * `preUpgrade` runs, its heap (variables, timers, certified data) is dropped, the new module's
+   * factory and `postUpgrade` run on the same stable memory. All of it is one step between
+   * messages; if any part throws, the canister keeps its old module and stable memory unchanged.
+   * @throws ReplicaError `ICWS_ERR_CANISTER_ID` when no canister has that id; `ICWS_ERR_UPGRADE`
+   *   when a hook or the new factory throws
+   */
+  upgrade<Init>(id: Principal, definition: CanisterDefinition<Init>, options: { init?: Init; moduleHash?: string } = {}): void {
+    if (!isCanisterDefinition(definition)) {
+      throw new ReplicaError('ICWS_ERR_NOT_A_CANISTER', `the new module of canister ${id.toText()} is not a module made by defineCanister()`);
+    }
+    const old = this.#canisters.get(canisterKey(id));
+    if (old === undefined) throw new ReplicaError('ICWS_ERR_CANISTER_ID', `no canister ${id.toText()} is installed, so none can be upgraded`);
+    const create = () => this.#instantiate(old.name, id, definition as CanisterDefinition<unknown>, options.init);
+    const instance = this.#storage.upgrade(old.name, id, old, create, this.#currentTimeNs());
+    this.#canisters.set(canisterKey(id), instance);
+    this.#storage.recordInstall(id, old.name, options.moduleHash);
+    this.#state.setCanister(id, instance.certifiedData);
+    this.#stateVersion++;
+    this.#scheduler.wake();
+  }
+
+  #instantiate(name: string, id: Principal, definition: CanisterDefinition<unknown>, init: unknown): CanisterInstance {
+    return new CanisterInstance(name, id, definition, init, {
+      dataCertificate: () => this.#dataCertificate(id),
+      print: this.log,
+      stableStore: this.#storage.stableStore(id),
+    }, this.#currentTimeNs());
   }
 
   /**
@@ -413,13 +470,20 @@ export class Replica {
     return this.#scheduler.state;
   }
 
-  /** Stops the certificate signer, the crypto pool and timers; pending requests are rejected. */
+  /**
+   * Stops the certificate signer, the crypto pool and timers; pending requests are rejected. The
+   * stable memory written so far is committed and the state database closed.
+   */
   async close(): Promise<void> {
     if (this.#scheduler.state === 'closed') return;
     this.#removeClockListener();
     clearTimeout(this.#timerWakeUp);
     this.#scheduler.close(closedError());
-    await Promise.all([this.signer.close(), this.pool?.close()]);
+    try {
+      this.#storage.close();
+    } finally {
+      await Promise.all([this.signer.close(), this.pool?.close()]);
+    }
   }
 
   #encodeCertificate(selection: StateSelection): Uint8Array {
@@ -556,13 +620,6 @@ export class Replica {
     const delayMs = Number((due - this.clock.nowNs()) / 1_000_000n);
     this.#timerWakeUp = setTimeout(() => this.#scheduler.wake(), Math.max(0, Math.min(delayMs + 1, 2 ** 31 - 1)));
     this.#timerWakeUp.unref();
-  }
-
-  #nextFreeId(): Principal {
-    for (let ordinal = 0; ; ordinal++) {
-      const id = canisterIdAt(ordinal);
-      if (!this.#canisters.has(canisterKey(id))) return id;
-    }
   }
 
   #assertOpen(): void {

@@ -9,7 +9,8 @@ export const BLS_DER_PREFIX = Buffer.from(
   'hex',
 );
 
-const ROOT_KEY_FILE = 'root-key.secret';
+/** The root key's file in the state directory. */
+export const ROOT_KEY_FILE = 'root-key.secret';
 
 /** A BLS12-381 key pair of the IC's "min-sig" scheme: signatures on G1 (48 bytes), public key on G2. */
 export interface BlsKeyPair {

@@ -17,6 +17,11 @@ export interface RoundHost {
    * @returns the message whose signature certifies the state the round leaves
    */
   execute(round: Round): Promise<Uint8Array>;
+  /**
+   * Makes the state the round left durable, before its message is signed: whatever a certificate
+   * acknowledges survives a crash. A host that keeps no durable state leaves it out.
+   */
+  persist?(round: Round): void | Promise<void>;
   /** Takes the signature of the round's message: from now on the round's state is the certified one. */
   certify(round: Round, signature: Uint8Array): void;
 }
@@ -214,12 +219,17 @@ export class RoundScheduler {
         this.#setState('idle');
         return;
       }
-      await this.#run();
+      // Once the round leaves the scheduler idle, a wake() may start another drive before this one
+      // resumes: only the drive whose round left it queued goes on.
+      if (!(await this.#run())) return;
     }
   }
 
-  /** Runs one round; ends `queued` when another one is due, else `idle` (or `closed`). */
-  async #run(): Promise<void> {
+  /**
+   * Runs one round; ends `queued` when another one is due, else `idle` (or `closed`).
+   * @returns whether it ended `queued`
+   */
+  async #run(): Promise<boolean> {
     const round = this.#next ?? new Round(++this.#roundsMade);
     this.#next = undefined;
     this.#current = round;
@@ -227,26 +237,30 @@ export class RoundScheduler {
     this.#setState('executing');
     try {
       const message = await this.host.execute(round);
-      if (this.#is('closed')) return;
+      if (this.#is('closed')) return false;
+      await this.host.persist?.(round);
+      if (this.#is('closed')) return false;
       this.#setState('signing');
       const signature = await this.signer.sign(message);
-      if (this.#is('closed')) return;
+      if (this.#is('closed')) return false;
       this.host.certify(round, signature);
       this.#setState('settling');
       round.settle();
       await round.everyonePassed;
-      if (this.#is('closed')) return;
+      if (this.#is('closed')) return false;
     } catch (err) {
-      if (this.#is('closed')) return;
+      if (this.#is('closed')) return false;
       const error = err instanceof Error ? err : new Error(String(err));
       this.#log(`replica round ${round.number} failed: ${error.stack ?? error.message}`);
       // A signer or an execution that failed once would fail the next round too: stop until woken.
       this.#settlePending(error);
       this.#setState('idle');
-      return;
+      return false;
     }
     this.#current = undefined;
-    this.#setState(this.#next !== undefined || this.host.hasWork() ? 'queued' : 'idle');
+    const again = this.#next !== undefined || this.host.hasWork();
+    this.#setState(again ? 'queued' : 'idle');
+    return again;
   }
 
   /** Reads the state anew: TypeScript keeps a field narrowed across `await`, the state does not stay. */

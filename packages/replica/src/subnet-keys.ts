@@ -2,7 +2,8 @@ import { Principal } from '@icp-sdk/core/principal';
 import { NodeKey } from './node-key';
 import { generateRootKey, loadOrCreateBlsKey, loadOrCreateRootKey, type BlsKeyPair, type RootKey } from './root-key';
 
-const SUBNET_KEY_FILE = 'subnet-key.secret';
+/** The subnet key's file in the state directory. */
+export const SUBNET_KEY_FILE = 'subnet-key.secret';
 
 /**
  * How the replica's certificates are signed: `delegated` as on mainnet (the subnet key signs, and

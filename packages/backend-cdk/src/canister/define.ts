@@ -1,5 +1,6 @@
 import type { IDL } from '@icp-sdk/core/candid';
 import type { Principal } from '@icp-sdk/core/principal';
+import type { StableStore } from '../stable/stable-store';
 
 /** Identifies a timer set by a canister; pass it to {@link CanisterContext.clearTimer}. */
 export type TimerId = number;
@@ -47,6 +48,13 @@ export interface CanisterContext {
    * message traps. Lets a library certify a batch of changes once per message. Not run for queries.
    */
   onCommit(callback: () => void): void;
+  /**
+   * The canister's stable memory: named collections that outlive its heap, across upgrades and
+   * replica restarts. Open them with `StableMap.open(ic, …)`, `StableCell.open(ic, …)` or
+   * `StableVec.open(ic, …)` rather than using this store directly; its writes belong to the
+   * message executing, committed with it or discarded with it.
+   */
+  readonly stableStore: StableStore;
 }
 
 type Decoded<T> = T extends IDL.Type<infer V> ? V : never;
@@ -99,6 +107,57 @@ export function query<const A extends readonly IDL.Type[], const R extends reado
 
 /** The methods a canister exports, by name. */
 export type CanisterMethods = Readonly<Record<string, MethodDefinition>>;
+
+/**
+ * Where a factory's methods carry its {@link UpgradeHooks}: a symbol, so listings of the methods
+ * (`Object.entries`, Candid interfaces) never see them. Registered globally, so two copies of the
+ * kit agree on it.
+ */
+const UPGRADE_HOOKS = Symbol.for('icws.upgradeHooks');
+
+/**
+ * What a canister runs around an upgrade, as `#[pre_upgrade]` / `#[post_upgrade]` do on the IC. An
+ * upgrade replaces the module and drops the heap (variables, timers, certified data) but keeps
+ * stable memory (`StableMap`, `StableCell`, `StableVec`). The replica upgrades a canister when it
+ * starts with stable state the canister left before (a restart, or a changed module), and when
+ * `icws-replica --watch` sees the module's file change.
+ */
+export interface UpgradeHooks {
+  /**
+   * Runs on the old instance just before it is dropped, when the replica replaces a running
+   * canister (`--watch`, `Replica.upgrade`): save what the heap holds and stable memory does not.
+   * Not run when the replica restarts, as the old heap is gone by then. If it throws, the upgrade
+   * is abandoned: the old module keeps running on unchanged stable memory.
+   */
+  preUpgrade?(): void;
+  /**
+   * Runs on the new instance, after its factory, when it takes over stable memory another instance
+   * left (an upgrade, a restart of the replica); not on a first install. Rebuild heap state from
+   * stable memory here. If it throws, the upgrade is abandoned.
+   */
+  postUpgrade?(): void;
+}
+
+/**
+ * Declares the factory's upgrade hooks: spread the result into the methods it returns.
+ * @example
+ * return {
+ *   increment: update([], [IDL.Nat], () => ++count),
+ *   ...upgradeHooks({
+ *     preUpgrade: () => saved.set(count),
+ *     postUpgrade: () => (count = saved.get()),
+ *   }),
+ * };
+ */
+export function upgradeHooks(hooks: UpgradeHooks): CanisterMethods {
+  return { [UPGRADE_HOOKS]: { ...hooks } } as CanisterMethods;
+}
+
+/** @returns the upgrade hooks a factory declared among its methods with {@link upgradeHooks} (none: `{}`). For hosts. */
+export function upgradeHooksOf(methods: CanisterMethods): UpgradeHooks {
+  const hooks = (methods as { [UPGRADE_HOOKS]?: unknown })[UPGRADE_HOOKS];
+  return typeof hooks === 'object' && hooks !== null ? (hooks as UpgradeHooks) : {};
+}
 
 /**
  * A canister module: what `defineCanister` returns and what the replica installs. Installing calls

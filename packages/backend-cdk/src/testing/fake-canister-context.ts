@@ -2,6 +2,9 @@ import { Principal } from '@icp-sdk/core/principal';
 import { describeError } from '@icws/protocol';
 import { printedLine, type CanisterContext, type TimerId } from '../canister/define';
 import { CdkError, type CdkErrorCode } from '../errors';
+import { MemoryStableBackend } from '../stable/memory-stable-backend';
+import { StagedStableStore } from '../stable/staged-stable-store';
+import type { StableBackend } from '../stable/stable-store';
 import { fakeCertificate } from './fake-certificate';
 
 /** Stable codes of the errors the canister test kit throws. */
@@ -22,6 +25,11 @@ export interface FakeCanisterContextOptions {
   startTimeMs?: number;
   /** Receives each line the canister prints (also kept in {@link FakeCanisterContext.logs}). */
   log?: (line: string) => void;
+  /**
+   * The committed stable collections: pass the {@link FakeCanisterContext.stableBackend} of another
+   * context to start where it left off, as a replica restart does. @default empty, in memory
+   */
+  stableBackend?: StableBackend;
 }
 
 /** One message executing: an update, a query or a timer. */
@@ -57,15 +65,20 @@ const DEFAULT_ID = Principal.fromUint8Array(Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 1
  * A {@link CanisterContext} without a replica, for unit tests of canisters: deterministic time
  * that moves only by {@link advanceTime}, timers fired by it (each in a message of its own),
  * certified data and an unsigned data certificate whose tree certifies it. It keeps the IC's
- * rules: changes to certified data and timers take effect only when an update or timer returns,
- * a message that throws and every query discard them and run the `onRollback` callbacks, and
- * `onCommit` callbacks run when an update or timer returns, before its changes are applied.
+ * rules: changes to certified data, timers and stable collections take effect only when an update
+ * or timer returns, a message that throws and every query discard them and run the `onRollback`
+ * callbacks, and `onCommit` callbacks run when an update or timer returns, before its changes are
+ * applied. Stable collections live in memory ({@link stableBackend}), with no database.
  *
  * Run messages with {@link execute}, or through a {@link TestCanister}, which adds Candid.
  */
 export class FakeCanisterContext implements CanisterContext {
   /** The lines the canister printed, oldest first. */
   readonly logs: string[] = [];
+  /** The canister's stable memory, staged per message as the replica does it. */
+  readonly stableStore: StagedStableStore;
+  /** The committed stable collections; hand them to a new context to simulate a restart. */
+  readonly stableBackend: StableBackend;
   readonly #id: Principal;
   readonly #log: ((line: string) => void) | undefined;
   readonly #timers = new Map<TimerId, Timer>();
@@ -78,6 +91,10 @@ export class FakeCanisterContext implements CanisterContext {
     this.#id = options.id ?? DEFAULT_ID;
     this.#nowNs = BigInt(options.startTimeMs ?? 1_700_000_000_000) * NS_PER_MS;
     this.#log = options.log;
+    this.stableBackend = options.stableBackend ?? new MemoryStableBackend();
+    this.stableStore = new StagedStableStore(this.stableBackend, {
+      outsideMessage: (operation) => contextError(`${operation} can only be used while the canister executes a message`),
+    });
   }
 
   caller(): Principal {
@@ -161,21 +178,55 @@ export class FakeCanisterContext implements CanisterContext {
     if (this.#execution !== undefined) throw contextError('a message cannot start while another executes');
     const execution: Execution = { message, certifiedData: undefined, timerChanges: [], undo: [], commit: [] };
     this.#execution = execution;
+    this.stableStore.begin();
     try {
       const result = body();
       if (message.mode === 'query') {
+        this.stableStore.discard();
         this.#rollBack(execution);
       } else {
         for (let i = 0; i < execution.commit.length; i++) execution.commit[i]();
+        this.stableStore.commit();
         if (execution.certifiedData !== undefined) this.#certifiedData = execution.certifiedData;
         this.#applyTimerChanges(execution.timerChanges);
       }
       return result;
     } catch (err) {
+      this.stableStore.discard();
       this.#rollBack(execution);
       throw err;
     } finally {
       this.#execution = undefined;
+    }
+  }
+
+  /**
+   * Runs an upgrade: `preUpgrade` (if any) as a message of the old instance, then drops the heap's
+   * timers and certified data, then `install`, which executes the new instance's messages (its
+   * factory, its `postUpgrade`). Their stable writes commit together when `install` returns; when
+   * anything throws they are discarded, and the timers and certified data are back as they were.
+   * @returns what `install` returns
+   * @throws what `preUpgrade` or `install` throws
+   * @internal used by {@link TestCanister.upgrade}
+   */
+  upgrade<T>(preUpgrade: (() => void) | undefined, install: () => T): T {
+    if (this.#execution !== undefined) throw contextError('a canister cannot be upgraded while a message executes');
+    const timers = new Map(this.#timers);
+    const certifiedData = this.#certifiedData;
+    this.stableStore.begin();
+    try {
+      if (preUpgrade !== undefined) this.execute({ caller: this.#id, mode: 'update' }, preUpgrade);
+      this.#timers.clear();
+      this.#certifiedData = new Uint8Array();
+      const result = install();
+      this.stableStore.commit();
+      return result;
+    } catch (err) {
+      this.stableStore.discard();
+      this.#timers.clear();
+      for (const [id, timer] of timers) this.#timers.set(id, timer);
+      this.#certifiedData = certifiedData;
+      throw err;
     }
   }
 

@@ -1,5 +1,14 @@
 import type { Principal } from '@icp-sdk/core/principal';
-import { printedLine, type CanisterContext, type CanisterDefinition, type CanisterMethods, type TimerId } from '@icws/backend-cdk';
+import {
+  printedLine,
+  upgradeHooksOf,
+  type CanisterContext,
+  type CanisterDefinition,
+  type CanisterMethods,
+  type StagedStableStore,
+  type TimerId,
+  type UpgradeHooks,
+} from '@icws/backend-cdk';
 import { describeError } from '@icws/protocol';
 import { decodeArguments, encodeReply } from './candid-boundary';
 import { rejected, RejectCode, type CallOutcome } from './outcome';
@@ -25,6 +34,11 @@ export interface InstanceHost {
    */
   dataCertificate(): Uint8Array;
   print(line: string): void;
+  /**
+   * The canister's stable memory. Each message opens a level of it and commits or discards it with
+   * the message's other effects; the replica opens one around an upgrade.
+   */
+  readonly stableStore: StagedStableStore;
 }
 
 /** The effects of a running message, applied only when it finishes without throwing. */
@@ -43,14 +57,16 @@ class Trap extends Error {}
 
 /**
  * A canister installed on the replica: its methods, certified data and timers. State changes that
- * the replica controls (certified data, timers) are rolled back when a method throws; the
- * canister's own variables are its own to keep consistent.
+ * the replica controls (certified data, timers, stable memory) are rolled back when a method
+ * throws; the canister's own variables are its own to keep consistent. An instance is the
+ * canister's heap: an upgrade replaces it with a new one on the same stable memory.
  */
 export class CanisterInstance {
   readonly #methods: CanisterMethods;
   readonly #timers = new CanisterTimers();
   #certifiedData: Uint8Array = new Uint8Array();
   #execution: Execution | undefined;
+  readonly #store: StagedStableStore;
 
   constructor(
     readonly name: string,
@@ -60,7 +76,17 @@ export class CanisterInstance {
     private readonly host: InstanceHost,
     installTimeNs: bigint,
   ) {
-    this.#methods = this.#install(installTimeNs, () => definition.create(this.#context(), init));
+    this.#store = host.stableStore;
+    this.#methods = this.#install(installTimeNs, '<install>', () => definition.create(this.#context(), init));
+  }
+
+  /**
+   * Runs the upgrade hook `hook` the canister declared, if any, as a message of its own.
+   * @throws what the hook throws; its effects are then discarded
+   */
+  runUpgradeHook(hook: keyof UpgradeHooks, timeNs: bigint): void {
+    const body = upgradeHooksOf(this.#methods)[hook];
+    if (body !== undefined) this.#install(timeNs, `<${hook}>`, () => body());
   }
 
   /** The certified data last committed by an update or timer. */
@@ -112,17 +138,21 @@ export class CanisterInstance {
   #run(call: CanisterCall, body: () => Uint8Array): CallOutcome {
     const execution: Execution = { call, certifiedData: undefined, timerChanges: [], undo: [], commit: [] };
     this.#execution = execution;
+    this.#store.begin();
     try {
       const reply = body();
       if (call.mode === 'update') {
         runCommitCallbacks(execution);
+        this.#store.commit();
         if (execution.certifiedData !== undefined) this.#certifiedData = execution.certifiedData;
         this.#timers.apply(execution.timerChanges);
       } else {
+        this.#store.discard();
         this.#rollBack(execution);
       }
       return { status: 'replied', reply };
     } catch (err) {
+      this.#store.discard();
       this.#rollBack(execution);
       return this.#trapped(describeError(err));
     } finally {
@@ -130,22 +160,28 @@ export class CanisterInstance {
     }
   }
 
-  /** Runs the canister's factory; unlike a method, a failure here is the installer's error. */
-  #install<T>(timeNs: bigint, body: () => T): T {
+  /** Runs the canister's factory or an upgrade hook; unlike a method, a failure here is the installer's error. */
+  #install<T>(timeNs: bigint, methodName: string, body: () => T): T {
     const execution: Execution = {
-      call: { methodName: '<install>', arg: new Uint8Array(), caller: this.id, mode: 'update', timeNs },
+      call: { methodName, arg: new Uint8Array(), caller: this.id, mode: 'update', timeNs },
       certifiedData: undefined,
       timerChanges: [],
       undo: [],
       commit: [],
     };
     this.#execution = execution;
+    this.#store.begin();
     try {
       const result = body();
       runCommitCallbacks(execution);
+      this.#store.commit();
       if (execution.certifiedData !== undefined) this.#certifiedData = execution.certifiedData;
       this.#timers.apply(execution.timerChanges);
       return result;
+    } catch (err) {
+      this.#store.discard();
+      this.#rollBack(execution);
+      throw err;
     } finally {
       this.#execution = undefined;
     }
@@ -203,6 +239,7 @@ export class CanisterInstance {
       onCommit: (callback) => {
         this.#current('ic.onCommit()').commit.push(callback);
       },
+      stableStore: this.#store,
     };
   }
 
