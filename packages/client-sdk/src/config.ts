@@ -26,7 +26,9 @@ import type { SocketConstructor } from './session';
 /** The `ws_*` methods a canister's actor must have; `T` is its application message type. */
 export interface WsCanisterService<T = any> {
   ws_message: ActorMethod<[CanisterWsMessageArguments, [] | [T]], CanisterWsMessageResult>;
-  ws_open: ActorMethod<[CanisterWsOpenArguments], CanisterWsOpenResult>;
+  // Required<>: services generated from a .did that has the `resume` field take it as required,
+  // upstream-shaped services do not know it; an argument carrying it fits both.
+  ws_open: ActorMethod<[Required<CanisterWsOpenArguments>], CanisterWsOpenResult>;
 }
 
 /** The application message type of a canister service: the `opt` second argument of its `ws_message`. */
