@@ -60,6 +60,7 @@ export {
   CanisterWsMessageArgumentsIdl,
   CanisterWsMessageResultIdl,
   CanisterWsGetMessagesArgumentsIdl,
+  UpstreamWsGetMessagesArgumentsIdl,
   CanisterWsGetMessagesResultIdl,
   CanisterWsGetMessagesResultCompatIdl,
   CanisterOpenMessageContentIdl,
@@ -105,7 +106,12 @@ export {
   encodeWsGetMessagesArgs,
   decodeWsGetMessagesArgs,
   decodeWsGetMessagesResult,
+  encodeWsGetMessagesResult,
+  decodeWsMessageArgsFast,
+  decodeWsGetMessagesArgsFast,
 } from './candid-codec';
+export { compileCandid, type CandidCodec } from './compiled-candid';
+export { principalText, principalFromBytes, PRINCIPAL_CACHE_CAPACITY } from './principal-cache';
 export { encodeWebsocketMessage, decodeWebsocketMessage } from './websocket-message';
 export {
   encodeServiceMessage,
@@ -194,6 +200,7 @@ export {
   formatMessageKey,
   formatMessageKeyNonce,
   parseMessageKey,
+  messageKeyNonce,
   type MessageKey,
 } from './message-key';
 export { encodeUleb128, decodeUleb128 } from './leb128';
