@@ -17,6 +17,10 @@ interface Reveal {
  * Rendered as a hash tree it is a balanced binary tree of forks over `labeled(key, value)` nodes in
  * key order (see AvlNode), so agents look keys up in it with `lookup_path`.
  *
+ * {@link snapshot} freezes the map as it is, in O(1): later changes copy the nodes they touch
+ * (path copying) instead of changing them in place, so the snapshot keeps proving the keys and
+ * root hash it had while the map moves on.
+ *
  * Values are hashed when set: do not mutate a value tree (or a key) after handing it over.
  * Witnesses share byte arrays with the map, so copy before altering one.
  */
@@ -25,6 +29,9 @@ export class CertifiedMap {
   #size = 0;
   /** Bumped on every insertion or removal, so iterators notice structural changes. */
   #version = 0;
+  /** Nodes made since the last snapshot carry this epoch and may change in place; older ones are shared. */
+  #epoch = 0;
+  readonly #own = (node: AvlNode): AvlNode => (node.epoch === this.#epoch ? node : node.copy(this.#epoch));
 
   get size(): number {
     return this.#size;
@@ -107,7 +114,16 @@ export class CertifiedMap {
   }
 
   rootHash(): Uint8Array {
-    return this.#root === null ? reconstruct(empty()) : refreshHash(this.#root).slice();
+    return rootHashOf(this.#root);
+  }
+
+  /**
+   * @returns the map as it is now, frozen: its root hash and range witnesses stay those of now
+   *   whatever the map does afterwards. O(1); the map's next changes copy O(log n) nodes each.
+   */
+  snapshot(): CertifiedMapSnapshot {
+    this.#epoch++;
+    return new CertifiedMapSnapshot(this.#root);
   }
 
   /** The whole map as a hash tree; its size is O(n), so meant for small maps. */
@@ -135,37 +151,7 @@ export class CertifiedMap {
    * Everything else is pruned using cached hashes: O(log n + k) nodes for k keys in the range.
    */
   witnessRange(lo: Uint8Array, hi: Uint8Array): HashTree {
-    if (compareBytes(lo, hi) > 0) throw new RangeError('CertifiedMap.witnessRange: lo is greater than hi');
-    const root = this.#root;
-    if (root === null) return empty();
-    const reveals: Reveal[] = [];
-    const stack: AvlNode[] = [];
-    let below: AvlNode | null = null;
-    for (let node: AvlNode | null = root; node !== null; ) {
-      if (compareBytes(node.key, lo) >= 0) {
-        stack.push(node);
-        node = node.left;
-      } else {
-        below = node;
-        node = node.right;
-      }
-    }
-    const firstInRange = stack.at(-1);
-    if (below !== null && (firstInRange === undefined || !equalBytes(firstInRange.key, lo))) {
-      reveals.push({ node: below, full: false });
-    }
-    let lastInRange: AvlNode | null = null;
-    while (stack.length > 0) {
-      const node = stack.pop()!;
-      if (compareBytes(node.key, hi) > 0) {
-        if (lastInRange === null || !equalBytes(lastInRange.key, hi)) reveals.push({ node, full: false });
-        break;
-      }
-      reveals.push({ node, full: true });
-      lastInRange = node;
-      for (let next = node.right; next !== null; next = next.left) stack.push(next);
-    }
-    return renderWitness(root, reveals);
+    return witnessRangeOf(this.#root, lo, hi);
   }
 
   #find(key: Uint8Array): AvlNode | undefined {
@@ -182,8 +168,9 @@ export class CertifiedMap {
     if (node === null) {
       this.#size++;
       this.#version++;
-      return new AvlNode(new Uint8Array(key), value, valueHash, labelHash);
+      return new AvlNode(new Uint8Array(key), value, valueHash, labelHash, this.#epoch);
     }
+    node = this.#own(node);
     node.invalidate();
     const order = compareBytes(key, node.key);
     if (order === 0) {
@@ -194,7 +181,7 @@ export class CertifiedMap {
     }
     if (order < 0) node.left = this.#insert(node.left, key, value, valueHash, labelHash);
     else node.right = this.#insert(node.right, key, value, valueHash, labelHash);
-    return rebalance(node);
+    return rebalance(node, this.#own);
   }
 
   /** Removes `key`, which must be present. */
@@ -205,16 +192,61 @@ export class CertifiedMap {
       if (node.right === null) return node.left;
       let successor = node.right;
       while (successor.left !== null) successor = successor.left;
-      successor.right = removeMin(node.right);
-      successor.left = node.left;
-      successor.invalidate();
-      return rebalance(successor);
+      const rest = removeMin(node.right, this.#own);
+      const moved = this.#own(successor);
+      moved.right = rest;
+      moved.left = node.left;
+      moved.invalidate();
+      return rebalance(moved, this.#own);
     }
-    if (order < 0) node.left = this.#remove(node.left!, key);
-    else node.right = this.#remove(node.right!, key);
-    node.invalidate();
-    return rebalance(node);
+    const owned = this.#own(node);
+    if (order < 0) owned.left = this.#remove(owned.left!, key);
+    else owned.right = this.#remove(owned.right!, key);
+    owned.invalidate();
+    return rebalance(owned, this.#own);
   }
+}
+
+/**
+ * The witness of {@link CertifiedMap.witnessRange} for the tree at `root`.
+ * @throws RangeError when `lo` is greater than `hi`
+ */
+function witnessRangeOf(root: AvlNode | null, lo: Uint8Array, hi: Uint8Array): HashTree {
+  if (compareBytes(lo, hi) > 0) throw new RangeError('CertifiedMap.witnessRange: lo is greater than hi');
+  if (root === null) return empty();
+  const reveals: Reveal[] = [];
+  const stack: AvlNode[] = [];
+  let below: AvlNode | null = null;
+  for (let node: AvlNode | null = root; node !== null; ) {
+    if (compareBytes(node.key, lo) >= 0) {
+      stack.push(node);
+      node = node.left;
+    } else {
+      below = node;
+      node = node.right;
+    }
+  }
+  const firstInRange = stack.at(-1);
+  if (below !== null && (firstInRange === undefined || !equalBytes(firstInRange.key, lo))) {
+    reveals.push({ node: below, full: false });
+  }
+  let lastInRange: AvlNode | null = null;
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (compareBytes(node.key, hi) > 0) {
+      if (lastInRange === null || !equalBytes(lastInRange.key, hi)) reveals.push({ node, full: false });
+      break;
+    }
+    reveals.push({ node, full: true });
+    lastInRange = node;
+    for (let next = node.right; next !== null; next = next.left) stack.push(next);
+  }
+  return renderWitness(root, reveals);
+}
+
+/** @returns the root hash of the tree at `root`, recomputing only stale nodes. */
+function rootHashOf(root: AvlNode | null): Uint8Array {
+  return root === null ? reconstruct(empty()) : refreshHash(root).slice();
 }
 
 /** Adds what proves `key`: its node, or the nearest keys below and above it. */
@@ -286,4 +318,24 @@ function renderFull(node: AvlNode): HashTree {
   const self = labeled(node.key, node.value);
   const head = node.left === null ? self : fork(renderFull(node.left), self);
   return node.right === null ? head : fork(head, renderFull(node.right));
+}
+
+/** A {@link CertifiedMap} frozen by {@link CertifiedMap.snapshot}: what it proved then, it proves still. */
+export class CertifiedMapSnapshot {
+  readonly #root: AvlNode | null;
+
+  /** @internal */
+  constructor(root: AvlNode | null) {
+    this.#root = root;
+  }
+
+  /** @returns the root hash the map had when frozen. */
+  rootHash(): Uint8Array {
+    return rootHashOf(this.#root);
+  }
+
+  /** @returns {@link CertifiedMap.witnessRange} of the map as it was when frozen. */
+  witnessRange(lo: Uint8Array, hi: Uint8Array): HashTree {
+    return witnessRangeOf(this.#root, lo, hi);
+  }
 }
