@@ -1,4 +1,5 @@
-import { forkHash, type HashTree } from './hash-tree';
+import type { HashTree } from './hash-tree';
+import { forkHashText } from './latin1';
 
 /**
  * A node of the AVL tree behind CertifiedMap. Besides the entry it caches the hashes a witness
@@ -7,19 +8,22 @@ import { forkHash, type HashTree } from './hash-tree';
  * of the inner `fork(left, labeled…)` (or of the labeled node alone when there is no left child).
  * Null hashes mean "stale": every change invalidates the nodes on its path, and the hashes are
  * recomputed lazily, so a batch of writes shares the rehashing of common ancestors.
+ *
+ * The key and the hashes are latin1 text (see `latin1.ts`), and so is the value when it is a small
+ * leaf (its bytes): a map of a hundred thousand entries holds that many of each.
  */
 export class AvlNode implements BalancedNode<AvlNode> {
   left: AvlNode | null = null;
   right: AvlNode | null = null;
   height = 1;
-  headHash: Uint8Array | null = null;
-  subtreeHash: Uint8Array | null = null;
+  headHash: string | null = null;
+  subtreeHash: string | null = null;
 
   constructor(
-    readonly key: Uint8Array,
-    public value: HashTree,
-    public valueHash: Uint8Array,
-    public labeledHash: Uint8Array,
+    readonly key: string,
+    /** The value's tree, or the bytes of a leaf value as latin1 text. */
+    public value: HashTree | string,
+    public labeledHash: string,
     /** The version of the map that made this node; see `CertifiedMap.snapshot`. */
     public epoch = 0,
   ) {}
@@ -31,7 +35,7 @@ export class AvlNode implements BalancedNode<AvlNode> {
 
   /** @returns a copy of this node, children and cached hashes shared, made by version `epoch`. */
   copy(epoch: number): AvlNode {
-    const copy = new AvlNode(this.key, this.value, this.valueHash, this.labeledHash, epoch);
+    const copy = new AvlNode(this.key, this.value, this.labeledHash, epoch);
     copy.left = this.left;
     copy.right = this.right;
     copy.height = this.height;
@@ -69,11 +73,11 @@ export function heightOf(node: { readonly height: number } | null): number {
 }
 
 /** @returns the subtree hash of `node`, recomputing only stale nodes. A clean node has clean descendants. */
-export function refreshHash(node: AvlNode): Uint8Array {
+export function refreshHash(node: AvlNode): string {
   if (node.subtreeHash !== null) return node.subtreeHash;
-  const head = node.left === null ? node.labeledHash : forkHash(refreshHash(node.left), node.labeledHash);
+  const head = node.left === null ? node.labeledHash : forkHashText(refreshHash(node.left), node.labeledHash);
   node.headHash = head;
-  node.subtreeHash = node.right === null ? head : forkHash(head, refreshHash(node.right));
+  node.subtreeHash = node.right === null ? head : forkHashText(head, refreshHash(node.right));
   return node.subtreeHash;
 }
 
