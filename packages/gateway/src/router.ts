@@ -1,6 +1,7 @@
 import type { Principal } from '@icp-sdk/core/principal';
 import { clientKeyText, messageKeyNonce, principalText, type CanisterOutputCertifiedMessages, type CanisterOutputMessage, type ClientKey } from '@icws/protocol';
 import type { Logger } from 'pino';
+import { BatchWitness } from './batch-witness';
 import type { GatewayMetrics } from './metrics';
 
 /** Where the router delivers a client's messages: its session. */
@@ -68,6 +69,8 @@ class CanisterRoutes implements BatchSink {
   }
 
   accept(batch: CanisterOutputCertifiedMessages): void {
+    // A large batch's tree is cut down per message; decoded on the first message delivered.
+    let witness: BatchWitness | undefined | null = null;
     for (const message of batch.messages) {
       const nonce = messageKeyNonce(message.key);
       if (nonce < this.#nextNonce) continue;
@@ -80,7 +83,8 @@ class CanisterRoutes implements BatchSink {
       const route = this.routes.get(clientKeyText(message.client_key));
       if (route === undefined || nonce <= route.lastNonce) continue;
       route.lastNonce = nonce;
-      route.recipient.deliver(message, batch.cert, batch.tree);
+      if (witness === null) witness = BatchWitness.of(batch.tree);
+      route.recipient.deliver(message, batch.cert, witness?.forKey(message.key) ?? batch.tree);
     }
   }
 
