@@ -1,11 +1,12 @@
 // Runs the gateway in its own process so its memory can be read alone. Prints its URL and principal
 // as one JSON line; answers "memory" on stdin with process.memoryUsage() after a GC, and "cpu" with
-// its CPU use so far and the number of polls it made. An optional second argument is JSON of more
+// its CPU use so far and the number of polls it made, and the profiling commands of support.js. An optional second argument is JSON of more
 // gateway options (e.g. `{"maxConnectionsPerIp":1000}`).
 const { startGateway } = require('@icws/gateway');
 const { mkdtempSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
+const { profileCommand } = require('./support');
 
 async function main() {
   const gateway = await startGateway({
@@ -19,6 +20,7 @@ async function main() {
   console.log(JSON.stringify({ url: gateway.url.href, principal: gateway.principal.toText() }));
   process.stdin.setEncoding('utf8');
   process.stdin.on('data', async (line) => {
+    if (profileCommand(line)) return;
     if (line.trim() === 'cpu') {
       const polls = (await gateway.metrics.pollLatency.get()).values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
       console.log(JSON.stringify({ cpu: process.cpuUsage(), polls }));

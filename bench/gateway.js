@@ -1,14 +1,34 @@
-// Gateway: client frames relayed per second, reply latency (client → canister → client) at the
-// default 100 ms polling interval, and gateway memory per idle connection with many clients.
+// Gateway with the replica behind it, driven by cheap clients (native Ed25519 keys, no certificate
+// checks), so the figures are the server side's capacity, not what an SDK client sees:
+//  - reply latency (client → canister → client) at the default 100 ms polling interval,
+//  - relay rate, and the CPU gateway and replica spend per round trip at a steady load, next to a
+//    raw `ws` echo server's CPU per round trip in the same run,
+//  - how many idle canisters one gateway core polls every 100 ms, from the gateway's CPU per poll
+//    with many idle canisters, next to a plain node:http POST's client CPU in the same run,
+//  - gateway memory per idle connection.
+// Env: BENCH_ONLY=latency,relay,capacity,idle,memory (phases to run), BENCH_IDLE_CLIENTS (memory
+// phase, 10000), BENCH_IDLE_CANISTERS (idle phase, 200), BENCH_LATENCY_CLIENTS (20),
+// BENCH_PROFILE=<dir> (CPU profiles of the gateway's and the replica's main threads during the
+// capacity and idle phases).
 const { join } = require('node:path');
+const http = require('node:http');
 const WebSocket = require('ws');
 const { IDL } = require('@icp-sdk/core/candid');
 const { Principal } = require('@icp-sdk/core/principal');
 const protocol = require('@icws/protocol');
-const { startChild, nativeIdentity, signedEnvelope, percentile } = require('./support');
+const { Cbor, startChild, nativeIdentity, signedEnvelope, percentile } = require('./support');
 
 const IDLE_CLIENTS = Number(process.env.BENCH_IDLE_CLIENTS ?? 10000);
+const IDLE_CANISTERS = Number(process.env.BENCH_IDLE_CANISTERS ?? 200);
+const CAPACITY_CLIENTS = 100;
+/** Round trips each capacity client keeps in flight: a steady load below the replica's pending-call bound. */
+const CAPACITY_IN_FLIGHT = 4;
+const CAPACITY_SECONDS = 6;
+const POLL_INTERVAL_MS = 100;
+const ONLY = process.env.BENCH_ONLY?.split(',');
+const PROFILE = process.env.BENCH_PROFILE;
 const AppMessage = IDL.Record({ text: IDL.Text, timestamp: IDL.Nat64 });
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 class BenchClient {
   constructor(url, canisterId) {
@@ -19,7 +39,9 @@ class BenchClient {
     this.socket = new WebSocket(url, { perMessageDeflate: false });
     this.frames = [];
     this.waiters = [];
+    this.onFrame = undefined;
     this.socket.on('message', (data) => {
+      if (this.onFrame) return this.onFrame(data);
       const waiter = this.waiters.shift();
       if (waiter) waiter(data);
       else this.frames.push(data);
@@ -50,13 +72,13 @@ class BenchClient {
   }
 }
 
-async function openClients(count, url, canisterId, concurrency = 200) {
+async function openClients(count, url, canisterIds, concurrency = 200) {
+  const ids = Array.isArray(canisterIds) ? canisterIds : [canisterIds];
   const clients = [];
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
     while (next < count) {
-      next++;
-      const client = new BenchClient(url, canisterId);
+      const client = new BenchClient(url, ids[next++ % ids.length]);
       await client.open();
       clients.push(client);
     }
@@ -64,71 +86,210 @@ async function openClients(count, url, canisterId, concurrency = 200) {
   return clients;
 }
 
+/** CPU seconds (user + system) a host reported on stdin ("cpu" or "memory" answer). */
+const cpuSeconds = (answer) => (answer.cpu.user + answer.cpu.system) / 1e6;
+
+/**
+ * Keeps `inFlight` messages in flight per connection for `seconds` (each reply sends the next),
+ * after a second of warm-up. @returns round trips completed in the measured window and its length.
+ */
+async function closedLoop(connections, inFlight, seconds, measure) {
+  let counting = false;
+  let roundTrips = 0;
+  let stop = false;
+  const done = connections.map((connection) => new Promise((resolve) => {
+    let outstanding = 0;
+    connection.onFrame = () => {
+      outstanding--;
+      if (counting) roundTrips++;
+      if (!stop) {
+        outstanding++;
+        connection.sendOne();
+      } else if (outstanding === 0) resolve();
+    };
+    for (let i = 0; i < inFlight; i++) {
+      outstanding++;
+      connection.sendOne();
+    }
+  }));
+  await sleep(1000);
+  const before = await measure('before');
+  counting = true;
+  const t0 = performance.now();
+  await sleep(seconds * 1000);
+  counting = false;
+  const wall = (performance.now() - t0) / 1000;
+  const after = await measure('after');
+  stop = true;
+  await Promise.all(done);
+  for (const connection of connections) connection.onFrame = undefined;
+  return { roundTrips, wall, before, after };
+}
+
+/** Client CPU of one node:http POST on a kept-alive connection, the HTTP client a gateway could use. */
+async function nodeHttpPostCpuMs(url, path, body, count) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const post = () => new Promise((resolve, reject) => {
+    const req = http.request(new URL(path, url), { method: 'POST', agent, headers: { 'content-type': 'application/cbor', 'content-length': body.length } }, (res) => {
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.on('end', () => resolve(Buffer.concat(chunks)));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+  for (let i = 0; i < 200; i++) await post();
+  const before = process.cpuUsage();
+  for (let i = 0; i < count; i++) await post();
+  const cpu = process.cpuUsage(before);
+  agent.destroy();
+  return (cpu.user + cpu.system) / 1000 / count;
+}
+
 async function main() {
-  const replica = startChild(join(__dirname, 'ping-pong-host.js'));
-  const { url: replicaUrl, canisterId: canisterText } = await replica.next();
+  const run = (phase) => ONLY === undefined || ONLY.includes(phase);
+  const canisterCount = run('idle') ? IDLE_CANISTERS : 1;
+  const replica = startChild(join(__dirname, 'ping-pong-host.js'), ['', String(canisterCount)]);
+  const { url: replicaUrl, canisterId: canisterText, canisterIds: canisterTexts } = await replica.next();
   // Every client of this bench comes from 127.0.0.1: lift the per-address limit above their number.
-  const limits = { maxConnectionsPerIp: IDLE_CLIENTS + 1_000, maxConnections: IDLE_CLIENTS + 1_000 };
+  const limits = { maxConnectionsPerIp: IDLE_CLIENTS + IDLE_CANISTERS + 1_000, maxConnections: IDLE_CLIENTS + IDLE_CANISTERS + 1_000 };
   const gateway = startChild(join(__dirname, 'gateway-host.js'), [replicaUrl, JSON.stringify(limits)], ['--expose-gc']);
   const { url } = await gateway.next();
   const canisterId = Principal.fromText(canisterText);
+  const profiled = async (name, body) => {
+    if (!PROFILE) return body();
+    await Promise.all([gateway.ask('profile-start'), replica.ask('profile-start')]);
+    const result = await body();
+    await Promise.all([gateway.ask(`profile-stop ${join(PROFILE, `gateway-${name}.cpuprofile`)}`), replica.ask(`profile-stop ${join(PROFILE, `replica-${name}.cpuprofile`)}`)]);
+    return result;
+  };
 
   // Latency: one message at a time per client, for one client (an idle system) and for 20.
   const latencyClients = [];
-  for (const count of [1, Number(process.env.BENCH_LATENCY_CLIENTS ?? 20)]) {
-    const clients = await openClients(count - latencyClients.length, url, canisterId);
-    latencyClients.push(...clients);
-    const latencies = [];
-    await Promise.all(latencyClients.map(async (client) => {
-      for (let i = 0; i < 25; i++) {
-        const t0 = performance.now();
-        client.send(`m${i}`);
-        await client.frame();
-        latencies.push(performance.now() - t0);
-      }
-    }));
-    console.log(`reply latency at the 100 ms polling interval, ${String(count).padStart(2)} client(s) × 25 round trips: p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms`);
+  if (run('latency')) {
+    for (const count of [1, Number(process.env.BENCH_LATENCY_CLIENTS ?? 20)]) {
+      const clients = await openClients(count - latencyClients.length, url, canisterId);
+      latencyClients.push(...clients);
+      const latencies = [];
+      await Promise.all(latencyClients.map(async (client) => {
+        for (let i = 0; i < 25; i++) {
+          const t0 = performance.now();
+          client.send(`m${i}`);
+          await client.frame();
+          latencies.push(performance.now() - t0);
+        }
+      }));
+      console.log(`reply latency at the 100 ms polling interval, ${String(count).padStart(2)} client(s) × 25 round trips: p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms`);
+    }
   }
 
-  // Throughput: 100 clients, each with 50 messages in flight.
-  const clients = [...latencyClients, ...(await openClients(100 - latencyClients.length, url, canisterId))];
-  const perClient = 50;
-  const t0 = performance.now();
-  await Promise.all(clients.map(async (client) => {
-    for (let i = 0; i < perClient; i++) client.send(`t${i}`);
-    for (let i = 0; i < perClient; i++) await client.frame();
-  }));
-  const seconds = (performance.now() - t0) / 1000;
-  const frames = clients.length * perClient;
-  console.log(`relay: ${frames} client frames relayed and answered in ${seconds.toFixed(2)} s = ${Math.round(frames / seconds)} frames/s (100 clients, 50 in flight each)`);
-  for (const client of clients) client.socket.close();
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const clients = run('relay') || run('capacity')
+    ? [...latencyClients, ...(await openClients(CAPACITY_CLIENTS - latencyClients.length, url, canisterId))]
+    : latencyClients;
 
-  // CPU per poll of an idle canister: what a gateway spends on each canister it serves, ten times a
-  // second. The gateway's CPU with one idle session, less its CPU with none over as long a time.
-  const cpuOver = async (ms) => {
-    const before = await gateway.ask('cpu');
-    await new Promise((resolve) => setTimeout(resolve, ms));
-    const after = await gateway.ask('cpu');
-    return { cpuMs: (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1000, polls: after.polls - before.polls };
-  };
-  const baseline = await cpuOver(5000);
-  const idleClient = (await openClients(1, url, canisterId))[0];
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  const polling = await cpuOver(5000);
-  console.log(`idle polling: ${polling.polls} polls in 5 s, gateway CPU ${((polling.cpuMs - baseline.cpuMs) / polling.polls).toFixed(2)} ms per poll`);
-  idleClient.socket.close();
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  // Relay rate: 100 clients, each with 50 messages in flight at once.
+  if (run('relay')) {
+    const perClient = 50;
+    const t0 = performance.now();
+    await Promise.all(clients.map(async (client) => {
+      for (let i = 0; i < perClient; i++) client.send(`t${i}`);
+      for (let i = 0; i < perClient; i++) await client.frame();
+    }));
+    const seconds = (performance.now() - t0) / 1000;
+    const frames = clients.length * perClient;
+    console.log(`relay: ${frames} client frames relayed and answered in ${seconds.toFixed(2)} s = ${Math.round(frames / seconds)} frames/s (100 clients, 50 in flight each)`);
+  }
+
+  // Server capacity: CPU of gateway and replica per round trip at a steady load, against the CPU of
+  // a raw `ws` echo server per round trip with as many connections and messages in flight.
+  if (run('capacity')) {
+    let sent = 0;
+    for (const client of clients) client.sendOne = () => client.send(`c${sent++}`);
+    const measure = async () => {
+      const [g, r] = await Promise.all([gateway.ask('cpu'), replica.ask('memory')]);
+      return { gateway: cpuSeconds(g), replica: cpuSeconds(r), rounds: r.stats.rounds, polls: g.polls, queries: r.stats.queriesExecuted, fromCertified: r.stats.queriesFromCertifiedState };
+    };
+    const server = await profiled('capacity', () => closedLoop(clients, CAPACITY_IN_FLIGHT, CAPACITY_SECONDS, measure));
+    // Then the replica's allocation per round trip at the same load, sampled (sampling slows it a little).
+    const allocation = await closedLoop(clients, CAPACITY_IN_FLIGHT, 3, (phase) =>
+      replica.ask(phase === 'before' ? 'alloc-start' : `alloc-stop${PROFILE ? ` ${join(PROFILE, 'replica-capacity.heapprofile')}` : ''}`),
+    );
+    const echoHost = startChild(join(__dirname, 'ws-echo-host.js'));
+    const { url: echoUrl } = await echoHost.next();
+    const frame = Buffer.alloc(420, 7); // about a signed ws_message envelope's size
+    const echoes = await Promise.all(Array.from({ length: CAPACITY_CLIENTS }, () => new Promise((resolve, reject) => {
+      const socket = new WebSocket(echoUrl, { perMessageDeflate: false });
+      const connection = { sendOne: () => socket.send(frame), onFrame: undefined };
+      socket.on('message', () => connection.onFrame?.());
+      socket.once('open', () => resolve(Object.assign(connection, { socket })));
+      socket.once('error', reject);
+    })));
+    const echo = await closedLoop(echoes, CAPACITY_IN_FLIGHT, CAPACITY_SECONDS, async () => ({ cpu: cpuSeconds(await echoHost.ask('cpu')) }));
+    for (const connection of echoes) connection.socket.close();
+    echoHost.stop();
+
+    const perTrip = (seconds, trips) => (seconds * 1000) / trips;
+    const gatewayMs = perTrip(server.after.gateway - server.before.gateway, server.roundTrips);
+    const replicaMs = perTrip(server.after.replica - server.before.replica, server.roundTrips);
+    const echoMs = perTrip(echo.after.cpu - echo.before.cpu, echo.roundTrips);
+    const per = (key) => (server.after[key] - server.before[key]) / server.roundTrips;
+    const allocatedKb = allocation.after.allocatedBytes / allocation.roundTrips / 1024;
+    const detail = `replica allocates ${allocatedKb.toFixed(1)} KB per round trip; ${(1 / per('rounds')).toFixed(1)} round trips per round, ${(1 / per('polls')).toFixed(1)} per poll, ` +
+      `${Math.round((100 * (server.after.fromCertified - server.before.fromCertified)) / (server.after.queries - server.before.queries))}% of polls answered without waiting for a round`;
+    console.log(
+      `server capacity (cheap clients, ${CAPACITY_CLIENTS} × ${CAPACITY_IN_FLIGHT} in flight): ${Math.round(server.roundTrips / server.wall)} round trips/s, ` +
+        `gateway + replica ${(gatewayMs + replicaMs).toFixed(3)} CPU-ms per round trip (gateway ${gatewayMs.toFixed(3)}, replica ${replicaMs.toFixed(3)}) ` +
+        `= ${Math.round(2000 / (gatewayMs + replicaMs))} round trips/s on 2 cores | reference, raw ws echo server: ${echoMs.toFixed(3)} CPU-ms per round trip ` +
+        `(${Math.round(echo.roundTrips / echo.wall)} round trips/s); ${detail}`,
+    );
+  }
+  for (const client of clients) client.socket.close();
+  if (clients.length > 0) await sleep(1000);
+
+  // Idle polling: the gateway's CPU per poll while it polls many idle canisters (one client on
+  // each), less its CPU with no session over as long a time; one core polls 1000 ms / (10 polls × that) canisters.
+  if (run('idle')) {
+    const cpuOver = async (ms) => {
+      const before = await gateway.ask('cpu');
+      await sleep(ms);
+      const after = await gateway.ask('cpu');
+      return { cpuMs: (cpuSeconds(after) - cpuSeconds(before)) * 1000, polls: after.polls - before.polls };
+    };
+    const baseline = await cpuOver(5000);
+    const ids = canisterTexts.map((text) => Principal.fromText(text));
+    const idleClients = await openClients(ids.length, url, ids, 50);
+    await sleep(1000);
+    const polling = await profiled('idle', () => cpuOver(5000));
+    const perPollMs = (polling.cpuMs - baseline.cpuMs) / polling.polls;
+    // The reference: a node:http client posting a poll-sized query (what a poll costs in HTTP alone).
+    const identity = nativeIdentity();
+    const content = {
+      request_type: 'query', canister_id: ids[0], method_name: 'ws_get_messages', arg: protocol.encodeWsGetMessagesArgs({ nonce: 0n }),
+      sender: identity.principal, ingress_expiry: BigInt(Date.now() + 4 * 60_000) * 1_000_000n,
+    };
+    const body = Buffer.from(Cbor.encode(signedEnvelope(identity, content)));
+    const httpMs = await nodeHttpPostCpuMs(replicaUrl, `/api/v2/canister/${ids[0].toText()}/query`, body, 2000);
+    console.log(
+      `idle polling: ${ids.length} idle canisters, ${Math.round(polling.polls / 5)} polls/s (${ids.length * (1000 / POLL_INTERVAL_MS)} due), gateway CPU ${perPollMs.toFixed(3)} ms per poll ` +
+        `= ${Math.round(1000 / ((1000 / POLL_INTERVAL_MS) * perPollMs))} idle canisters per gateway core at ${POLL_INTERVAL_MS} ms | ` +
+        `reference, one node:http POST of a poll: ${httpMs.toFixed(3)} CPU-ms of its client (${Math.round(1000 / ((1000 / POLL_INTERVAL_MS) * httpMs))} canisters per core)`,
+    );
+    for (const client of idleClients) client.socket.close();
+    await sleep(500);
+  }
 
   // Memory per idle connection.
-  const before = await gateway.ask('memory');
-  const idle = await openClients(IDLE_CLIENTS, url, canisterId);
-  await new Promise((resolve) => setTimeout(resolve, 2000));
-  const after = await gateway.ask('memory');
-  const perRss = (after.memory.rss - before.memory.rss) / idle.length / 1024;
-  const perHeap = (after.memory.heapUsed + after.memory.external - before.memory.heapUsed - before.memory.external) / idle.length / 1024;
-  console.log(`memory: ${after.sessions} open sessions; gateway RSS +${perRss.toFixed(1)} KB and heap+external +${perHeap.toFixed(1)} KB per idle connection`);
-  for (const client of idle) client.socket.terminate();
+  if (run('memory')) {
+    const before = await gateway.ask('memory');
+    const idle = await openClients(IDLE_CLIENTS, url, canisterId);
+    await sleep(2000);
+    const after = await gateway.ask('memory');
+    const perRss = (after.memory.rss - before.memory.rss) / idle.length / 1024;
+    const perHeap = (after.memory.heapUsed + after.memory.external - before.memory.heapUsed - before.memory.external) / idle.length / 1024;
+    console.log(`memory: ${after.sessions} open sessions; gateway RSS +${perRss.toFixed(1)} KB and heap+external +${perHeap.toFixed(1)} KB per idle connection`);
+    for (const client of idle) client.socket.terminate();
+  }
   gateway.stop();
   replica.stop();
   setTimeout(() => process.exit(0), 500).unref();

@@ -1,18 +1,28 @@
-// Runs the replica with the ping-pong example in its own process; prints its URL and canister id.
-// An optional argument is the canister's init argument as Candid text (as `icws-replica --init`
-// takes it). Answers "memory" on stdin with process.memoryUsage(), without forcing a collection.
+// Runs the replica with the ping-pong example in its own process; prints its URL, canister id and
+// root key. An optional argument is the canister's init argument as Candid text (as `icws-replica
+// --init` takes it, '' for none); a second one installs that many ping-pong canisters (their ids
+// in `canisterIds`, the first also as `canisterId`). Answers "memory" on stdin with
+// process.memoryUsage(), its CPU use and the replica's counters, without forcing a collection, and the profiling commands
+// of support.js.
 const { startReplica, loadCanisterModule } = require('@icws/replica');
 const { join } = require('node:path');
 const { createInterface } = require('node:readline');
+const { profileCommand } = require('./support');
+
+const initCandid = process.argv[2] || undefined;
+const count = Number(process.argv[3] ?? 1);
+const pingPong = loadCanisterModule(join(__dirname, '../examples/ping-pong/canister.ts'));
 
 startReplica({
   port: 0,
-  canisters: [{ name: 'ping_pong', module: loadCanisterModule(join(__dirname, '../examples/ping-pong/canister.ts')), initCandid: process.argv[2] }],
+  canisters: Array.from({ length: count }, (_, i) => ({ name: i === 0 ? 'ping_pong' : `ping_pong_${i}`, module: pingPong, initCandid })),
   log: () => undefined,
 }).then((running) => {
-  console.log(JSON.stringify({ url: running.url.origin, canisterId: running.canisterIds.ping_pong.toText(), rootKey: Buffer.from(running.replica.rootKey.der).toString('hex') }));
+  const canisterIds = Object.values(running.canisterIds).map((id) => id.toText());
+  console.log(JSON.stringify({ url: running.url.origin, canisterId: canisterIds[0], canisterIds, rootKey: Buffer.from(running.replica.rootKey.der).toString('hex') }));
   createInterface({ input: process.stdin }).on('line', (line) => {
-    if (line.trim() === 'memory') console.log(JSON.stringify({ memory: process.memoryUsage(), cpu: process.cpuUsage() }));
+    if (profileCommand(line)) return;
+    if (line.trim() === 'memory') console.log(JSON.stringify({ memory: process.memoryUsage(), cpu: process.cpuUsage(), stats: running.replica.stats }));
   });
   process.stdin.on('end', () => running.close().then(() => process.exit(0)));
 }, (err) => {

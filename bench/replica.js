@@ -6,9 +6,11 @@
 // The replica runs in its own process (replica-host.js); the load generator (replica-load.js)
 // keeps its own CPU use small, and both processes' CPU use is printed for each phase.
 // Env: BENCH_UPDATES, BENCH_QUERIES, BENCH_CONCURRENCY (updates), BENCH_QUERY_CONCURRENCY,
-// BENCH_PROFILE=<dir> (CPU profile of the replica), BENCH_ONLY=signing,updates,cold,repeated,latency (phases
+// BENCH_PROFILE=<dir> (CPU profile of the replica), BENCH_ONLY=signing,updates,cold,repeated,latency,memory (phases
 // to run, e.g. to profile one), BENCH_BACKEND (module to load the replica from, e.g. an older build),
-// BENCH_DEBUG=1 (crypto pool counters).
+// BENCH_DEBUG=1 (crypto pool counters). Last, the replica's memory per queued message and per
+// registered WebSocket client (bench/replica-ws-memory.js, in a process of its own with --expose-gc).
+const { execFileSync } = require('node:child_process');
 const { readFileSync } = require('node:fs');
 const { IDL } = require('@icp-sdk/core/candid');
 const { Principal } = require('@icp-sdk/core/principal');
@@ -166,6 +168,19 @@ async function main() {
     },
   };
   for (const [name, phase] of Object.entries(phases)) if (ONLY === undefined || ONLY.includes(name)) await phase();
+  if (ONLY === undefined || ONLY.includes('memory')) {
+    // The targets: at most 1 KB per queued small message and 4 KB per registered client.
+    const m = JSON.parse(execFileSync(process.execPath, ['--expose-gc', require.resolve('./replica-ws-memory.js')], { encoding: 'utf8' }));
+    const b = (bytes) => `${Math.round(bytes)} B`;
+    console.log(
+      `replica memory per queued message (${m.payloadBytes}-byte app message, ${m.messageBytes}-byte CBOR; ${m.messages} queued, not polled): ` +
+        `${b(m.perMessage)} heap+external (RSS +${b(m.rssPerMessage)}) | reference, one copy of the message's CBOR: ${b(m.messageReference)}`,
+    );
+    console.log(
+      `replica memory per registered client (registry entry and its queued open message; ${m.clients} clients): ${b(m.perClient)} heap+external ` +
+        `(RSS +${b(m.rssPerClient)}) | reference, a Map entry of principal text to a key record: ${b(m.clientReference)}`,
+    );
+  }
   console.log(`replica RSS ${(await host.stats()).rssMb.toFixed(0)} MB`);
   pool.close();
   host.stop();

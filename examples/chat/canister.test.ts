@@ -61,7 +61,7 @@ async function join() {
 /** Polls the gateway's queue and sorts the app messages into inboxes. */
 async function poll(): Promise<void> {
   for (;;) {
-    const outcome = await replica.query(canisterId, 'ws_get_messages', encodeWsGetMessagesArgs({ nonce: nextNonce }), gateway);
+    const outcome = await replica.query(canisterId, 'ws_get_messages', encodeWsGetMessagesArgs({ nonce: nextNonce, max_messages: [] }), gateway);
     if (outcome.status !== 'replied') throw new Error(outcome.rejectMessage);
     const [result] = IDL.decode([CanisterWsGetMessagesResultIdl], outcome.reply) as unknown as [CanisterWsGetMessagesResult];
     if ('Err' in result) throw new Error(result.Err);

@@ -28,7 +28,7 @@ interface PingPong {
   ws_open(args: CanisterWsOpenArguments): Promise<WsResult>;
   ws_close(args: CanisterWsCloseArguments): Promise<WsResult>;
   ws_message(args: CanisterWsMessageArguments, app: [] | [AppMessage]): Promise<WsResult>;
-  ws_get_messages(args: { nonce: bigint }): Promise<CanisterWsGetMessagesResult>;
+  ws_get_messages(args: { nonce: bigint; max_messages: [] | [bigint] }): Promise<CanisterWsGetMessagesResult>;
   send(principal: Principal, bytes: Uint8Array): Promise<WsResult>;
 }
 
@@ -75,7 +75,7 @@ describe('the ping-pong canister through HttpAgent and Actor', () => {
     expect(await client.ws_open({ client_nonce: key.client_nonce, gateway_principal: gatewayIdentity.getPrincipal(), resume: [] })).toEqual({ Ok: null });
     let nonce = 0n;
     const poll = async () => {
-      const result = await gateway.ws_get_messages({ nonce });
+      const result = await gateway.ws_get_messages({ nonce, max_messages: [] });
       if (!('Ok' in result)) throw new Error(result.Err);
       await verify(result.Ok, rootKey);
       nonce += BigInt(result.Ok.messages.length);

@@ -4,7 +4,8 @@
  */
 import { DelegationChain, DelegationIdentity, ECDSAKeyIdentity, Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { generateRandomIdentity, IcWebSocket, IcWebSocketCloseEvent, IcWebSocketMessageEvent } from '@icws/client-sdk';
-import type { AppMessage } from '../../examples/ping-pong/idl';
+import { IDL } from '@icp-sdk/core/candid';
+import { AppMessage as AppMessageIdl, type AppMessage } from '../../examples/ping-pong/idl';
 import { appMessage, nextEvent, startStack, type PingPongService, type Stack } from '../support/icws-stack';
 
 let stack: Stack;
@@ -101,6 +102,22 @@ describe('IcWebSocket', () => {
         return closed;
       }),
     );
+  });
+
+  it('checks every message of a burst queued in one round, large batches coming with cut-down witnesses', async () => {
+    const identity = generateRandomIdentity();
+    const ws = stack.client(identity);
+    const messages = ws[Symbol.asyncIterator]();
+    await ws.opened;
+    expect((await messages.next()).value).toMatchObject({ text: 'ping' });
+    const principal = identity.getPrincipal();
+    const count = 400;
+    const arg = (i: number) => new Uint8Array(IDL.encode([IDL.Principal, IDL.Vec(IDL.Nat8)], [principal, IDL.encode([AppMessageIdl], [{ text: `burst ${i}`, timestamp: 0n }])]));
+    await Promise.all(Array.from({ length: count }, (_, i) => stack.replica.replica.update(stack.canisterId, 'send', arg(i), principal)));
+    const texts: string[] = [];
+    for (let i = 0; i < count; i++) texts.push(((await messages.next()).value as AppMessage).text);
+    expect(texts).toEqual(Array.from({ length: count }, (_, i) => `burst ${i}`));
+    ws.close();
   });
 
   it('ends its message iterator when closed', async () => {

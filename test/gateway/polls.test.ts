@@ -6,7 +6,9 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Cbor } from '@icp-sdk/core/agent';
+import { IDL } from '@icp-sdk/core/candid';
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
+import { decodeWsGetMessagesArgs } from '@icws/protocol';
 import { startReplica, type RunningReplica } from '@icws/replica';
 import pingPong from '../../examples/ping-pong/canister';
 import { IcClient } from '../../packages/gateway/src/ic-client';
@@ -105,6 +107,35 @@ describe('IcClient', () => {
       // Unless the two polls straddle a minute, in which case the expiry moves on by exactly one.
       if (expiryStepNs === 0n) expect(queryBodies[1]).toEqual(queryBodies[0]);
       else expect(expiryStepNs).toBe(60_000_000_000n);
+    });
+
+    it('signs a repeated poll once and checks a reply equal to the last one once', async () => {
+      const ic = client();
+      for (let i = 0; i < 5; i++) expect((await ic.getMessages(replica.canisterIds.ping_pong, 7n)).messages).toEqual([]);
+      // Once each, unless the polls straddle a minute (a new expiry) or the replica's second (a new signature).
+      expect(ic.pollCounters.envelopesSigned).toBeLessThanOrEqual(2);
+      expect(ic.pollCounters.repliesChecked).toBeLessThanOrEqual(2);
+      await ic.getMessages(replica.canisterIds.ping_pong, 8n);
+      expect(ic.pollCounters.envelopesSigned).toBeGreaterThanOrEqual(2);
+    });
+
+    it('checks a reply that differs from the last one it checked, and refuses it when altered', async () => {
+      const ic = client();
+      await ic.getMessages(replica.canisterIds.ping_pong, 0n);
+      alter = (reply) => {
+        reply.reply!.arg = Uint8Array.from([...reply.reply!.arg.slice(0, -1), reply.reply!.arg.at(-1)! ^ 1]);
+      };
+      await expect(ic.getMessages(replica.canisterIds.ping_pong, 0n)).rejects.toMatchObject({ code: 'ICWS_ERR_QUERY_SIGNATURE' });
+    });
+
+    it('asks for a count with the optional max_messages field only when given one', async () => {
+      const ic = client();
+      await ic.getMessages(replica.canisterIds.ping_pong, 0n);
+      await ic.getMessages(replica.canisterIds.ping_pong, 0n, 500n);
+      const args = queryBodies.map((body) => Cbor.decode<{ content: { arg: Uint8Array } }>(body).content.arg);
+      expect(IDL.decode([IDL.Record({ nonce: IDL.Nat64 })], Uint8Array.from(args[0]))).toEqual([{ nonce: 0n }]);
+      expect(decodeWsGetMessagesArgs(args[0])).toEqual({ nonce: 0n, max_messages: [] });
+      expect(decodeWsGetMessagesArgs(args[1])).toEqual({ nonce: 0n, max_messages: [500n] });
     });
 
     it('names the status and reason when the replica refuses the poll', async () => {

@@ -142,7 +142,7 @@ export async function startTamperingGateway(options: {
     if (stopped) return;
     let again = false;
     try {
-      const response = await agent.query(canisterId, { methodName: 'ws_get_messages', arg: encodeWsGetMessagesArgs({ nonce: nextNonce }) });
+      const response = await agent.query(canisterId, { methodName: 'ws_get_messages', arg: encodeWsGetMessagesArgs({ nonce: nextNonce, max_messages: [] }) });
       if (response.status === QueryResponseStatus.Replied) {
         const result = decodeWsGetMessagesResult(response.reply.arg);
         if ('Ok' in result) {

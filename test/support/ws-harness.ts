@@ -113,7 +113,7 @@ export class WsHarness {
   }
 
   async getMessagesResult(gateway: Principal, nonce: bigint, mode: 'query' | 'update' = 'query') {
-    const arg = encodeWsGetMessagesArgs({ nonce });
+    const arg = encodeWsGetMessagesArgs({ nonce, max_messages: [] });
     const outcome = mode === 'query' ? await this.replica.query(this.canisterId, 'ws_get_messages', arg, gateway) : await this.replica.update(this.canisterId, 'ws_get_messages', arg, gateway);
     if (outcome.status !== 'replied') throw new Error(`ws_get_messages rejected: ${outcome.rejectMessage}`);
     return IDL.decode([CanisterWsGetMessagesResultIdl], outcome.reply)[0] as unknown as { Ok: CanisterOutputCertifiedMessages } | { Err: string };

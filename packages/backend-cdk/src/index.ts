@@ -68,6 +68,7 @@ export {
 export { WsErrorCode } from './websocket/errors';
 export {
   CertifiedMap,
+  CertifiedMapSnapshot,
   rebalanceAvl,
   removeAvlMin,
   type BalancedNode,

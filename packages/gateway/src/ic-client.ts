@@ -1,6 +1,8 @@
+import { hash as oneShotHash } from 'node:crypto';
 import { Cbor, HttpAgent, type ApiQueryResponse, type QueryResponse, type RequestId, type SignIdentity } from '@icp-sdk/core/agent';
 import type { Principal } from '@icp-sdk/core/principal';
 import {
+  createRequestIdOf,
   decodeWsGetMessagesResult,
   encodeEnvelope,
   encodeWsCloseArgs,
@@ -8,12 +10,13 @@ import {
   WS_CLOSE_METHOD,
   IC_REQUEST_DOMAIN_SEPARATOR,
   isMainnetHost,
-  requestIdOf,
+  principalText,
   withDomainSeparator,
   WS_GET_MESSAGES_METHOD,
   type CanisterOutputCertifiedMessages,
   type ClientKey,
   type QueryContent,
+  type RequestIdOf,
 } from '@icws/protocol';
 import { GatewayError } from './errors';
 import { lookupLeaf } from './hash-tree';
@@ -25,6 +28,41 @@ export type { RelayOutcome } from './ic-transport';
 
 const text = new TextDecoder();
 const SUBNET_PATH = new TextEncoder().encode('subnet');
+/** Request ids hashed with node:crypto: the gateway hashes one per poll it signs. */
+const nativeRequestIdOf: RequestIdOf = createRequestIdOf((data) => new Uint8Array(oneShotHash('sha256', data, 'buffer')));
+/**
+ * A reply byte for byte equal to the last one checked for the same poll is taken without checking
+ * it again for this long: an idle canister's replica answers the same signed bytes for a second.
+ */
+const VERIFIED_REPLY_REUSE_MS = 10_000;
+/** Canisters whose last poll and reply are remembered; past it they are all forgotten. */
+const MAX_REMEMBERED_CANISTERS = 16_384;
+
+/** The last poll of one canister: its signed envelope, reused while its nonce, count and expiry hold. */
+interface SignedPoll {
+  readonly nonce: bigint;
+  readonly maxMessages: bigint | undefined;
+  readonly expiryNs: bigint;
+  readonly path: string;
+  readonly envelope: Uint8Array;
+  readonly requestId: Uint8Array;
+}
+
+/** The last reply checked for a {@link SignedPoll}, and what it said. */
+interface CheckedReply {
+  readonly poll: SignedPoll;
+  readonly body: Buffer;
+  readonly result: CanisterOutputCertifiedMessages;
+  readonly checkedAtMs: number;
+}
+
+/** What the polls cost, for tests and metrics. */
+export interface PollCounters {
+  /** Poll envelopes signed (the others were the same bytes as the poll before). */
+  envelopesSigned: number;
+  /** Replies decoded and checked (the others were the same bytes as the reply before). */
+  repliesChecked: number;
+}
 
 /**
  * The gateway's side of the IC HTTP interface: relays clients' signed envelopes byte for byte,
@@ -34,7 +72,13 @@ const SUBNET_PATH = new TextEncoder().encode('subnet');
 export class IcClient implements IcTransport {
   #useV3 = true;
   #rootKeyFetched: Promise<void> | undefined;
+  #ready = false;
   readonly #querySignatures: QuerySignatureVerifier;
+  /** By canister id text. */
+  readonly #polls = new Map<string, SignedPoll>();
+  readonly #replies = new Map<string, CheckedReply>();
+  readonly #senderDer: Uint8Array;
+  readonly pollCounters: PollCounters = { envelopesSigned: 0, repliesChecked: 0 };
 
   private constructor(
     private readonly agent: HttpAgent,
@@ -42,6 +86,7 @@ export class IcClient implements IcTransport {
     private readonly poster: CborPoster,
     private readonly mainnet: boolean,
   ) {
+    this.#senderDer = new Uint8Array(identity.getPublicKey().toDer());
     this.#querySignatures = new QuerySignatureVerifier({
       readSubnetState: async (canisterId) => (await agent.readState({ canisterId }, { paths: [[SUBNET_PATH]] })).certificate,
       rootKey: () => {
@@ -67,9 +112,11 @@ export class IcClient implements IcTransport {
 
   /** Fetches the root key of a local network once; mainnet's is built into the agent. */
   ready(): Promise<void> {
-    if (this.mainnet) return Promise.resolve();
+    if (this.mainnet || this.#ready) return Promise.resolve();
     this.#rootKeyFetched ??= this.agent.fetchRootKey().then(
-      () => undefined,
+      () => {
+        this.#ready = true;
+      },
       (err: unknown) => {
         this.#rootKeyFetched = undefined;
         throw new GatewayError('ICWS_ERR_REPLICA_UNAVAILABLE', `cannot fetch the root key from ${this.url.origin}: ${(err as Error).message}`);
@@ -92,7 +139,7 @@ export class IcClient implements IcTransport {
       const version = this.#useV3 ? 'v3' : 'v2';
       let response: PostResponse;
       try {
-        response = await this.poster.post(`/api/${version}/canister/${canisterId.toText()}/call`, envelopeCbor);
+        response = await this.poster.post(`/api/${version}/canister/${principalText(canisterId)}/call`, envelopeCbor);
       } catch (err) {
         throw unavailable(this.url, err);
       }
@@ -116,47 +163,70 @@ export class IcClient implements IcTransport {
   }
 
   /**
-   * Polls the canister's queue for this gateway from `nonce`.
+   * Polls the canister's queue for this gateway from `nonce`, asking for up to `maxMessages` when given.
    *
    * The query is signed, posted and checked here rather than by the agent: a gateway polls every
    * canister ten times a second, and the agent's query path (fetch, JS signature checks) costs a
    * few milliseconds of CPU each time. The expiry is rounded down to the minute, so the polls of
-   * one nonce within a minute are the same bytes, which the replica recognizes without checking
-   * the signature again.
+   * one nonce within a minute are the same bytes, signed once here and recognized by the replica
+   * without checking the signature again; and a reply equal byte for byte to the last one checked
+   * for those bytes (an idle canister's, within the second the replica's signature stays the same)
+   * is taken without decoding and checking it again.
    * @throws GatewayError `ICWS_ERR_QUERY_SIGNATURE` when the reply is not signed by a node of the
    *   canister's subnet, `ICWS_ERR_NODE_KEYS` when the subnet's node keys cannot be read from a
    *   certificate the root key vouches for (e.g. its delegation does not cover the canister),
    *   `ICWS_ERR_POLL_REJECTED` when the replica or the canister refused the
    *   poll, `ICWS_ERR_REPLICA_UNAVAILABLE` when the replica cannot be reached
    */
-  async getMessages(canisterId: Principal, nonce: bigint): Promise<CanisterOutputCertifiedMessages> {
+  async getMessages(canisterId: Principal, nonce: bigint, maxMessages?: bigint): Promise<CanisterOutputCertifiedMessages> {
     await this.ready();
-    const response = await this.#query(canisterId, WS_GET_MESSAGES_METHOD, encodeWsGetMessagesArgs({ nonce }));
+    const canister = principalText(canisterId);
+    const poll = await this.#signedPoll(canisterId, canister, nonce, maxMessages);
+    const body = await this.#post(poll.path, poll.envelope, WS_GET_MESSAGES_METHOD);
+    const checked = this.#replies.get(canister);
+    if (checked?.poll === poll && checked.body.equals(body) && Date.now() - checked.checkedAtMs < VERIFIED_REPLY_REUSE_MS) return checked.result;
+    this.pollCounters.repliesChecked++;
+    const answer = Cbor.decode<QueryResponse>(body);
+    const response = { ...answer, requestId: poll.requestId as RequestId, httpDetails: { ok: true, status: 200, statusText: 'OK', headers: [] } } as ApiQueryResponse;
     await this.#querySignatures.verify(canisterId, response);
     if (response.status !== 'replied') {
       throw new GatewayError('ICWS_ERR_POLL_REJECTED', `ws_get_messages was rejected: ${response.reject_message}`);
     }
     const result = decodeWsGetMessagesResult(response.reply.arg);
     if ('Err' in result) throw new GatewayError('ICWS_ERR_POLL_REJECTED', `ws_get_messages returned an error: ${result.Err}`);
+    if (this.#replies.size >= MAX_REMEMBERED_CANISTERS) this.#replies.clear();
+    this.#replies.set(canister, { poll, body, result: result.Ok, checkedAtMs: Date.now() });
     return result.Ok;
   }
 
-  /** Signs and posts a query as the gateway. @returns the replica's answer with its request id */
-  async #query(canisterId: Principal, methodName: string, arg: Uint8Array): Promise<ApiQueryResponse> {
+  /** @returns the signed envelope of a poll: the last one of the canister when nonce, count and expiry are the same. */
+  async #signedPoll(canisterId: Principal, canister: string, nonce: bigint, maxMessages: bigint | undefined): Promise<SignedPoll> {
+    const expiryNs = queryExpiryNs();
+    const last = this.#polls.get(canister);
+    if (last !== undefined && last.nonce === nonce && last.maxMessages === maxMessages && last.expiryNs === expiryNs) return last;
+    this.pollCounters.envelopesSigned++;
     const content: QueryContent<Principal> = {
       request_type: 'query',
       canister_id: canisterId,
-      method_name: methodName,
-      arg,
+      method_name: WS_GET_MESSAGES_METHOD,
+      arg: encodeWsGetMessagesArgs({ nonce, max_messages: maxMessages === undefined ? [] : [maxMessages] }),
       sender: this.identity.getPrincipal(),
-      ingress_expiry: queryExpiryNs(),
+      ingress_expiry: expiryNs,
     };
-    const requestId = requestIdOf(content);
+    const requestId = nativeRequestIdOf(content);
     const senderSig = new Uint8Array(await this.identity.sign(withDomainSeparator(IC_REQUEST_DOMAIN_SEPARATOR, requestId)));
-    const envelope = encodeEnvelope({ content, sender_pubkey: new Uint8Array(this.identity.getPublicKey().toDer()), sender_sig: senderSig });
+    const envelope = encodeEnvelope({ content, sender_pubkey: this.#senderDer, sender_sig: senderSig });
+    const poll: SignedPoll = { nonce, maxMessages, expiryNs, path: `/api/v2/canister/${canister}/query`, envelope, requestId };
+    if (this.#polls.size >= MAX_REMEMBERED_CANISTERS) this.#polls.clear();
+    this.#polls.set(canister, poll);
+    return poll;
+  }
+
+  /** Posts a query. @returns the body of the replica's 200 answer */
+  async #post(path: string, envelope: Uint8Array, methodName: string): Promise<Buffer> {
     let response: PostResponse;
     try {
-      response = await this.poster.post(`/api/v2/canister/${canisterId.toText()}/query`, envelope);
+      response = await this.poster.post(path, envelope);
     } catch (err) {
       throw unavailable(this.url, err);
     }
@@ -164,8 +234,7 @@ export class IcClient implements IcTransport {
       const kind = response.status >= 500 ? 'ICWS_ERR_REPLICA_UNAVAILABLE' : 'ICWS_ERR_POLL_REJECTED';
       throw new GatewayError(kind, `replica answered the ${methodName} query with ${response.status}: ${text.decode(response.body)}`);
     }
-    const answer = Cbor.decode<QueryResponse>(response.body);
-    return { ...answer, requestId: requestId as RequestId, httpDetails: { ok: true, status: 200, statusText: 'OK', headers: [] } } as ApiQueryResponse;
+    return response.body;
   }
 
   /** Tells the canister that a client's socket closed. */

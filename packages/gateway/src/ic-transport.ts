@@ -25,11 +25,13 @@ export interface IcTransport {
    */
   relayCall(canisterId: Principal, envelopeCbor: Uint8Array, requestId?: Uint8Array): Promise<RelayOutcome>;
   /**
-   * Reads the canister's queue for this gateway from `nonce`, certified.
+   * Reads the canister's queue for this gateway from `nonce`, certified, asking for up to
+   * `maxMessages` when given (an icws CDK honours it within its own maximum; upstream ones return
+   * their fixed count).
    * @throws GatewayError `ICWS_ERR_REPLICA_UNAVAILABLE`, `ICWS_ERR_POLL_REJECTED`,
    *   `ICWS_ERR_QUERY_SIGNATURE`
    */
-  getMessages(canisterId: Principal, nonce: bigint): Promise<CanisterOutputCertifiedMessages>;
+  getMessages(canisterId: Principal, nonce: bigint, maxMessages?: bigint): Promise<CanisterOutputCertifiedMessages>;
   /** Tells the canister that a client's connection ended. */
   wsClose(canisterId: Principal, clientKey: ClientKey): Promise<void>;
 }

@@ -1,6 +1,6 @@
 /** A canister's poller against a fake transport and a fake clock. */
 import type { CanisterOutputCertifiedMessages, CanisterOutputMessage } from '@icws/protocol';
-import { CanisterPoller } from './poller';
+import { CanisterPoller, LONG_QUEUE_POLL_MESSAGES } from './poller';
 import { RetryPolicy } from './retry-policy';
 import { Router, type BatchSink } from './router';
 import { FakeClock, settle } from './testing/fake-clock';
@@ -119,6 +119,32 @@ describe('CanisterPoller', () => {
       await settle();
       expect(transport.polls.map((p) => p.nonce)).toEqual([0n, 2n, 4n]);
       expect((sink as RecordingSink).batches.map((b) => b.messages.length)).toEqual([2, 2, 1]);
+    });
+
+    it('asks for LONG_QUEUE_POLL_MESSAGES while the queue is long, and for no count once it is drained', async () => {
+      const transport = new FakeTransport();
+      queueOf(transport, [0n, 1n, 2n, 3n, 4n].map((n) => canisterMessage(clientKey(), n)), 2);
+      const { clock } = started(setup({ transport }));
+      await settle();
+      await clock.advance(INTERVAL);
+      expect(transport.polls.map((p) => p.maxMessages)).toEqual([undefined, LONG_QUEUE_POLL_MESSAGES, LONG_QUEUE_POLL_MESSAGES, undefined]);
+    });
+
+    it('sends the next poll before delivering the batch in hand while the queue is long', async () => {
+      const transport = new FakeTransport();
+      queueOf(transport, [0n, 1n, 2n, 3n, 4n].map((n) => canisterMessage(clientKey(), n)), 2);
+      const sink = new RecordingSink();
+      const pollsSentAtDelivery: number[] = [];
+      const accept = sink.accept.bind(sink);
+      sink.accept = (b) => {
+        pollsSentAtDelivery.push(transport.polls.length);
+        accept(b);
+      };
+      started(setup({ transport, sink }));
+      await settle();
+      // Batches 1 and 2 leave the queue long: the polls after them are out when they are delivered.
+      expect(pollsSentAtDelivery).toEqual([2, 3, 3]);
+      expect(sink.batches.flatMap((b) => b.messages.map((m) => BigInt(m.key.slice(-20))))).toEqual([0n, 1n, 2n, 3n, 4n]);
     });
 
     it('treats an empty batch as drained even without is_end_of_queue', async () => {

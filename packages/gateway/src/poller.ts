@@ -1,5 +1,5 @@
 import type { Principal } from '@icp-sdk/core/principal';
-import type { CanisterOutputCertifiedMessages } from '@icws/protocol';
+import { messageKeyNonce, principalText, type CanisterOutputCertifiedMessages } from '@icws/protocol';
 import type { Logger } from 'pino';
 import type { Clock, Timer } from './clock';
 import { ErrorLog } from './error-log';
@@ -12,6 +12,13 @@ import { NO_TRACING, type GatewayTracer } from './tracing';
 
 /** Longest wait between two polls while the replica keeps failing. */
 export const MAX_POLL_BACKOFF_MS = 5_000;
+/**
+ * Messages a poll asks for while the queue is long (the poll before did not drain it), so a
+ * backlog drains in few polls; an icws CDK caps it with its `maxRequestedMessages` and its byte
+ * cap, an upstream one returns its fixed count. A poll of a drained queue asks for no count and
+ * sends the bytes an upstream gateway sends.
+ */
+export const LONG_QUEUE_POLL_MESSAGES = 1_000n;
 
 export interface PollerOptions {
   readonly canisterId: Principal;
@@ -40,7 +47,9 @@ export interface PollerOptions {
 /**
  * Polls one canister's queue for this gateway while the canister has clients here. Polls every
  * interval, at once again while the queue is not drained, soon after a relayed call executed
- * ({@link pollSoon}), and backs off with its retry policy while the replica fails.
+ * ({@link pollSoon}), and backs off with its retry policy while the replica fails. While the
+ * queue is not drained, the next poll (asking for {@link LONG_QUEUE_POLL_MESSAGES}) is sent before
+ * the batch in hand is delivered, so delivering and polling overlap.
  */
 export class CanisterPoller implements PollerHandle {
   readonly #options: PollerOptions;
@@ -78,18 +87,29 @@ export class CanisterPoller implements PollerHandle {
 
   async #loop(): Promise<void> {
     const { intervalMs, clock, retry, sink, health } = this.#options;
-    const canister = this.#options.canisterId.toText();
+    const canister = principalText(this.#options.canisterId);
     const subject = `canister:${canister}`;
+    /** The next poll, sent before the batch before it was delivered. */
+    let ahead: Promise<CanisterOutputCertifiedMessages> | undefined;
     while (this.#running) {
       const started = clock.now();
       this.#pollRequested = false;
       let drained = true;
       try {
-        drained = await this.#pollOnce();
+        const batch = await (ahead ?? this.#poll(sink.nextNonce, undefined));
+        ahead = undefined;
+        drained = batch.is_end_of_queue || batch.messages.length === 0;
+        if (!drained && this.#running) {
+          ahead = this.#poll(nonceAfter(batch, sink.nextNonce), LONG_QUEUE_POLL_MESSAGES);
+          // Its failure is handled when it is awaited, next time round.
+          ahead.catch(() => undefined);
+        }
+        sink.accept(batch);
         if (this.#failures > 0) this.#errors.recovered(subject, 'polls succeed again', { canister, failures: this.#failures });
         this.#failures = 0;
         health?.pollSucceeded(canister);
       } catch (err) {
+        ahead = undefined;
         // The replica may come back restarted with a fresh queue: read it from the start again.
         if (this.#failures++ === 0) sink.rewind();
         this.#options.metrics.errors.inc({ kind: 'poll' });
@@ -100,21 +120,22 @@ export class CanisterPoller implements PollerHandle {
       if (this.#failures > 0) await this.#sleep(retry.delayMs(this.#failures - 1));
       else if (drained && !this.#pollRequested) await this.#sleep(intervalMs - (clock.now() - started));
     }
+    await ahead?.catch(() => undefined);
   }
 
-  /** @returns whether the queue was drained. */
-  async #pollOnce(): Promise<boolean> {
-    const { canisterId, source, timeoutMs, metrics, clock, sink } = this.#options;
+  /** One poll from `nonce`, asking for `maxMessages` when given, failing after the poll timeout. */
+  async #poll(nonce: bigint, maxMessages: bigint | undefined): Promise<CanisterOutputCertifiedMessages> {
+    const { canisterId, source, timeoutMs, metrics, clock } = this.#options;
     const endTimer = metrics.pollLatency.startTimer();
-    const span = (this.#options.tracer ?? NO_TRACING).startPoll(canisterId, sink.nextNonce);
+    const span = (this.#options.tracer ?? NO_TRACING).startPoll(canisterId, nonce);
     let timer: Timer | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = clock.setTimer(() => reject(new GatewayError('ICWS_ERR_POLL_TIMEOUT', `ws_get_messages did not answer within ${timeoutMs} ms (--poll-timeout)`)), timeoutMs);
     });
-    let batch: CanisterOutputCertifiedMessages;
     try {
-      batch = await Promise.race([source.getMessages(canisterId, sink.nextNonce), timeout]);
+      const batch = await Promise.race([source.getMessages(canisterId, nonce, maxMessages), timeout]);
       span.end({ batch });
+      return batch;
     } catch (error) {
       span.end({ error });
       throw error;
@@ -122,8 +143,6 @@ export class CanisterPoller implements PollerHandle {
       timer?.cancel();
       endTimer();
     }
-    sink.accept(batch);
-    return batch.is_end_of_queue || batch.messages.length === 0;
   }
 
   #sleep(ms: number): Promise<void> {
@@ -138,4 +157,10 @@ export class CanisterPoller implements PollerHandle {
       this.#wake = done;
     });
   }
+}
+
+/** @returns the nonce after the last message of `batch` (or `current`, if that is later). */
+function nonceAfter(batch: CanisterOutputCertifiedMessages, current: bigint): bigint {
+  const last = messageKeyNonce(batch.messages[batch.messages.length - 1].key) + 1n;
+  return last > current ? last : current;
 }

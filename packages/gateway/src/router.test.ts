@@ -4,7 +4,16 @@ import type { CanisterOutputMessage } from '@icws/protocol';
 import { Router, type BatchSink, type PollerHandle, type Recipient } from './router';
 import { clientKeyText } from '@icws/protocol';
 import { errorCount, silentLog, testMetrics } from './testing/gateway-parts';
-import { batch, CANISTER_ID, canisterMessage, clientKey, OTHER_CANISTER_ID } from './testing/frames';
+import { Cbor } from '@icp-sdk/core/agent';
+import { formatMessageKey } from '@icws/protocol';
+import { batch, CANISTER_ID, canisterMessage, clientKey, GATEWAY_PRINCIPAL, OTHER_CANISTER_ID } from './testing/frames';
+
+/** The CBOR of a witness of `keys` (in order) under `websocket`, as a canister sends it: a balanced tree of forks. */
+function witnessOf(keys: string[]): Uint8Array {
+  const build = (from: number, to: number): unknown =>
+    to - from === 1 ? [2, new TextEncoder().encode(keys[from]), [3, new Uint8Array(32).fill(from % 256)]] : [1, build(from, (from + to) >> 1), build((from + to) >> 1, to)];
+  return Cbor.encode([2, new TextEncoder().encode('websocket'), build(0, keys.length)]);
+}
 
 class Inbox implements Recipient {
   readonly received: Array<{ text: string; cert: Uint8Array; tree: Uint8Array }> = [];
@@ -122,6 +131,21 @@ describe('Router', () => {
       expect(two.texts).toEqual(['message 1']);
       expect(one.received[0].cert).toBe(certified.cert);
       expect(one.received[0].tree).toBe(certified.tree);
+    });
+
+    it('gives each message of a large batch its own path of the witness, and a small batch the witness as it came', () => {
+      const { router, pollers } = setup();
+      const inbox = new Inbox();
+      router.bind(inbox, CANISTER_ID, clientKey(1n));
+      const messages = Array.from({ length: 200 }, (_, i) => canisterMessage(clientKey(1n), BigInt(i)));
+      const large = { ...batch(messages), tree: witnessOf(messages.map((m) => m.key)) };
+      pollers[0].sink.accept(large);
+      expect(inbox.received).toHaveLength(200);
+      expect(new Set(inbox.received.map((r) => Buffer.from(r.tree).toString('hex'))).size).toBe(200);
+      expect(Math.max(...inbox.received.map((r) => r.tree.length))).toBeLessThan(large.tree.length / 5);
+      const small = { ...batch([canisterMessage(clientKey(1n), 200n)]), tree: witnessOf([formatMessageKey(GATEWAY_PRINCIPAL, 200n)]) };
+      pollers[0].sink.accept(small);
+      expect(inbox.received[200].tree).toBe(small.tree);
     });
 
     it('tells principals apart, not only client nonces', () => {

@@ -1,6 +1,7 @@
 import type { Principal } from '@icp-sdk/core/principal';
-import { clientKeyText, parseMessageKey, type CanisterOutputCertifiedMessages, type CanisterOutputMessage, type ClientKey } from '@icws/protocol';
+import { clientKeyText, messageKeyNonce, principalText, type CanisterOutputCertifiedMessages, type CanisterOutputMessage, type ClientKey } from '@icws/protocol';
 import type { Logger } from 'pino';
+import { BatchWitness } from './batch-witness';
 import type { GatewayMetrics } from './metrics';
 
 /** Where the router delivers a client's messages: its session. */
@@ -68,19 +69,22 @@ class CanisterRoutes implements BatchSink {
   }
 
   accept(batch: CanisterOutputCertifiedMessages): void {
+    // A large batch's tree is cut down per message; decoded on the first message delivered.
+    let witness: BatchWitness | undefined | null = null;
     for (const message of batch.messages) {
-      const { nonce } = parseMessageKey(message.key);
+      const nonce = messageKeyNonce(message.key);
       if (nonce < this.#nextNonce) continue;
       if (nonce !== this.#nextNonce && this.#nextNonce !== 0n) {
         this.options.metrics.errors.inc({ kind: 'nonce_gap' });
-        this.options.log.error({ canister: this.canisterId.toText(), expected: String(this.#nextNonce), got: String(nonce) }, 'non-consecutive message nonce; messages in between are lost');
+        this.options.log.error({ canister: principalText(this.canisterId), expected: String(this.#nextNonce), got: String(nonce) }, 'non-consecutive message nonce; messages in between are lost');
       }
       this.#nextNonce = nonce + 1n;
       // Messages for clients connected elsewhere or gone are not ours to deliver.
       const route = this.routes.get(clientKeyText(message.client_key));
       if (route === undefined || nonce <= route.lastNonce) continue;
       route.lastNonce = nonce;
-      route.recipient.deliver(message, batch.cert, batch.tree);
+      if (witness === null) witness = BatchWitness.of(batch.tree);
+      route.recipient.deliver(message, batch.cert, witness?.forKey(message.key) ?? batch.tree);
     }
   }
 
@@ -108,7 +112,7 @@ export class Router {
    * @returns the route, or undefined when the client key already has one on this gateway
    */
   bind(recipient: Recipient, canisterId: Principal, clientKey: ClientKey): Route | undefined {
-    const canister = canisterId.toText();
+    const canister = principalText(canisterId);
     let entry = this.#canisters.get(canister);
     if (entry === undefined) {
       entry = new CanisterRoutes(canisterId, this.#options);
@@ -137,7 +141,7 @@ export class Router {
 
   /** Asks the canister's poller, if any, to poll as soon as it can. */
   pollSoon(canisterId: Principal): void {
-    this.#canisters.get(canisterId.toText())?.poller?.pollSoon();
+    this.#canisters.get(principalText(canisterId))?.poller?.pollSoon();
   }
 
   /** Number of canisters being polled. */

@@ -5,6 +5,7 @@ import { IDL } from '@icp-sdk/core/candid';
 import { Principal } from '@icp-sdk/core/principal';
 import {
   CanisterOutputMessageIdl,
+  CanisterWsGetMessagesArgumentsIdl,
   CanisterWsGetMessagesResultIdl,
   CanisterWsMessageArgumentsIdl,
   CanisterWsOpenArgumentsIdl,
@@ -22,6 +23,7 @@ import {
   encodeCandid,
   encodeWsCloseArgs,
   encodeWsGetMessagesArgs,
+  encodeWsGetMessagesResult,
   encodeWsMessageArgs,
   encodeWsOpenArgs,
 } from './candid-codec';
@@ -85,7 +87,34 @@ describe('ws_message', () => {
 describe('ws_close and ws_get_messages', () => {
   it('round-trip their arguments', () => {
     expect(decodeWsCloseArgs(encodeWsCloseArgs({ client_key: clientKey }))).toEqual({ client_key: clientKey });
-    expect(decodeWsGetMessagesArgs(encodeWsGetMessagesArgs({ nonce: 42n }))).toEqual({ nonce: 42n });
+    expect(decodeWsGetMessagesArgs(encodeWsGetMessagesArgs({ nonce: 42n, max_messages: [] }))).toEqual({ nonce: 42n, max_messages: [] });
+    expect(decodeWsGetMessagesArgs(encodeWsGetMessagesArgs({ nonce: 42n, max_messages: [500n] }))).toEqual({ nonce: 42n, max_messages: [500n] });
+  });
+});
+
+describe('ws_get_messages max_messages, an optional field upstream peers do not know', () => {
+  const Upstream = IDL.Record({ nonce: IDL.Nat64 });
+
+  it('is left out when not asked for: the bytes are what an upstream gateway sends', () => {
+        expect(encodeWsGetMessagesArgs({ nonce: 7n, max_messages: [] })).toEqual(IDL.encode([Upstream], [{ nonce: 7n }]));
+  });
+
+  it('reads upstream-shaped arguments as asking for no count', () => {
+    const bytes = IDL.encode([Upstream], [{ nonce: 9n }]);
+    expect(decodeWsGetMessagesArgs(bytes)).toEqual({ nonce: 9n, max_messages: [] });
+    // the CDK's declared type reads them the same way through Candid's subtyping
+    expect(IDL.decode([CanisterWsGetMessagesArgumentsIdl], bytes)).toEqual([{ nonce: 9n, max_messages: [] }]);
+  });
+
+  it('is skipped by a decoder of the upstream type, as upstream CDKs declare it', () => {
+    const bytes = encodeWsGetMessagesArgs({ nonce: 3n, max_messages: [200n] });
+    expect(IDL.decode([Upstream], bytes)).toEqual([{ nonce: 3n }]);
+  });
+
+  it('decodes arguments of other encoders (field order, extra fields) by the subtyping rules', () => {
+    const Wider = IDL.Record({ nonce: IDL.Nat64, max_messages: IDL.Opt(IDL.Nat64), future: IDL.Text });
+    const bytes = IDL.encode([Wider], [{ nonce: 1n, max_messages: [5n], future: 'x' }]);
+    expect(decodeWsGetMessagesArgs(bytes)).toEqual({ nonce: 1n, max_messages: [5n] });
   });
 });
 
@@ -106,6 +135,13 @@ describe('decodeWsGetMessagesResult', () => {
     });
     const bytes = IDL.encode([Old], [{ Ok: { messages, cert, tree } }]);
     expect(decodeWsGetMessagesResult(bytes)).toEqual({ Ok: { messages, cert, tree, is_end_of_queue: true } });
+  });
+
+  it('reads the reply the CDK encodes with encodeWsGetMessagesResult', () => {
+    const reply = { Ok: { messages, cert, tree, is_end_of_queue: true } };
+    const bytes = encodeWsGetMessagesResult(reply);
+    expect(bytes).toEqual(IDL.encode([CanisterWsGetMessagesResultIdl], [reply]));
+    expect(decodeWsGetMessagesResult(bytes)).toEqual(reply);
   });
 
   it('passes an Err through', () => {

@@ -7,9 +7,11 @@ import {
   CanisterWsCloseArgumentsIdl,
   CanisterWsGetMessagesArgumentsIdl,
   CanisterWsGetMessagesResultCompatIdl,
+  CanisterWsGetMessagesResultIdl,
   CanisterWsMessageArgumentsIdl,
   CanisterWsOpenArgumentsIdl,
   UpstreamWsOpenArgumentsIdl,
+  UpstreamWsGetMessagesArgumentsIdl,
   type CanisterOutputMessage,
   type CanisterWsCloseArguments,
   type CanisterWsGetMessagesArguments,
@@ -17,7 +19,37 @@ import {
   type CanisterWsMessageArguments,
   type CanisterWsOpenArguments,
 } from './candid';
+import { compileCandid, type CandidCodec } from './compiled-candid';
 import { ProtocolError, ProtocolErrorCode } from './errors';
+
+/** The codecs of the fixed argument and reply types, compiled once. */
+const codecs = {
+  wsOpen: compiled([CanisterWsOpenArgumentsIdl]),
+  wsOpenUpstream: compiled([UpstreamWsOpenArgumentsIdl]),
+  wsMessage: compiled([CanisterWsMessageArgumentsIdl, IDL.Opt(IDL.Null)]),
+  wsMessageAlone: compiled([CanisterWsMessageArgumentsIdl]),
+  wsClose: compiled([CanisterWsCloseArgumentsIdl]),
+  wsGetMessages: compiled([CanisterWsGetMessagesArgumentsIdl]),
+  wsGetMessagesUpstream: compiled([UpstreamWsGetMessagesArgumentsIdl]),
+  wsGetMessagesResult: compiled([CanisterWsGetMessagesResultIdl]),
+};
+
+function compiled(types: IDL.Type[]): CandidCodec {
+  const codec = compileCandid(types);
+  if (codec === undefined) throw new Error(`the protocol's types (${types.map((t) => t.display()).join(', ')}) do not compile`);
+  return codec;
+}
+
+/** @returns `codec.encode(values)`, its errors as {@link encodeCandid}'s. */
+function encodeWith(codec: CandidCodec, values: unknown[]): Uint8Array {
+  try {
+    return codec.encode(values);
+  } catch (cause) {
+    throw new ProtocolError(ProtocolErrorCode.INVALID_ARGUMENT, `cannot encode as (${codec.types.map((t) => t.display()).join(', ')}): ${String(cause)}`, {
+      cause,
+    });
+  }
+}
 
 /**
  * @returns the Candid encoding of `values` as arguments (or replies) of types `types`.
@@ -63,8 +95,8 @@ export function decodeCandid(
  */
 export function encodeWsOpenArgs(args: CanisterWsOpenArguments): Uint8Array {
   const { client_nonce, gateway_principal, resume } = args;
-  if (resume === undefined || resume.length === 0) return encodeCandid([UpstreamWsOpenArgumentsIdl], [{ client_nonce, gateway_principal }]);
-  return encodeCandid([CanisterWsOpenArgumentsIdl], [{ client_nonce, gateway_principal, resume }]);
+  if (resume === undefined || resume.length === 0) return encodeWith(codecs.wsOpenUpstream, [{ client_nonce, gateway_principal }]);
+  return encodeWith(codecs.wsOpen, [{ client_nonce, gateway_principal, resume }]);
 }
 
 /**
@@ -73,7 +105,8 @@ export function encodeWsOpenArgs(args: CanisterWsOpenArguments): Uint8Array {
  * @throws {ProtocolError} `ICWS_ERR_BAD_CANDID`
  */
 export function decodeWsOpenArgs(bytes: Uint8Array): CanisterWsOpenArguments {
-  const args = decodeCandid([CanisterWsOpenArgumentsIdl], bytes, 'ws_open argument')[0] as CanisterWsOpenArguments;
+  const fast = codecs.wsOpenUpstream.decode(bytes) ?? codecs.wsOpen.decode(bytes);
+  const args = (fast?.[0] ?? decodeCandid([CanisterWsOpenArgumentsIdl], bytes, 'ws_open argument')[0]) as CanisterWsOpenArguments;
   return withoutEmptyOption(args, 'resume');
 }
 
@@ -94,7 +127,7 @@ export function withoutEmptyOption<T extends object, K extends keyof T>(record: 
  *   `(CanisterWsMessageArguments, opt null)` with the option empty.
  */
 export function encodeWsMessageArgs(args: CanisterWsMessageArguments): Uint8Array {
-  return encodeCandid([CanisterWsMessageArgumentsIdl, IDL.Opt(IDL.Null)], [args, []]);
+  return encodeWith(codecs.wsMessage, [args, []]);
 }
 
 /**
@@ -103,27 +136,73 @@ export function encodeWsMessageArgs(args: CanisterWsMessageArguments): Uint8Arra
  * @throws {ProtocolError} `ICWS_ERR_BAD_CANDID`
  */
 export function decodeWsMessageArgs(bytes: Uint8Array): CanisterWsMessageArguments {
+  const fast = decodeWsMessageArgsFast(bytes);
+  if (fast !== undefined) return fast;
   return decodeCandid([CanisterWsMessageArgumentsIdl], bytes, 'ws_message argument')[0] as CanisterWsMessageArguments;
 }
 
 /** @returns the argument of `ws_close`, as the gateway encodes it. */
 export function encodeWsCloseArgs(args: CanisterWsCloseArguments): Uint8Array {
-  return encodeCandid([CanisterWsCloseArgumentsIdl], [args]);
+  return encodeWith(codecs.wsClose, [args]);
 }
 
 /** @returns the argument of `ws_close` decoded. @throws {ProtocolError} `ICWS_ERR_BAD_CANDID` */
 export function decodeWsCloseArgs(bytes: Uint8Array): CanisterWsCloseArguments {
+  const fast = codecs.wsClose.decode(bytes);
+  if (fast !== undefined) return fast[0] as CanisterWsCloseArguments;
   return decodeCandid([CanisterWsCloseArgumentsIdl], bytes, 'ws_close argument')[0] as CanisterWsCloseArguments;
 }
 
-/** @returns the argument of `ws_get_messages`, as the gateway encodes it. */
+/**
+ * @returns the argument of `ws_get_messages`, as the gateway encodes it: `record { nonce }` as
+ *   upstream gateways send it when `max_messages` is absent or empty, with `max_messages` otherwise
+ */
 export function encodeWsGetMessagesArgs(args: CanisterWsGetMessagesArguments): Uint8Array {
-  return encodeCandid([CanisterWsGetMessagesArgumentsIdl], [args]);
+  // Also for JavaScript callers that leave the field out.
+  if ((args.max_messages ?? []).length === 0) return encodeWith(codecs.wsGetMessagesUpstream, [{ nonce: args.nonce }]);
+  return encodeWith(codecs.wsGetMessages, [args]);
 }
 
-/** @returns the argument of `ws_get_messages` decoded. @throws {ProtocolError} `ICWS_ERR_BAD_CANDID` */
+/**
+ * @returns the argument of `ws_get_messages` decoded; `max_messages` is `[]` when the gateway
+ *   left it out, as upstream gateways do.
+ * @throws {ProtocolError} `ICWS_ERR_BAD_CANDID`
+ */
 export function decodeWsGetMessagesArgs(bytes: Uint8Array): CanisterWsGetMessagesArguments {
+  const fast = decodeWsGetMessagesArgsFast(bytes);
+  if (fast !== undefined) return fast;
   return decodeCandid([CanisterWsGetMessagesArgumentsIdl], bytes, 'ws_get_messages argument')[0] as CanisterWsGetMessagesArguments;
+}
+
+/**
+ * @returns the arguments of `ws_message` (`[args, []]`: the application message argument is never
+ *   read) when `bytes` were encoded as the protocol's clients encode them, `(CanisterWsMessageArguments,
+ *   opt null)` or the first argument alone; `undefined` otherwise (decode with Candid's rules then).
+ * @internal for the CDK, which declares the second argument as `opt AppMessage`
+ */
+export function decodeWsMessageArgsFast(bytes: Uint8Array): CanisterWsMessageArguments | undefined {
+  const decoded = codecs.wsMessage.decode(bytes) ?? codecs.wsMessageAlone.decode(bytes);
+  return decoded?.[0] as CanisterWsMessageArguments | undefined;
+}
+
+/**
+ * @returns the argument of `ws_get_messages` when `bytes` were encoded from the protocol's type or
+ *   the upstream one (then with `max_messages: []`); `undefined` otherwise.
+ * @internal for the CDK
+ */
+export function decodeWsGetMessagesArgsFast(bytes: Uint8Array): CanisterWsGetMessagesArguments | undefined {
+  const decoded = codecs.wsGetMessages.decode(bytes);
+  if (decoded !== undefined) return decoded[0] as CanisterWsGetMessagesArguments;
+  const upstream = codecs.wsGetMessagesUpstream.decode(bytes)?.[0] as { nonce: bigint } | undefined;
+  return upstream && { nonce: upstream.nonce, max_messages: [] };
+}
+
+/**
+ * @returns the reply of `ws_get_messages` encoded, as `IDL.encode([CanisterWsGetMessagesResultIdl], [result])`.
+ * @throws {ProtocolError} `ICWS_ERR_INVALID_ARGUMENT` when a value does not fit its type
+ */
+export function encodeWsGetMessagesResult(result: CanisterWsGetMessagesResult): Uint8Array {
+  return encodeWith(codecs.wsGetMessagesResult, [result]);
 }
 
 type CompatResult =
@@ -136,6 +215,8 @@ type CompatResult =
  * @throws {ProtocolError} `ICWS_ERR_BAD_CANDID`
  */
 export function decodeWsGetMessagesResult(bytes: Uint8Array): CanisterWsGetMessagesResult {
+  const fast = codecs.wsGetMessagesResult.decode(bytes);
+  if (fast !== undefined) return fast[0] as CanisterWsGetMessagesResult;
   const [result] = decodeCandid([CanisterWsGetMessagesResultCompatIdl], bytes, 'ws_get_messages reply') as [CompatResult];
   if ('Err' in result) return result;
   const { messages, cert, tree, is_end_of_queue } = result.Ok;

@@ -55,7 +55,7 @@ describe('Candid types', () => {
     ['CanisterWsCloseResult', candid.CanisterWsCloseResultIdl, { Err: 'no such client' }],
     ['CanisterWsMessageArguments', candid.CanisterWsMessageArgumentsIdl, { msg: message }],
     ['CanisterWsMessageResult', candid.CanisterWsMessageResultIdl, { Ok: null }],
-    ['CanisterWsGetMessagesArguments', candid.CanisterWsGetMessagesArgumentsIdl, { nonce: 12n }],
+    ['CanisterWsGetMessagesArguments', candid.CanisterWsGetMessagesArgumentsIdl, { nonce: 12n, max_messages: [500n] }],
     ['CanisterWsGetMessagesResult Ok', candid.CanisterWsGetMessagesResultIdl, { Ok: batch } satisfies CanisterWsGetMessagesResult],
     ['CanisterWsGetMessagesResult Err', candid.CanisterWsGetMessagesResultIdl, { Err: 'x' } satisfies CanisterWsGetMessagesResult],
     ['CanisterOpenMessageContent', candid.CanisterOpenMessageContentIdl, { client_key: clientKey, resume: [] }],
@@ -103,7 +103,8 @@ describe('Candid types', () => {
       `resume: opt ${candid.CanisterWsResumeArgumentsIdl.display()}`,
     ]);
     expect(fieldsOf(candid.UpstreamWsOpenArgumentsIdl).sort()).toEqual(['client_nonce: nat64', 'gateway_principal: principal']);
-    expect(fieldsOf(candid.CanisterWsGetMessagesArgumentsIdl)).toEqual(['nonce: nat64']);
+    expect(fieldsOf(candid.CanisterWsGetMessagesArgumentsIdl).sort()).toEqual(['max_messages: opt nat64', 'nonce: nat64']);
+    expect(fieldsOf(candid.UpstreamWsGetMessagesArgumentsIdl)).toEqual(['nonce: nat64']);
     expect(fieldsOf(candid.CloseMessageReasonIdl).sort()).toEqual([
       'ClosedByApplication: null',
       'InvalidServiceMessage: null',

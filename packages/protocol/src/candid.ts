@@ -81,6 +81,13 @@ export interface CanisterWsMessageArguments {
 /** Argument of `ws_get_messages`: the nonce of the first message the gateway wants. */
 export interface CanisterWsGetMessagesArguments {
   nonce: bigint;
+  /**
+   * An icws extension: the most messages the gateway wants in this reply, which an icws CDK
+   * honours up to its own maximum (`maxRequestedMessages`) and its byte cap. Absent (as upstream
+   * gateways send it), the CDK returns up to its `maxNumberOfReturnedMessages`. An optional field,
+   * so upstream CDKs, which do not know it, decode the argument as before.
+   */
+  max_messages: [] | [bigint];
 }
 
 /** Result of `ws_open`. */
@@ -199,8 +206,13 @@ export const CanisterWsCloseResultIdl = textResult(IDL.Null);
 export const CanisterWsMessageArgumentsIdl = IDL.Record({ msg: WebsocketMessageIdl });
 /** `variant { Ok : null; Err : text }` */
 export const CanisterWsMessageResultIdl = textResult(IDL.Null);
-/** `record { nonce : nat64 }` */
-export const CanisterWsGetMessagesArgumentsIdl = IDL.Record({ nonce: IDL.Nat64 });
+/** `record { nonce : nat64; max_messages : opt nat64 }` (`max_messages` an icws extension) */
+export const CanisterWsGetMessagesArgumentsIdl = IDL.Record({ nonce: IDL.Nat64, max_messages: IDL.Opt(IDL.Nat64) });
+/**
+ * `record { nonce : nat64 }`: the argument of `ws_get_messages` as upstream gateways send it and
+ * upstream CDKs declare it; a gateway that asks for no count sends this.
+ */
+export const UpstreamWsGetMessagesArgumentsIdl = IDL.Record({ nonce: IDL.Nat64 });
 /** `variant { Ok : CanisterOutputCertifiedMessages; Err : text }` */
 export const CanisterWsGetMessagesResultIdl = textResult(CanisterOutputCertifiedMessagesIdl);
 

@@ -4,11 +4,12 @@
  * Principal text never holds `_`, so the text is unambiguous.
  */
 import type { ClientKey } from './candid';
+import { principalText } from './principal-cache';
 
 /**
  * @returns `key` as `<principal text>_<nonce in decimal>`, e.g.
  *   `2vxsx-fae_42`
  */
 export function clientKeyText(key: ClientKey): string {
-  return `${key.client_principal.toText()}_${key.client_nonce}`;
+  return `${principalText(key.client_principal)}_${key.client_nonce}`;
 }

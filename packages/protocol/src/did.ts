@@ -56,8 +56,11 @@ type CanisterWsMessageArguments = record {
 };
 type CanisterWsMessageResult = variant { Ok : null; Err : text };
 
+// max_messages, an icws extension, is the most messages the gateway wants in the reply
+// (upstream gateways leave it out, upstream CDKs ignore it).
 type CanisterWsGetMessagesArguments = record {
   nonce : nat64;
+  max_messages : opt nat64;
 };
 type CanisterWsGetMessagesResult = variant {
   Ok : CanisterOutputCertifiedMessages;

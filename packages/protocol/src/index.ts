@@ -61,6 +61,7 @@ export {
   CanisterWsMessageArgumentsIdl,
   CanisterWsMessageResultIdl,
   CanisterWsGetMessagesArgumentsIdl,
+  UpstreamWsGetMessagesArgumentsIdl,
   CanisterWsGetMessagesResultIdl,
   CanisterWsGetMessagesResultCompatIdl,
   CanisterResumedSessionIdl,
@@ -115,7 +116,12 @@ export {
   encodeWsGetMessagesArgs,
   decodeWsGetMessagesArgs,
   decodeWsGetMessagesResult,
+  encodeWsGetMessagesResult,
+  decodeWsMessageArgsFast,
+  decodeWsGetMessagesArgsFast,
 } from './candid-codec';
+export { compileCandid, type CandidCodec } from './compiled-candid';
+export { principalText, principalFromBytes, PRINCIPAL_CACHE_CAPACITY } from './principal-cache';
 export { encodeWebsocketMessage, decodeWebsocketMessage } from './websocket-message';
 export {
   encodeServiceMessage,
@@ -208,6 +214,7 @@ export {
   formatMessageKey,
   formatMessageKeyNonce,
   parseMessageKey,
+  messageKeyNonce,
   type MessageKey,
 } from './message-key';
 export { encodeUleb128, decodeUleb128 } from './leb128';

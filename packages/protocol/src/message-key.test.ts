@@ -5,7 +5,7 @@
  */
 import { Principal } from '@icp-sdk/core/principal';
 import { ProtocolError, ProtocolErrorCode } from './errors';
-import { formatMessageKey, formatMessageKeyNonce, MESSAGE_KEY_NONCE_DIGITS, parseMessageKey } from './message-key';
+import { formatMessageKey, formatMessageKeyNonce, MESSAGE_KEY_NONCE_DIGITS, messageKeyNonce, parseMessageKey } from './message-key';
 
 const GATEWAY_TEXT = 'sqdfl-mr4km-2hfjy-gajqo-xqvh7-hf4mf-nra4i-3it6l-neaw4-soolw-tae';
 const GATEWAY = Principal.fromText(GATEWAY_TEXT);
@@ -99,5 +99,21 @@ describe('parseMessageKey', () => {
 
   it('refuses a value that is not a string', () => {
     expectBadKey(42);
+  });
+});
+
+describe('messageKeyNonce', () => {
+  it('reads the nonce of a key as parseMessageKey does', () => {
+    for (const nonce of [0n, 42n, 2n ** 64n - 1n]) expect(messageKeyNonce(formatMessageKey(GATEWAY, nonce))).toBe(nonce);
+  });
+
+  it.each([
+    ['no separator', `${GATEWAY_TEXT}00000000000000000001`],
+    ['a nonce of 19 digits', `${GATEWAY_TEXT}_0000000000000000001`],
+    ['a non-decimal nonce', `${GATEWAY_TEXT}_0000000000000000000a`],
+    ['a nonce above 2^64 - 1', `${GATEWAY_TEXT}_18446744073709551616`],
+    ['no principal', '_00000000000000000001'],
+  ])('refuses %s, as parseMessageKey does', (_what, key) => {
+    expect(() => messageKeyNonce(key)).toThrow(expect.objectContaining({ code: 'ICWS_ERR_BAD_MESSAGE_KEY' }));
   });
 });

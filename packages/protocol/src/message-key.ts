@@ -72,6 +72,25 @@ export function parseMessageKey(key: string): MessageKey {
   return { gatewayPrincipal, nonce };
 }
 
+/**
+ * @returns the nonce of `key` alone, without reading its principal: what a gateway needs of every
+ *   message it routes, at a fraction of {@link parseMessageKey}'s cost (which checks the principal's
+ *   checksum). A key it reads is not otherwise checked; its certification is the client's to check.
+ * @throws {ProtocolError} `ICWS_ERR_BAD_MESSAGE_KEY` when `key` does not end with `_` and 20 digits
+ *   of a u64 after at least one character
+ */
+export function messageKeyNonce(key: string): bigint {
+  const cut = typeof key === 'string' ? key.length - MESSAGE_KEY_NONCE_DIGITS - 1 : -1;
+  if (cut < 1 || key.charCodeAt(cut) !== 0x5f) return parseMessageKey(key).nonce;
+  for (let i = cut + 1; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return parseMessageKey(key).nonce;
+  }
+  const nonce = BigInt(key.slice(cut + 1));
+  if (nonce > MAX_U64) return parseMessageKey(key).nonce;
+  return nonce;
+}
+
 function formatNonce(nonce: bigint): string {
   if (typeof nonce !== 'bigint' || nonce < 0n || nonce > MAX_U64) {
     throw new ProtocolError(ProtocolErrorCode.INVALID_ARGUMENT, `message key nonce must be a bigint in [0, 2^64), got ${String(nonce)}`, {

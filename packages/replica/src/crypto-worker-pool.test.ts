@@ -41,11 +41,20 @@ describe('CryptoWorkerPool', () => {
     });
 
     it('sends the signatures asked for in one tick as one batch per worker', async () => {
-      pool = new CryptoWorkerPool({ size: 2 });
+      pool = new CryptoWorkerPool({ size: 2, inThreadMaxBatch: 0 });
       const items = Array.from({ length: 10 }, (_, i) => ed25519Item(`request ${i}`));
       const verdicts = await Promise.all(items.map((item) => pool.verify([item])));
       expect(verdicts).toEqual(items.map(() => [true]));
       expect(pool.stats).toEqual({ batches: 2, operations: 10, inThread: 0 });
+    });
+
+    it('checks a tick of one or two signatures on the calling thread by default, while no worker is busy', async () => {
+      pool = new CryptoWorkerPool({ size: 1 });
+      await expect(pool.verify([ed25519Item(), ed25519Item()])).resolves.toEqual([true, true]);
+      await expect(pool.verify([flipped(ed25519Item())])).resolves.toEqual([false]);
+      expect(pool.stats).toEqual({ batches: 0, operations: 0, inThread: 3 });
+      await expect(pool.verify([ed25519Item(), ed25519Item(), ed25519Item()])).resolves.toEqual([true, true, true]);
+      expect(pool.stats).toEqual({ batches: 1, operations: 3, inThread: 3 });
     });
 
     it('checks a tiny batch on the calling thread when asked to and no worker is busy', async () => {
@@ -89,6 +98,13 @@ describe('CryptoWorkerPool', () => {
       expect(verify(null, message, publicKey, signatures[0])).toBe(true);
       expect(verify(null, Uint8Array.of(1, 2, 3), publicKey, signatures[1])).toBe(true);
       expect(signatures[0]).toEqual(new Uint8Array(sign(null, message, privateKey)));
+    });
+
+    it('signs on the calling thread: no worker round trip for a query reply', async () => {
+      const { privateKey } = generateKeyPairSync('ed25519');
+      pool = new CryptoWorkerPool({ size: 1, signingKeyPkcs8: privateKey.export({ type: 'pkcs8', format: 'der' }) });
+      await pool.sign(message);
+      expect(pool.stats.batches).toBe(0);
     });
 
     it('refuses to sign without a key', async () => {

@@ -10,28 +10,28 @@ export interface CryptoWorkerPoolOptions {
   /** Worker threads. @default os.availableParallelism(), at least 1 */
   readonly size?: number;
   /**
-   * A tick's batch of at most this many operations runs on the calling thread while no worker is
-   * busy, saving the round trip when the replica is nearly idle. 0 sends everything to the
-   * workers. @default 0
+   * A tick's batch of at most this many checks runs on the calling thread while no worker is
+   * busy: a check or two costs less there than the round trip to a worker and back, and answers
+   * sooner. 0 sends everything to the workers. @default DEFAULT_IN_THREAD_MAX_BATCH
    */
   readonly inThreadMaxBatch?: number;
   /** PKCS#8 DER of the Ed25519 key that {@link CryptoWorkerPool.sign} signs with. */
   readonly signingKeyPkcs8?: Uint8Array;
   /**
    * Nice value of the worker threads on Linux, where each thread has its own (elsewhere it is the
-   * whole process's, so it is left alone). Above 0, the thread serving HTTP, which every request
-   * passes through, keeps the CPU when cores are short: measured on 2 cores, a worker at nice 0
-   * woken by a batch preempted that thread for about a millisecond per batch. @default WORKER_NICE
+   * whole process's, so it is left alone). Measured on 2 busy cores, workers at nice 10 waited tens
+   * of milliseconds for the CPU with a 0.2 ms check in hand, holding up the requests behind it.
+   * @default WORKER_NICE
    */
   readonly nice?: number;
 }
 
-/** Default nice value of the workers: see {@link CryptoWorkerPoolOptions.nice}. */
-export const WORKER_NICE = 10;
+/** Default nice value of the workers: the thread serving HTTP's own, see {@link CryptoWorkerPoolOptions.nice}. */
+export const WORKER_NICE = 0;
+/** Default of {@link CryptoWorkerPoolOptions.inThreadMaxBatch}. */
+export const DEFAULT_IN_THREAD_MAX_BATCH = 2;
 
-/** Operations of a batch, and what a worker answers for each (one byte per operation). */
-const OP_VERIFY = 0;
-const OP_SIGN = 1;
+/** What a worker answers for each check (one byte per check). */
 const INVALID = 0;
 const VALID = 1;
 const KEY_UNPARSABLE = 2;
@@ -42,30 +42,27 @@ const KEY_UNPARSABLE = 2;
  */
 const MAX_BATCHES_IN_FLIGHT = 2;
 /**
- * Most operations in one batch: about 4 ms of work, so a signature for a query reply, which jumps
- * the queue on this thread, never waits long behind the checks of a burst of update calls.
+ * Most checks in one batch: about 4 ms of work, so that the checks of a burst of update calls are
+ * spread over the workers and answered in parts.
  */
 const MAX_BATCH_OPERATIONS = 32;
-/** Bytes in front of each operation of a batch: its kind and the lengths of key, message, signature. */
-const OP_HEADER_BYTES = 16;
+/** Bytes in front of each check of a batch: the lengths of key, message and signature. */
+const OP_HEADER_BYTES = 12;
 const SIGNATURE_BYTES = 64;
 
 // Plain JavaScript evaluated in place, so it runs the same from TypeScript sources (tests) and from
-// the compiled package. A batch is one transferred buffer: u32 count, then per operation four u32
-// (kind, key, message and signature lengths), then the bytes. Verification mirrors
-// verifySignature (Ed25519 over the message, ECDSA over its sha256 with r ‖ s signatures; the
-// parent has already refused unsupported key types); signing uses the pool's Ed25519 key.
+// the compiled package. A batch is one transferred buffer: u32 count, then per check three u32
+// (key, message and signature lengths), then the bytes. Verification mirrors verifySignature
+// (Ed25519 over the message, ECDSA over its sha256 with r ‖ s signatures; the parent has already
+// refused unsupported key types).
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { createPrivateKey, createPublicKey, sign, verify } = require('node:crypto');
+const { createPublicKey, verify } = require('node:crypto');
 if (workerData.nice !== undefined) {
   try {
     require('node:os').setPriority(workerData.nice);
   } catch {}
 }
-const signingKey = workerData.signingKeyPkcs8
-  ? createPrivateKey({ key: Buffer.from(workerData.signingKeyPkcs8), format: 'der', type: 'pkcs8' })
-  : undefined;
 const keys = new Map();
 function keyOf(der) {
   const id = der.toString('latin1');
@@ -91,24 +88,18 @@ function verified(der, message, signature) {
     return ${INVALID};
   }
 }
-parentPort.on('message', ({ id, buffer, signCount }) => {
+parentPort.on('message', ({ id, buffer }) => {
   const view = new DataView(buffer);
   const bytes = Buffer.from(buffer);
   const count = view.getUint32(0);
   const verdicts = new Uint8Array(count);
-  const signatures = new Uint8Array(signCount * ${SIGNATURE_BYTES});
   const errors = [];
   let at = 4 + count * ${OP_HEADER_BYTES};
-  let signed = 0;
   for (let i = 0; i < count; i++) {
     const header = 4 + i * ${OP_HEADER_BYTES};
-    const der = bytes.subarray(at, (at += view.getUint32(header + 4)));
-    const message = bytes.subarray(at, (at += view.getUint32(header + 8)));
-    const signature = bytes.subarray(at, (at += view.getUint32(header + 12)));
-    if (view.getUint32(header) === ${OP_SIGN}) {
-      signatures.set(sign(null, message, signingKey), (signed++) * ${SIGNATURE_BYTES});
-      continue;
-    }
+    const der = bytes.subarray(at, (at += view.getUint32(header)));
+    const message = bytes.subarray(at, (at += view.getUint32(header + 4)));
+    const signature = bytes.subarray(at, (at += view.getUint32(header + 8)));
     try {
       verdicts[i] = verified(der, message, signature);
     } catch (err) {
@@ -116,7 +107,7 @@ parentPort.on('message', ({ id, buffer, signCount }) => {
       errors.push({ index: i, message: String(err && err.message) });
     }
   }
-  parentPort.postMessage({ id, verdicts, signatures, errors }, [verdicts.buffer, signatures.buffer]);
+  parentPort.postMessage({ id, verdicts, errors }, [verdicts.buffer]);
 });
 `;
 
@@ -129,9 +120,13 @@ interface VerifyRequest {
   reject(err: Error): void;
 }
 
-type Operation =
-  | { readonly kind: typeof OP_VERIFY; readonly request: VerifyRequest; readonly index: number; readonly item: SignatureItem; readonly type: KeyType }
-  | { readonly kind: typeof OP_SIGN; readonly message: Uint8Array; resolve(signature: Uint8Array): void; reject(err: Error): void };
+/** One signature to check: the `index`th item of a {@link VerifyRequest}. */
+interface Operation {
+  readonly request: VerifyRequest;
+  readonly index: number;
+  readonly item: SignatureItem;
+  readonly type: KeyType;
+}
 
 interface PoolWorker {
   readonly worker: Worker;
@@ -144,19 +139,19 @@ interface PoolWorker {
 interface WorkerReply {
   id: number;
   verdicts: Uint8Array;
-  signatures: Uint8Array;
   errors: Array<{ index: number; message: string }>;
 }
 
-const EMPTY = new Uint8Array(0);
-
 /**
- * Runs the replica's per-request public-key cryptography on worker threads, so that the thread
- * serving HTTP spends its time on requests: it checks envelope signatures (a
- * {@link SignatureVerifier}) and signs query replies with the node key. The operations asked for
- * within one event-loop tick go out together, as one message per worker carrying one transferred
- * buffer, split across the workers with the least work outstanding; a worker that already has
- * {@link MAX_BATCHES_IN_FLIGHT} batches gets nothing more until it answers.
+ * Runs the replica's envelope signature checks (a {@link SignatureVerifier}) on worker threads, so
+ * that the thread serving HTTP spends its time on requests, and signs query replies with the node
+ * key. The checks asked for within one event-loop tick go out together, as one message per worker
+ * carrying one transferred buffer, split across the workers with the least work outstanding; a
+ * worker that already has {@link MAX_BATCHES_IN_FLIGHT} batches gets nothing more until it
+ * answers. A tick of at most {@link CryptoWorkerPoolOptions.inThreadMaxBatch} checks while the
+ * workers are idle runs on the calling thread instead, and so does signing (an Ed25519 signature
+ * with node:crypto costs about what posting it to a worker and reading the answer costs): a
+ * message then makes at most one worker round trip per request it takes part in, for its call.
  *
  * Unsupported key types are refused on the calling thread before anything is posted; verdicts and
  * errors are those of {@link verifySignature}. Idle workers hold no reference on the event loop. A
@@ -168,13 +163,11 @@ export class CryptoWorkerPool implements SignatureVerifier {
   /** Batches posted to workers, operations in them, and operations run on the calling thread. */
   readonly stats = { batches: 0, operations: 0, inThread: 0 };
   readonly #inThreadMaxBatch: number;
-  readonly #signingKeyPkcs8: Uint8Array | undefined;
   readonly #signingKey: KeyObject | undefined;
   readonly #nice: number | undefined;
   readonly #workers: PoolWorker[] = [];
-  /** Waiting to be posted: signatures of query replies first, then envelope checks. */
-  #signQueue: Operation[] = [];
-  #verifyQueue: Operation[] = [];
+  /** Checks waiting to be posted. */
+  #queue: Operation[] = [];
   #flushScheduled = false;
   #nextBatchId = 0;
   #closed = false;
@@ -184,8 +177,7 @@ export class CryptoWorkerPool implements SignatureVerifier {
     const size = options.size ?? availableParallelism();
     if (!Number.isInteger(size) || size < 0) throw new RangeError(`the crypto pool size must be a whole number, got ${size}`);
     this.size = Math.max(1, size);
-    this.#inThreadMaxBatch = options.inThreadMaxBatch ?? 0;
-    this.#signingKeyPkcs8 = options.signingKeyPkcs8;
+    this.#inThreadMaxBatch = options.inThreadMaxBatch ?? DEFAULT_IN_THREAD_MAX_BATCH;
     this.#nice = process.platform === 'linux' ? (options.nice ?? WORKER_NICE) : undefined;
     this.#signingKey = options.signingKeyPkcs8 && createPrivateKey({ key: Buffer.from(options.signingKeyPkcs8), format: 'der', type: 'pkcs8' });
     for (let i = 0; i < this.size; i++) this.#workers.push(this.#spawn());
@@ -207,18 +199,20 @@ export class CryptoWorkerPool implements SignatureVerifier {
     if (items.length === 0) return Promise.resolve(verdicts);
     return new Promise((resolve, reject) => {
       const request: VerifyRequest = { verdicts, remaining: items.length, settled: false, resolve, reject };
-      items.forEach((item, index) => this.#enqueue({ kind: OP_VERIFY, request, index, item, type: types[index] }));
+      items.forEach((item, index) => this.#enqueue({ request, index, item, type: types[index] }));
     });
   }
 
   /**
-   * @returns the 64-byte Ed25519 signature of `message` by the pool's signing key
+   * @returns the 64-byte Ed25519 signature of `message` by the pool's signing key, made on the
+   *   calling thread
    * @throws Error when the pool was made without a signing key
    */
   sign(message: Uint8Array): Promise<Uint8Array> {
     if (this.#closed) return Promise.reject(closedError());
     if (this.#signingKey === undefined) return Promise.reject(new Error('this crypto pool has no signing key'));
-    return new Promise((resolve, reject) => this.#enqueue({ kind: OP_SIGN, message, resolve, reject }));
+    const signature = sign(null, message, this.#signingKey);
+    return Promise.resolve(new Uint8Array(signature.buffer, signature.byteOffset, signature.byteLength));
   }
 
   /** Stops the workers; operations still waiting are rejected. */
@@ -226,14 +220,14 @@ export class CryptoWorkerPool implements SignatureVerifier {
     if (this.#closed) return;
     this.#closed = true;
     const err = closedError();
-    for (const operation of [...this.#signQueue.splice(0), ...this.#verifyQueue.splice(0)]) fail(operation, err);
+    for (const operation of this.#queue.splice(0)) fail(operation, err);
     const workers = this.#workers.splice(0);
     for (const entry of workers) failBatches(entry, err);
     await Promise.all(workers.map((entry) => entry.worker.terminate()));
   }
 
   #enqueue(operation: Operation): void {
-    (operation.kind === OP_SIGN ? this.#signQueue : this.#verifyQueue).push(operation);
+    this.#queue.push(operation);
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
     // After the I/O callbacks of this loop iteration, so requests that arrived together share a batch.
@@ -243,19 +237,18 @@ export class CryptoWorkerPool implements SignatureVerifier {
   #flush(): void {
     this.#flushScheduled = false;
     if (this.#closed) return;
-    const pending = (): number => this.#signQueue.length + this.#verifyQueue.length;
-    if (pending() > 0 && pending() <= this.#inThreadMaxBatch && this.#workers.every((entry) => entry.inFlight === 0)) {
-      for (const operation of [...this.#signQueue.splice(0), ...this.#verifyQueue.splice(0)]) this.#runHere(operation);
+    const queue = this.#queue;
+    if (queue.length > 0 && queue.length <= this.#inThreadMaxBatch && this.#workers.every((entry) => entry.inFlight === 0)) {
+      for (const operation of queue.splice(0)) this.#runHere(operation);
       return;
     }
     // Whatever finds no worker with room waits here; the next answer flushes again.
-    while (pending() > 0) {
+    while (queue.length > 0) {
       const ready = this.#workers.filter((entry) => entry.batches.size < MAX_BATCHES_IN_FLIGHT).sort((a, b) => a.inFlight - b.inFlight);
       if (ready.length === 0) return;
-      const share = Math.min(MAX_BATCH_OPERATIONS, Math.ceil(pending() / ready.length));
+      const share = Math.min(MAX_BATCH_OPERATIONS, Math.ceil(queue.length / ready.length));
       for (const entry of ready) {
-        const batch = this.#signQueue.splice(0, share);
-        batch.push(...this.#verifyQueue.splice(0, share - batch.length));
+        const batch = queue.splice(0, share);
         if (batch.length === 0) break;
         this.#post(entry, batch);
       }
@@ -264,7 +257,6 @@ export class CryptoWorkerPool implements SignatureVerifier {
 
   #runHere(operation: Operation): void {
     this.stats.inThread++;
-    if (operation.kind === OP_SIGN) return operation.resolve(sign(null, operation.message, this.#signingKey!));
     const { publicKeyDer, message, signature } = operation.item;
     let ok: boolean;
     try {
@@ -277,26 +269,16 @@ export class CryptoWorkerPool implements SignatureVerifier {
 
   #post(entry: PoolWorker, operations: Operation[]): void {
     let bytes = 4 + operations.length * OP_HEADER_BYTES;
-    let signCount = 0;
-    for (const operation of operations) {
-      if (operation.kind === OP_SIGN) {
-        bytes += operation.message.length;
-        signCount++;
-      } else {
-        bytes += operation.item.publicKeyDer.length + operation.item.message.length + operation.item.signature.length;
-      }
-    }
+    for (const { item } of operations) bytes += item.publicKeyDer.length + item.message.length + item.signature.length;
     const buffer = new ArrayBuffer(bytes);
     const view = new DataView(buffer);
     const out = new Uint8Array(buffer);
     view.setUint32(0, operations.length);
     let at = 4 + operations.length * OP_HEADER_BYTES;
-    operations.forEach((operation, i) => {
+    operations.forEach(({ item }, i) => {
       const header = 4 + i * OP_HEADER_BYTES;
-      view.setUint32(header, operation.kind);
-      const parts = operation.kind === OP_SIGN ? [EMPTY, operation.message, EMPTY] : [operation.item.publicKeyDer, operation.item.message, operation.item.signature];
-      parts.forEach((part, p) => {
-        view.setUint32(header + 4 + p * 4, part.length);
+      [item.publicKeyDer, item.message, item.signature].forEach((part, p) => {
+        view.setUint32(header + p * 4, part.length);
         out.set(part, at);
         at += part.length;
       });
@@ -307,10 +289,10 @@ export class CryptoWorkerPool implements SignatureVerifier {
     entry.batches.set(id, operations);
     if (entry.inFlight === 0) entry.worker.ref();
     entry.inFlight += operations.length;
-    entry.worker.postMessage({ id, buffer, signCount }, [buffer]);
+    entry.worker.postMessage({ id, buffer }, [buffer]);
   }
 
-  #onReply(entry: PoolWorker, { id, verdicts, signatures, errors }: WorkerReply): void {
+  #onReply(entry: PoolWorker, { id, verdicts, errors }: WorkerReply): void {
     const operations = entry.batches.get(id);
     if (operations === undefined) return;
     entry.batches.delete(id);
@@ -319,22 +301,17 @@ export class CryptoWorkerPool implements SignatureVerifier {
     if (!this.#flushScheduled) this.#flush();
     for (const { index, message } of errors) {
       const operation = operations[index];
-      if (operation.kind === OP_VERIFY) fail(operation, badPublicKey(operation.type, message));
+      fail(operation, badPublicKey(operation.type, message));
     }
-    let signed = 0;
     operations.forEach((operation, i) => {
-      if (operation.kind === OP_SIGN) {
-        operation.resolve(signatures.slice(signed * SIGNATURE_BYTES, ++signed * SIGNATURE_BYTES));
-      } else if (verdicts[i] !== KEY_UNPARSABLE) {
-        settle(operation.request, operation.index, verdicts[i] === VALID);
-      }
+      if (verdicts[i] !== KEY_UNPARSABLE) settle(operation.request, operation.index, verdicts[i] === VALID);
     });
   }
 
   #spawn(): PoolWorker {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { keyCacheCapacity: KEY_CACHE_CAPACITY, signingKeyPkcs8: this.#signingKeyPkcs8, nice: this.#nice },
+      workerData: { keyCacheCapacity: KEY_CACHE_CAPACITY, nice: this.#nice },
     });
     worker.unref();
     const entry: PoolWorker = { worker, inFlight: 0, batches: new Map() };
@@ -364,7 +341,6 @@ function settle(request: VerifyRequest, index: number, ok: boolean): void {
 }
 
 function fail(operation: Operation, err: Error): void {
-  if (operation.kind === OP_SIGN) return operation.reject(err);
   const { request } = operation;
   if (request.settled) return;
   request.settled = true;

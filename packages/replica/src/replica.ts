@@ -1,5 +1,5 @@
 import type { Principal } from '@icp-sdk/core/principal';
-import { encodeUleb128, isCanisterDefinition, labeled, leaf, reconstruct, type CanisterDefinition } from '@icws/backend-cdk';
+import { encodeUleb128, isCanisterDefinition, labeled, leaf, reconstruct, type CanisterDefinition, type CanisterMethods, type MethodDefinition } from '@icws/backend-cdk';
 import { IC_STATE_ROOT_DOMAIN_SEPARATOR, withDomainSeparator } from '@icws/protocol';
 import { CanisterInstance } from './canister/instance';
 import { rejected, RejectCode, type CallOutcome } from './canister/outcome';
@@ -102,6 +102,8 @@ export interface ReplicaStats {
   certificatesSigned: number;
   updatesExecuted: number;
   queriesExecuted: number;
+  /** Queries answered from the certified state while a round was under way (see {@link Replica.query}). */
+  queriesFromCertifiedState: number;
   /** Update calls refused because {@link ReplicaOptions.maxPendingCalls} were pending. */
   callsRefused: number;
   /** Update calls admitted and not yet certified (queued, executing or being signed). */
@@ -122,8 +124,11 @@ export interface ReplicaStats {
  * Queries and certificates only see certified state: a query runs at once when the state is the one
  * the latest signature covers (and that signature is recent), and otherwise waits for the round
  * under way, or an empty one, to be certified, then runs without a break, so `ic.dataCertificate()`
- * always has a certificate for what the query reads. A round executes in slices with turns of the
- * event loop in between, which let new calls in, until a query waits for it (see `#executeRound`).
+ * always has a certificate for what the query reads. Queries a canister captures after each round
+ * (`ic.setCertifiedQueries`: the WebSocket kit's `ws_get_messages`) do not wait: they answer from
+ * the state the latest certificate covers, with that certificate. A round executes in slices with
+ * turns of the event loop in between, which let new calls in, until a query waits for it (see
+ * `#executeRound`).
  */
 export class Replica {
   readonly stats: ReplicaStats;
@@ -146,8 +151,20 @@ export class Replica {
   #waitingForCertification = 0;
   /** Outcomes of the calls made by {@link update}, kept only for those (others read request_status). */
   readonly #outcomes = new WeakMap<Uint8Array, CallOutcome | undefined>();
-  /** Data certificates of the current round by canister; queries polling for messages ask for them. */
+  /** The certified data version of each canister that the state tree holds. */
+  readonly #certifiedDataVersions = new Map<CanisterInstance, number>();
+  /**
+   * Data certificates of the certified round by canister; queries polling for messages ask for them.
+   * Made from the state tree while it is the certified one, and for the canisters with certified
+   * queries before the tree changes (see {@link #beforeTreeChange}), which those queries then use.
+   */
   readonly #dataCertificates = new Map<string, Uint8Array>();
+  /** Whether the state tree is the one the latest signature covers (no round's changes applied since). */
+  #treeCertified = false;
+  /** Queries answering from the certified state while a round is under way, by canister (`ic.setCertifiedQueries`). */
+  #certifiedQueries = new Map<CanisterInstance, CanisterMethods>();
+  /** Captured at the end of the round being signed; certified with it. */
+  #pendingQueries: Map<CanisterInstance, CanisterMethods> | undefined;
   #signature: Uint8Array | undefined;
   readonly #ranges = new CanisterRanges();
   /** The root key's certificate of the latest certified time, for clock syncs against other subnets. */
@@ -188,6 +205,7 @@ export class Replica {
       certificatesSigned: 0,
       updatesExecuted: 0,
       queriesExecuted: 0,
+      queriesFromCertifiedState: 0,
       callsRefused: 0,
       get pendingCalls() {
         return replica.#pendingCalls;
@@ -291,6 +309,7 @@ export class Replica {
     const create = () => this.#instantiate(name, id, definition as CanisterDefinition<unknown>, options.init);
     const instance = previous === undefined ? create() : this.#storage.upgrade(name, id, undefined, create, this.#currentTimeNs());
     this.#canisters.set(canisterKey(id), instance);
+    this.#beforeTreeChange();
     if (this.#ranges.include(id)) {
       // A canister id outside the subnet's ranges: the state and the delegation must cover it.
       this.#state.setCanisterRanges(this.#ranges.ranges);
@@ -299,6 +318,7 @@ export class Replica {
     const notice = this.#storage.recordInstall(id, name, options.moduleHash, previous);
     if (notice !== undefined) this.log(notice);
     this.#state.setCanister(id, instance.certifiedData);
+    this.#certifiedDataVersions.set(instance, instance.certifiedDataVersion);
     this.#stateVersion++;
     this.#scheduler.wake();
     return id;
@@ -400,13 +420,23 @@ export class Replica {
   }
 
   /**
-   * Executes a query against the certified state, at its certified time; when a round is under way
-   * or the certificate is stale, after that round (or an empty one) is certified.
+   * Executes a query against the certified state, at its certified time. While a round is under
+   * way, a query the canister captured for it (`ic.setCertifiedQueries`) runs at once against the
+   * state the latest certificate covers, if that certificate is recent; any other waits until
+   * that round (or an empty one, when the certificate is stale) is certified.
    * @throws ReplicaError `ICWS_ERR_REPLICA_CLOSED` when the replica is closed meanwhile
    */
   async query(canisterId: Principal, methodName: string, arg: Uint8Array, caller: Principal): Promise<CallOutcome> {
     this.#assertOpen();
-    if (!this.#certificateUsable()) await this.#certifiedState();
+    if (!this.#certificateUsable()) {
+      const captured = this.#certifiedQuery(canisterId, methodName);
+      if (captured !== undefined) {
+        this.stats.queriesExecuted++;
+        this.stats.queriesFromCertifiedState++;
+        return captured.instance.execute({ methodName, arg, caller, mode: 'query', timeNs: this.#certifiedTimeNs }, captured.method);
+      }
+      await this.#certifiedState();
+    }
     // From here to the end the query runs without a break, so the state stays the certified one.
     const instance = this.#canisters.get(canisterKey(canisterId));
     if (instance === undefined) {
@@ -490,11 +520,16 @@ export class Replica {
     return encodeCertificate(this.#state.witness(selection), this.#signature!, this.#delegation?.encoded);
   }
 
-  /** Only queries ask, and they run only while the state is the one signed last (see {@link query}). */
+  /**
+   * Only queries ask, and they run only while the state is the one signed last, or against a
+   * captured state whose certificate was made before the tree changed (see {@link query}).
+   */
   #dataCertificate(id: Principal): Uint8Array {
     const key = canisterKey(id);
     let certificate = this.#dataCertificates.get(key);
     if (certificate === undefined) {
+      // Never reached: captured queries find their certificates kept (see #beforeTreeChange).
+      if (!this.#treeCertified) throw new Error(`no certificate of canister ${id.toText()}'s certified data was kept for this query`);
       certificate = this.#encodeCertificate({ canisters: [id], requestIds: [], subnet: false });
       this.#dataCertificates.set(key, certificate);
     }
@@ -503,7 +538,31 @@ export class Replica {
 
   /** @returns whether the state is the one the latest signature covers, signed recently enough. */
   #certificateUsable(): boolean {
-    return this.#certifiedVersion === this.#stateVersion && this.clock.nowNs() - this.#certifiedTimeNs <= MAX_CERTIFICATE_REUSE_NS;
+    return this.#certifiedVersion === this.#stateVersion && this.#certificateRecent();
+  }
+
+  #certificateRecent(): boolean {
+    return this.clock.nowNs() - this.#certifiedTimeNs <= MAX_CERTIFICATE_REUSE_NS;
+  }
+
+  /** @returns the query `methodName` of the canister as captured with the certified state, if it may answer now. */
+  #certifiedQuery(canisterId: Principal, methodName: string): { instance: CanisterInstance; method: MethodDefinition } | undefined {
+    const instance = this.#canisters.get(canisterKey(canisterId));
+    const queries = instance === undefined ? undefined : this.#certifiedQueries.get(instance);
+    if (queries === undefined || !Object.hasOwn(queries, methodName) || !this.#certificateRecent()) return undefined;
+    const method = queries[methodName];
+    return method.mode === 'query' ? { instance: instance!, method } : undefined;
+  }
+
+  /**
+   * Called before the state tree changes (a round starts, a canister is installed): keeps the
+   * certificates the captured queries will hand out until the next signature, made while the tree
+   * is still the certified one.
+   */
+  #beforeTreeChange(): void {
+    if (!this.#treeCertified) return;
+    for (const instance of this.#certifiedQueries.keys()) this.#dataCertificate(instance.id);
+    this.#treeCertified = false;
   }
 
   /**
@@ -534,6 +593,8 @@ export class Replica {
     const calls = this.#calls.splice(0);
     this.#stateVersion++;
     this.stats.rounds++;
+    // Executing records request statuses in the state tree.
+    this.#beforeTreeChange();
 
     for (const instance of this.#canisters.values()) instance.runDueTimers(timeNs);
     // Elapsed time only decides when to give the event loop a turn, never what canisters or
@@ -547,7 +608,17 @@ export class Replica {
         sliceStart = performance.now();
       }
     }
-    for (const instance of this.#canisters.values()) this.#state.setCanister(instance.id, instance.certifiedData);
+    const captured = new Map<CanisterInstance, CanisterMethods>();
+    for (const instance of this.#canisters.values()) {
+      // The state as this round leaves it, which its certificate will cover.
+      const queries = instance.captureCertifiedQueries();
+      if (queries !== undefined) captured.set(instance, queries);
+      // Read once per round: a source set by many messages (one per queued message) is hashed here once.
+      if (this.#certifiedDataVersions.get(instance) === instance.certifiedDataVersion) continue;
+      this.#certifiedDataVersions.set(instance, instance.certifiedDataVersion);
+      this.#state.setCanister(instance.id, instance.certifiedData);
+    }
+    this.#pendingQueries = captured;
     this.#state.pruneExpired(this.#wallClock());
     this.#state.setTime(timeNs);
     // A canister installed while the round is signed is not covered: the next round will be.
@@ -559,6 +630,9 @@ export class Replica {
   #certify(signature: Uint8Array): void {
     this.#signature = signature;
     this.#dataCertificates.clear();
+    this.#treeCertified = true;
+    if (this.#pendingQueries !== undefined) this.#certifiedQueries = this.#pendingQueries;
+    this.#pendingQueries = undefined;
     this.#certifiedVersion = this.#signing!.version;
     this.#certifiedTimeNs = this.#signing!.timeNs;
     this.#signing = undefined;
@@ -631,7 +705,15 @@ function closedError(): ReplicaError {
   return new ReplicaError('ICWS_ERR_REPLICA_CLOSED', 'the replica was shut down');
 }
 
+/** Keys of the principals seen, held weakly: requests name their canister with one cached object. */
+const canisterKeys = new WeakMap<Principal, string>();
+
 function canisterKey(id: Principal): string {
-  const bytes = id.toUint8Array();
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+  let key = canisterKeys.get(id);
+  if (key === undefined) {
+    const bytes = id.toUint8Array();
+    key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+    canisterKeys.set(id, key);
+  }
+  return key;
 }

@@ -48,6 +48,8 @@ class StatusNode implements BalancedNode<StatusNode> {
   height = 1;
   /** Null when stale: a change below invalidates the nodes on its path. */
   subtreeHash: string | null = null;
+  /** The hash of `fork(left, labeled…)` (or of the labeled node alone), fresh with `subtreeHash`. */
+  headHash: string | null = null;
   labeledHash: string;
   removed = false;
 
@@ -64,6 +66,7 @@ class StatusNode implements BalancedNode<StatusNode> {
 
   invalidate(): void {
     this.subtreeHash = null;
+    this.headHash = null;
   }
 
   /** Bytes of reply or reject message this status holds. */
@@ -298,14 +301,11 @@ function forkHash(left: string, right: string): string {
 /** @returns the subtree hash of `node`, recomputing only stale nodes; a fresh node has fresh descendants. */
 function refresh(node: StatusNode): string {
   if (node.subtreeHash !== null) return node.subtreeHash;
-  const head = headHash(node, node.left === null ? undefined : refresh(node.left));
+  // Kept: every answer to a synchronous call carries a witness, which prunes the heads on its path.
+  const head = node.left === null ? node.labeledHash : forkHash(refresh(node.left), node.labeledHash);
+  node.headHash = head;
   node.subtreeHash = node.right === null ? head : forkHash(head, refresh(node.right));
   return node.subtreeHash;
-}
-
-/** The hash of `fork(left, labeled…)`, or of the labeled node alone: not cached, witnesses are rare. */
-function headHash(node: StatusNode, leftHash = node.left?.subtreeHash ?? undefined): string {
-  return leftHash === undefined ? node.labeledHash : forkHash(leftHash, node.labeledHash);
 }
 
 function collectKey(root: StatusNode, key: string, into: Reveal[]): void {
@@ -340,7 +340,7 @@ function renderPart(node: StatusNode, reveals: readonly Reveal[], from: number, 
     : labeled(key, hit.full ? statusTree(node) : pruned(reconstruct(statusTree(node))));
   let head: HashTree;
   if (node.left === null) head = self;
-  else if (split === from && hit === undefined) head = pruned(bytes(headHash(node)));
+  else if (split === from && hit === undefined) head = pruned(bytes(node.headHash!));
   else head = fork(renderPart(node.left, reveals, from, split), self);
   if (node.right === null) return head;
   return fork(head, renderPart(node.right, reveals, hit === undefined ? split : split + 1, to));
@@ -355,8 +355,12 @@ function latin1(data: Uint8Array): string {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
 }
 
+/** Short strings (hashes, ids) are copied char by char into a small array: no intermediate Buffer. */
 function bytes(text: string): Uint8Array {
-  return new Uint8Array(Buffer.from(text, 'latin1'));
+  if (text.length > 256) return new Uint8Array(Buffer.from(text, 'latin1'));
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
 }
 
 function separator(name: string): Uint8Array {

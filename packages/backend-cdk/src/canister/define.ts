@@ -22,6 +22,28 @@ export interface CanisterContext {
    */
   setCertifiedData(data: Uint8Array): void;
   /**
+   * Makes `source` the canister's certified data: the host calls it when it certifies the state,
+   * after the last message of the round, rather than taking bytes at once. A library that changes
+   * the certified data in many messages of a round (one per queued WebSocket message) then hashes
+   * it once per round. As {@link setCertifiedData}: only in update methods and timers, applied
+   * when the message commits, the data at most 32 bytes; a later `setCertifiedData` replaces the
+   * source. `source` must return the same bytes until the canister changes what they cover, and
+   * must not use this context. Hosts that lack it leave the method out: call `setCertifiedData` then.
+   */
+  setCertifiedDataSource?(source: () => Uint8Array): void;
+  /**
+   * Offers queries that answer from the state the latest certificate covers while the host
+   * executes and certifies later rounds, instead of waiting for them. After each round, outside
+   * any message, the host calls `capture`, which returns query methods (by name) bound to a frozen
+   * copy of what they read; while a later round is under way, a call of one of those methods runs
+   * the captured one, at the time of the round it was captured in and with that round's
+   * certificate as `dataCertificate()`. Other queries, and all queries while no round is under
+   * way, run on the current state as before. A canister has one `capture`; a later call replaces
+   * it. `capture` must be cheap (it runs every round) and must not use this context. Hosts that
+   * lack it leave the method out.
+   */
+  setCertifiedQueries?(capture: () => CanisterMethods): void;
+  /**
    * The certificate covering the current certified data, or `undefined` outside a query.
    * Its tree holds `time` and `canister/<id>/certified_data`.
    */
@@ -73,6 +95,12 @@ export interface MethodDefinition {
   readonly argTypes: readonly IDL.Type[];
   readonly retTypes: readonly IDL.Type[];
   readonly implementation: (...args: never[]) => unknown;
+  /**
+   * A faster decoder of the arguments for the encodings it knows (the protocol's own methods have
+   * one): @returns the arguments as decoding them against `argTypes` would, or `undefined` to leave
+   * the bytes to the host's Candid decoder.
+   */
+  readonly decodeArguments?: (bytes: Uint8Array) => unknown[] | undefined;
 }
 
 function method<const A extends readonly IDL.Type[], const R extends readonly IDL.Type[]>(

@@ -1,4 +1,5 @@
-import { forkHash, type HashTree } from './hash-tree';
+import type { HashTree } from './hash-tree';
+import { forkHashText } from './latin1';
 
 /**
  * A node of the AVL tree behind CertifiedMap. Besides the entry it caches the hashes a witness
@@ -7,25 +8,52 @@ import { forkHash, type HashTree } from './hash-tree';
  * of the inner `fork(left, labeled…)` (or of the labeled node alone when there is no left child).
  * Null hashes mean "stale": every change invalidates the nodes on its path, and the hashes are
  * recomputed lazily, so a batch of writes shares the rehashing of common ancestors.
+ *
+ * The key and the hashes are latin1 text (see `latin1.ts`), and so is the value when it is a small
+ * leaf (its bytes): a map of a hundred thousand entries holds that many of each.
  */
 export class AvlNode implements BalancedNode<AvlNode> {
   left: AvlNode | null = null;
   right: AvlNode | null = null;
   height = 1;
-  headHash: Uint8Array | null = null;
-  subtreeHash: Uint8Array | null = null;
+  headHash: string | null = null;
+  subtreeHash: string | null = null;
 
   constructor(
-    readonly key: Uint8Array,
-    public value: HashTree,
-    public valueHash: Uint8Array,
-    public labeledHash: Uint8Array,
+    readonly key: string,
+    /** The value's tree, or the bytes of a leaf value as latin1 text. */
+    public value: HashTree | string,
+    public labeledHash: string,
+    /** The version of the map that made this node; see `CertifiedMap.snapshot`. */
+    public epoch = 0,
   ) {}
 
   invalidate(): void {
     this.headHash = null;
     this.subtreeHash = null;
   }
+
+  /** @returns a copy of this node, children and cached hashes shared, made by version `epoch`. */
+  copy(epoch: number): AvlNode {
+    const copy = new AvlNode(this.key, this.value, this.labeledHash, epoch);
+    copy.left = this.left;
+    copy.right = this.right;
+    copy.height = this.height;
+    copy.headHash = this.headHash;
+    copy.subtreeHash = this.subtreeHash;
+    return copy;
+  }
+}
+
+/**
+ * Gives a node that may be changed in place: the node itself, or a copy where the node is shared
+ * with a frozen version of the tree (path copying). Balancing calls it on every node it changes
+ * besides the one it is given, which the caller has made its own.
+ */
+export type OwnNode<N> = (node: N) => N;
+
+function inPlace<N>(node: N): N {
+  return node;
 }
 
 /**
@@ -45,11 +73,11 @@ export function heightOf(node: { readonly height: number } | null): number {
 }
 
 /** @returns the subtree hash of `node`, recomputing only stale nodes. A clean node has clean descendants. */
-export function refreshHash(node: AvlNode): Uint8Array {
+export function refreshHash(node: AvlNode): string {
   if (node.subtreeHash !== null) return node.subtreeHash;
-  const head = node.left === null ? node.labeledHash : forkHash(refreshHash(node.left), node.labeledHash);
+  const head = node.left === null ? node.labeledHash : forkHashText(refreshHash(node.left), node.labeledHash);
   node.headHash = head;
-  node.subtreeHash = node.right === null ? head : forkHash(head, refreshHash(node.right));
+  node.subtreeHash = node.right === null ? head : forkHashText(head, refreshHash(node.right));
   return node.subtreeHash;
 }
 
@@ -57,8 +85,8 @@ function updateHeight<N extends BalancedNode<N>>(node: N): void {
   node.height = 1 + Math.max(heightOf(node.left), heightOf(node.right));
 }
 
-function rotateRight<N extends BalancedNode<N>>(node: N): N {
-  const pivot = node.left!;
+function rotateRight<N extends BalancedNode<N>>(node: N, own: OwnNode<N>): N {
+  const pivot = own(node.left!);
   node.left = pivot.right;
   pivot.right = node;
   updateHeight(node);
@@ -68,8 +96,8 @@ function rotateRight<N extends BalancedNode<N>>(node: N): N {
   return pivot;
 }
 
-function rotateLeft<N extends BalancedNode<N>>(node: N): N {
-  const pivot = node.right!;
+function rotateLeft<N extends BalancedNode<N>>(node: N, own: OwnNode<N>): N {
+  const pivot = own(node.right!);
   node.right = pivot.left;
   pivot.left = node;
   updateHeight(node);
@@ -79,27 +107,34 @@ function rotateLeft<N extends BalancedNode<N>>(node: N): N {
   return pivot;
 }
 
-/** Restores the AVL invariant at `node`, whose children are balanced and differ in height by at most 2. */
-export function rebalance<N extends BalancedNode<N>>(node: N): N {
+/**
+ * Restores the AVL invariant at `node`, whose children are balanced and differ in height by at most 2.
+ * @param own - makes the other nodes it changes changeable (see {@link OwnNode}); `node` must be already
+ */
+export function rebalance<N extends BalancedNode<N>>(node: N, own: OwnNode<N> = inPlace): N {
   updateHeight(node);
   const balance = heightOf(node.left) - heightOf(node.right);
   if (balance > 1) {
     const left = node.left!;
-    if (heightOf(left.left) < heightOf(left.right)) node.left = rotateLeft(left);
-    return rotateRight(node);
+    if (heightOf(left.left) < heightOf(left.right)) node.left = rotateLeft(own(left), own);
+    return rotateRight(node, own);
   }
   if (balance < -1) {
     const right = node.right!;
-    if (heightOf(right.right) < heightOf(right.left)) node.right = rotateRight(right);
-    return rotateLeft(node);
+    if (heightOf(right.right) < heightOf(right.left)) node.right = rotateRight(own(right), own);
+    return rotateLeft(node, own);
   }
   return node;
 }
 
-/** Detaches the leftmost node of `node`'s subtree. @returns the remaining subtree. */
-export function removeMin<N extends BalancedNode<N>>(node: N): N | null {
+/**
+ * Detaches the leftmost node of `node`'s subtree. @returns the remaining subtree.
+ * @param own - as for {@link rebalance}; applied to every node it changes, `node` included
+ */
+export function removeMin<N extends BalancedNode<N>>(node: N, own: OwnNode<N> = inPlace): N | null {
   if (node.left === null) return node.right;
-  node.left = removeMin(node.left);
-  node.invalidate();
-  return rebalance(node);
+  const owned = own(node);
+  owned.left = removeMin(owned.left!, own);
+  owned.invalidate();
+  return rebalance(owned, own);
 }

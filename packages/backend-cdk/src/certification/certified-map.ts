@@ -1,7 +1,6 @@
 import { AvlNode, heightOf, rebalance, refreshHash, removeMin } from './avl-node';
-import { equalBytes } from '@icws/protocol';
-import { compareBytes } from './bytes';
-import { empty, fork, labeled, labeledHash, pruned, reconstruct, type HashTree } from './hash-tree';
+import { empty, fork, labeled, leaf, pruned, reconstruct, type HashTree } from './hash-tree';
+import { bytesOf, labeledHashText, latin1, leafHashText, treeHashText } from './latin1';
 
 export type CertifiedEntry = [key: Uint8Array, value: HashTree];
 
@@ -17,14 +16,22 @@ interface Reveal {
  * Rendered as a hash tree it is a balanced binary tree of forks over `labeled(key, value)` nodes in
  * key order (see AvlNode), so agents look keys up in it with `lookup_path`.
  *
- * Values are hashed when set: do not mutate a value tree (or a key) after handing it over.
- * Witnesses share byte arrays with the map, so copy before altering one.
+ * {@link snapshot} freezes the map as it is, in O(1): later changes copy the nodes they touch
+ * (path copying) instead of changing them in place, so the snapshot keeps proving the keys and
+ * root hash it had while the map moves on.
+ *
+ * Values are hashed when set: do not mutate a value tree after handing it over. Keys, hashes and
+ * leaf values of up to {@link SMALL_LEAF_BYTES} bytes are kept as latin1 text (a string costs a
+ * fifth of a small Uint8Array on Node), and returned as new byte arrays.
  */
 export class CertifiedMap {
   #root: AvlNode | null = null;
   #size = 0;
   /** Bumped on every insertion or removal, so iterators notice structural changes. */
   #version = 0;
+  /** Nodes made since the last snapshot carry this epoch and may change in place; older ones are shared. */
+  #epoch = 0;
+  readonly #own = (node: AvlNode): AvlNode => (node.epoch === this.#epoch ? node : node.copy(this.#epoch));
 
   get size(): number {
     return this.#size;
@@ -36,22 +43,26 @@ export class CertifiedMap {
   }
 
   get(key: Uint8Array): HashTree | undefined {
-    return this.#find(key)?.value;
+    const node = this.#find(latin1(key));
+    return node === undefined ? undefined : valueOf(node);
   }
 
   has(key: Uint8Array): boolean {
-    return this.#find(key) !== undefined;
+    return this.#find(latin1(key)) !== undefined;
   }
 
   set(key: Uint8Array, value: HashTree): this {
-    const valueHash = reconstruct(value);
-    this.#root = this.#insert(this.#root, key, value, valueHash, labeledHash(key, valueHash));
+    const keyText = latin1(key);
+    const stored = value[0] === 3 && value[1].length <= SMALL_LEAF_BYTES ? latin1(value[1]) : value;
+    const valueHash = typeof stored === 'string' ? leafHashText(stored) : treeHashText(value);
+    this.#root = this.#insert(this.#root, keyText, stored, labeledHashText(keyText, valueHash));
     return this;
   }
 
   delete(key: Uint8Array): boolean {
-    if (this.#find(key) === undefined) return false;
-    this.#root = this.#remove(this.#root!, key);
+    const keyText = latin1(key);
+    if (this.#find(keyText) === undefined) return false;
+    this.#root = this.#remove(this.#root!, keyText);
     this.#size--;
     this.#version++;
     return true;
@@ -66,13 +77,13 @@ export class CertifiedMap {
   first(): CertifiedEntry | undefined {
     let node = this.#root;
     while (node?.left) node = node.left;
-    return node ? [node.key, node.value] : undefined;
+    return node ? entryOf(node) : undefined;
   }
 
   last(): CertifiedEntry | undefined {
     let node = this.#root;
     while (node?.right) node = node.right;
-    return node ? [node.key, node.value] : undefined;
+    return node ? entryOf(node) : undefined;
   }
 
   [Symbol.iterator](): Generator<CertifiedEntry, void, undefined> {
@@ -90,8 +101,9 @@ export class CertifiedMap {
   *entriesFrom(low?: Uint8Array): Generator<CertifiedEntry, void, undefined> {
     const version = this.#version;
     const stack: AvlNode[] = [];
+    const lowText = low === undefined ? undefined : latin1(low);
     for (let node = this.#root; node !== null; ) {
-      if (low === undefined || compareBytes(node.key, low) >= 0) {
+      if (lowText === undefined || node.key >= lowText) {
         stack.push(node);
         node = node.left;
       } else {
@@ -100,14 +112,23 @@ export class CertifiedMap {
     }
     while (stack.length > 0) {
       const node = stack.pop()!;
-      yield [node.key, node.value];
+      yield entryOf(node);
       if (this.#version !== version) throw new Error('CertifiedMap: keys added or removed during iteration');
       for (let next = node.right; next !== null; next = next.left) stack.push(next);
     }
   }
 
   rootHash(): Uint8Array {
-    return this.#root === null ? reconstruct(empty()) : refreshHash(this.#root).slice();
+    return rootHashOf(this.#root);
+  }
+
+  /**
+   * @returns the map as it is now, frozen: its root hash and range witnesses stay those of now
+   *   whatever the map does afterwards. O(1); the map's next changes copy O(log n) nodes each.
+   */
+  snapshot(): CertifiedMapSnapshot {
+    this.#epoch++;
+    return new CertifiedMapSnapshot(this.#root);
   }
 
   /** The whole map as a hash tree; its size is O(n), so meant for small maps. */
@@ -125,7 +146,7 @@ export class CertifiedMap {
     const root = this.#root;
     if (root === null) return empty();
     const reveals: Reveal[] = [];
-    for (const key of keys) collectKey(root, key, reveals);
+    for (const key of keys) collectKey(root, latin1(key), reveals);
     return renderWitness(root, mergeReveals(reveals));
   }
 
@@ -135,94 +156,131 @@ export class CertifiedMap {
    * Everything else is pruned using cached hashes: O(log n + k) nodes for k keys in the range.
    */
   witnessRange(lo: Uint8Array, hi: Uint8Array): HashTree {
-    if (compareBytes(lo, hi) > 0) throw new RangeError('CertifiedMap.witnessRange: lo is greater than hi');
-    const root = this.#root;
-    if (root === null) return empty();
-    const reveals: Reveal[] = [];
-    const stack: AvlNode[] = [];
-    let below: AvlNode | null = null;
-    for (let node: AvlNode | null = root; node !== null; ) {
-      if (compareBytes(node.key, lo) >= 0) {
-        stack.push(node);
-        node = node.left;
-      } else {
-        below = node;
-        node = node.right;
-      }
-    }
-    const firstInRange = stack.at(-1);
-    if (below !== null && (firstInRange === undefined || !equalBytes(firstInRange.key, lo))) {
-      reveals.push({ node: below, full: false });
-    }
-    let lastInRange: AvlNode | null = null;
-    while (stack.length > 0) {
-      const node = stack.pop()!;
-      if (compareBytes(node.key, hi) > 0) {
-        if (lastInRange === null || !equalBytes(lastInRange.key, hi)) reveals.push({ node, full: false });
-        break;
-      }
-      reveals.push({ node, full: true });
-      lastInRange = node;
-      for (let next = node.right; next !== null; next = next.left) stack.push(next);
-    }
-    return renderWitness(root, reveals);
+    return witnessRangeOf(this.#root, lo, hi);
   }
 
-  #find(key: Uint8Array): AvlNode | undefined {
+  #find(key: string): AvlNode | undefined {
     let node = this.#root;
     while (node !== null) {
-      const order = compareBytes(key, node.key);
-      if (order === 0) return node;
-      node = order < 0 ? node.left : node.right;
+      if (key === node.key) return node;
+      node = key < node.key ? node.left : node.right;
     }
     return undefined;
   }
 
-  #insert(node: AvlNode | null, key: Uint8Array, value: HashTree, valueHash: Uint8Array, labelHash: Uint8Array): AvlNode {
+  #insert(node: AvlNode | null, key: string, value: HashTree | string, labelHash: string): AvlNode {
     if (node === null) {
       this.#size++;
       this.#version++;
-      return new AvlNode(new Uint8Array(key), value, valueHash, labelHash);
+      return new AvlNode(key, value, labelHash, this.#epoch);
     }
+    node = this.#own(node);
     node.invalidate();
-    const order = compareBytes(key, node.key);
-    if (order === 0) {
+    if (key === node.key) {
       node.value = value;
-      node.valueHash = valueHash;
       node.labeledHash = labelHash;
       return node;
     }
-    if (order < 0) node.left = this.#insert(node.left, key, value, valueHash, labelHash);
-    else node.right = this.#insert(node.right, key, value, valueHash, labelHash);
-    return rebalance(node);
+    if (key < node.key) node.left = this.#insert(node.left, key, value, labelHash);
+    else node.right = this.#insert(node.right, key, value, labelHash);
+    return rebalance(node, this.#own);
   }
 
   /** Removes `key`, which must be present. */
-  #remove(node: AvlNode, key: Uint8Array): AvlNode | null {
-    const order = compareBytes(key, node.key);
+  #remove(node: AvlNode, key: string): AvlNode | null {
+    const order = compare(key, node.key);
     if (order === 0) {
       if (node.left === null) return node.right;
       if (node.right === null) return node.left;
       let successor = node.right;
       while (successor.left !== null) successor = successor.left;
-      successor.right = removeMin(node.right);
-      successor.left = node.left;
-      successor.invalidate();
-      return rebalance(successor);
+      const rest = removeMin(node.right, this.#own);
+      const moved = this.#own(successor);
+      moved.right = rest;
+      moved.left = node.left;
+      moved.invalidate();
+      return rebalance(moved, this.#own);
     }
-    if (order < 0) node.left = this.#remove(node.left!, key);
-    else node.right = this.#remove(node.right!, key);
-    node.invalidate();
-    return rebalance(node);
+    const owned = this.#own(node);
+    if (order < 0) owned.left = this.#remove(owned.left!, key);
+    else owned.right = this.#remove(owned.right!, key);
+    owned.invalidate();
+    return rebalance(owned, this.#own);
   }
 }
 
+/**
+ * The witness of {@link CertifiedMap.witnessRange} for the tree at `root`.
+ * @throws RangeError when `lo` is greater than `hi`
+ */
+function witnessRangeOf(root: AvlNode | null, loBytes: Uint8Array, hiBytes: Uint8Array): HashTree {
+  const lo = latin1(loBytes);
+  const hi = latin1(hiBytes);
+  if (lo > hi) throw new RangeError('CertifiedMap.witnessRange: lo is greater than hi');
+  if (root === null) return empty();
+  const reveals: Reveal[] = [];
+  const stack: AvlNode[] = [];
+  let below: AvlNode | null = null;
+  for (let node: AvlNode | null = root; node !== null; ) {
+    if (node.key >= lo) {
+      stack.push(node);
+      node = node.left;
+    } else {
+      below = node;
+      node = node.right;
+    }
+  }
+  const firstInRange = stack.at(-1);
+  if (below !== null && (firstInRange === undefined || firstInRange.key !== lo)) {
+    reveals.push({ node: below, full: false });
+  }
+  let lastInRange: AvlNode | null = null;
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (node.key > hi) {
+      if (lastInRange === null || lastInRange.key !== hi) reveals.push({ node, full: false });
+      break;
+    }
+    reveals.push({ node, full: true });
+    lastInRange = node;
+    for (let next = node.right; next !== null; next = next.left) stack.push(next);
+  }
+  return renderWitness(root, reveals);
+}
+
+/** @returns the root hash of the tree at `root`, recomputing only stale nodes. */
+function rootHashOf(root: AvlNode | null): Uint8Array {
+  return root === null ? reconstruct(empty()) : bytesOf(refreshHash(root));
+}
+
+/** Leaf values up to this size are kept as latin1 text: hashes, the certified data of canisters. */
+const SMALL_LEAF_BYTES = 64;
+
+/** @returns the value of `node` as a hash tree. */
+function valueOf(node: AvlNode): HashTree {
+  return typeof node.value === 'string' ? leaf(bytesOf(node.value)) : node.value;
+}
+
+/** @returns the hash of the value of `node`, as latin1 text. */
+function valueHashOf(node: AvlNode): string {
+  return typeof node.value === 'string' ? leafHashText(node.value) : treeHashText(node.value);
+}
+
+function entryOf(node: AvlNode): CertifiedEntry {
+  return [bytesOf(node.key), valueOf(node)];
+}
+
+/** Latin1 strings compare char by char, which is byte order. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Adds what proves `key`: its node, or the nearest keys below and above it. */
-function collectKey(root: AvlNode, key: Uint8Array, into: Reveal[]): void {
+function collectKey(root: AvlNode, key: string, into: Reveal[]): void {
   let below: AvlNode | null = null;
   let above: AvlNode | null = null;
   for (let node: AvlNode | null = root; node !== null; ) {
-    const order = compareBytes(key, node.key);
+    const order = compare(key, node.key);
     if (order === 0) {
       into.push({ node, full: true });
       return;
@@ -241,7 +299,7 @@ function collectKey(root: AvlNode, key: Uint8Array, into: Reveal[]): void {
 
 /** Sorts reveals by key and merges duplicates, a full reveal winning over a label-only one. */
 function mergeReveals(reveals: Reveal[]): Reveal[] {
-  reveals.sort((a, b) => compareBytes(a.node.key, b.node.key));
+  reveals.sort((a, b) => compare(a.node.key, b.node.key));
   const merged: Reveal[] = [];
   for (const reveal of reveals) {
     const previous = merged.at(-1);
@@ -259,31 +317,51 @@ function renderWitness(root: AvlNode, reveals: readonly Reveal[]): HashTree {
 
 /** `reveals[from, to)` are exactly the reveals inside `node`'s subtree, whose hashes are fresh. */
 function renderPart(node: AvlNode, reveals: readonly Reveal[], from: number, to: number): HashTree {
-  if (from === to) return pruned(node.subtreeHash!);
+  if (from === to) return pruned(bytesOf(node.subtreeHash!));
   const split = lowerBound(reveals, from, to, node.key);
   const hit = split < to && reveals[split].node === node ? reveals[split] : undefined;
   const self = hit === undefined
-    ? pruned(node.labeledHash)
-    : labeled(node.key, hit.full ? node.value : pruned(node.valueHash));
+    ? pruned(bytesOf(node.labeledHash))
+    : labeled(bytesOf(node.key), hit.full ? valueOf(node) : pruned(bytesOf(valueHashOf(node))));
   let head: HashTree;
   if (node.left === null) head = self;
-  else if (split === from && hit === undefined) head = pruned(node.headHash!);
+  else if (split === from && hit === undefined) head = pruned(bytesOf(node.headHash!));
   else head = fork(renderPart(node.left, reveals, from, split), self);
   if (node.right === null) return head;
   return fork(head, renderPart(node.right, reveals, hit === undefined ? split : split + 1, to));
 }
 
-function lowerBound(reveals: readonly Reveal[], from: number, to: number, key: Uint8Array): number {
+function lowerBound(reveals: readonly Reveal[], from: number, to: number, key: string): number {
   while (from < to) {
     const mid = (from + to) >>> 1;
-    if (compareBytes(reveals[mid].node.key, key) < 0) from = mid + 1;
+    if (reveals[mid].node.key < key) from = mid + 1;
     else to = mid;
   }
   return from;
 }
 
 function renderFull(node: AvlNode): HashTree {
-  const self = labeled(node.key, node.value);
+  const self = labeled(bytesOf(node.key), valueOf(node));
   const head = node.left === null ? self : fork(renderFull(node.left), self);
   return node.right === null ? head : fork(head, renderFull(node.right));
+}
+
+/** A {@link CertifiedMap} frozen by {@link CertifiedMap.snapshot}: what it proved then, it proves still. */
+export class CertifiedMapSnapshot {
+  readonly #root: AvlNode | null;
+
+  /** @internal */
+  constructor(root: AvlNode | null) {
+    this.#root = root;
+  }
+
+  /** @returns the root hash the map had when frozen. */
+  rootHash(): Uint8Array {
+    return rootHashOf(this.#root);
+  }
+
+  /** @returns {@link CertifiedMap.witnessRange} of the map as it was when frozen. */
+  witnessRange(lo: Uint8Array, hi: Uint8Array): HashTree {
+    return witnessRangeOf(this.#root, lo, hi);
+  }
 }

@@ -12,7 +12,7 @@ export {
   type LeafHashTree,
   type PrunedHashTree,
 } from './hash-tree';
-export { CertifiedMap, type CertifiedEntry } from './certified-map';
+export { CertifiedMap, CertifiedMapSnapshot, type CertifiedEntry } from './certified-map';
 export { rebalance as rebalanceAvl, removeMin as removeAvlMin, type BalancedNode } from './avl-node';
 export { encodeHashTreeCbor, hashTreeCborSize, writeHashTreeCbor } from './hash-tree-cbor';
 export { encodeUleb128 } from '@icws/protocol';

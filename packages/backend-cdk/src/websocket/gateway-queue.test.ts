@@ -1,11 +1,10 @@
 import { Principal } from '@icp-sdk/core/principal';
-import { GatewayQueue, type QueuedMessage } from './gateway-queue';
+import { GatewayQueue, queueRange, type QueuedMessage } from './gateway-queue';
 
 const clientKey = { client_principal: Principal.anonymous(), client_nonce: 0n };
 
 function queued(nonce: number, size = 3): QueuedMessage {
-  const key = `gw_${nonce}`;
-  return { nonce, keyBytes: new TextEncoder().encode(key), output: { client_key: clientKey, key, content: new Uint8Array(size) }, timestampNs: BigInt(nonce) };
+  return { nonce, clientKey, content: new Uint8Array(size), timestampNs: BigInt(nonce) };
 }
 
 const nonces = (messages: Iterable<QueuedMessage>) => [...messages].map((m) => m.nonce);
@@ -82,30 +81,64 @@ describe('GatewayQueue', () => {
     });
   });
 
-  describe('#range', () => {
+  describe('queueRange', () => {
     const queue = new GatewayQueue(0);
     for (let n = 0; n < 30; n++) queue.push(queued(n));
     for (let n = 0; n < 10; n++) queue.shift();
 
     it('returns up to max messages from a nonce', () => {
-      expect(nonces(queue.range(12, 5))).toEqual([12, 13, 14, 15, 16]);
-      expect(nonces(queue.range(27, 5))).toEqual([27, 28, 29]);
+      expect(nonces(queueRange(queue, 12, 5))).toEqual([12, 13, 14, 15, 16]);
+      expect(nonces(queueRange(queue, 27, 5))).toEqual([27, 28, 29]);
     });
 
     it('starts at the oldest message when the nonce was pruned already', () => {
-      expect(nonces(queue.range(3, 3))).toEqual([10, 11, 12]);
+      expect(nonces(queueRange(queue, 3, 3))).toEqual([10, 11, 12]);
     });
 
     it('is empty past the end', () => {
-      expect(queue.range(30, 5)).toEqual([]);
-      expect(queue.range(99, 5)).toEqual([]);
+      expect(queueRange(queue, 30, 5)).toEqual([]);
+      expect(queueRange(queue, 99, 5)).toEqual([]);
     });
 
     it('stops before the sizes pass maxBytes, but returns the first message whatever its size', () => {
-      expect(nonces(queue.range(12, 10, 9))).toEqual([12, 13, 14]); // 3 bytes each
-      expect(nonces(queue.range(12, 10, 8))).toEqual([12, 13]);
-      expect(nonces(queue.range(12, 10, 1))).toEqual([12]);
-      expect(nonces(queue.range(12, 10, 100, (m) => (m.nonce === 13 ? 200 : 1)))).toEqual([12]);
+      expect(nonces(queueRange(queue, 12, 10, 9))).toEqual([12, 13, 14]); // 3 bytes each
+      expect(nonces(queueRange(queue, 12, 10, 8))).toEqual([12, 13]);
+      expect(nonces(queueRange(queue, 12, 10, 1))).toEqual([12]);
+      expect(nonces(queueRange(queue, 12, 10, 100, (m) => (m.nonce === 13 ? 200 : 1)))).toEqual([12]);
+    });
+  });
+
+  describe('#snapshot', () => {
+    it('keeps reading the messages it had while the queue pushes, shifts, pops and unshifts across chunks', () => {
+      const queue = new GatewayQueue(0);
+      let next = 0;
+      for (let round = 0; round < 40; round++) {
+        const expected = nonces(queue);
+        const snapshot = queue.snapshot();
+        // A round: more in than out, then a rolled-back message (shifts and a push undone).
+        for (let i = 0; i < 45; i++) queue.push(queued(next++));
+        for (let i = 0; i < 30 && queue.length > 0; i++) queue.shift();
+        const shifted = [queue.shift()!, queue.shift()!];
+        const pushed = queue.pop()!;
+        queue.unshift(shifted[1]);
+        queue.unshift(shifted[0]);
+        queue.push(pushed);
+        expect([snapshot.firstNonce, snapshot.nextNonce]).toEqual(expected.length ? [expected[0], expected.at(-1)! + 1] : [snapshot.firstNonce, snapshot.firstNonce]);
+        expect(nonces(queueRange(snapshot, 0, 10_000))).toEqual(expected);
+      }
+      expect(nonces(queue)).toEqual(Array.from({ length: queue.length }, (_, i) => queue.firstNonce + i));
+    });
+
+    it('lets a queue that had snapshots release its chunks as messages leave', () => {
+      const queue = new GatewayQueue(0);
+      for (let n = 0; n < 64 * 20; n++) {
+        queue.push(queued(n));
+        if (n % 50 === 0) queue.snapshot();
+        if (queue.length > 100) queue.shift();
+      }
+      expect(queue.length).toBe(100);
+      expect(nonces(queue)).toEqual(Array.from({ length: 100 }, (_, i) => 64 * 20 - 100 + i));
+      expect(queue.at(64 * 20 - 101)).toBeUndefined();
     });
   });
 });

@@ -26,6 +26,7 @@ describe('createIcWebSocket', () => {
         sendAckIntervalMs: 300_000,
         keepAliveTimeoutMs: 60_000,
         maxNumberOfReturnedMessages: 50,
+        maxRequestedMessages: 1_000,
         maxReturnedBytes: 2 * 1024 * 1024,
         maxQueuedMessages: 100_000,
         maxQueuedBytes: 256 * 1024 * 1024,
@@ -34,6 +35,10 @@ describe('createIcWebSocket', () => {
         maxRecoveryBytes: 1024 * 1024,
       });
       expect(harness.ws.maxMessageBytes).toBe(2 * 1024 * 1024 - 64 * 1024 - 512 - 256);
+    });
+
+    it('let gateways ask for at least maxNumberOfReturnedMessages per poll by default', () => {
+      expect(WsTestCanister.create({ maxNumberOfReturnedMessages: 2_000 }).ws.settings.maxRequestedMessages).toBe(2_000);
     });
 
     it.each([
@@ -47,6 +52,7 @@ describe('createIcWebSocket', () => {
       [{ maxReturnedBytes: 65_000 }, 'maxReturnedBytes (65000) leaves no room for a message'],
       [{ maxQueuedBytes: 1024 * 1024 }, 'maxQueuedBytes (1048576) must be at least maxReturnedBytes (2097152)'],
       [{ maxQueuedMessages: -1 }, 'maxQueuedMessages must be a positive integer, got -1'],
+      [{ maxNumberOfReturnedMessages: 100, maxRequestedMessages: 99 }, 'maxRequestedMessages (99) must be at least maxNumberOfReturnedMessages (100)'],
     ])('refuse %j', (options, message) => {
       const err = installError(options);
       expect(err).toBeInstanceOf(IcwsError);

@@ -23,8 +23,12 @@ import {
   CanisterWsOpenResultIdl,
   DEFAULT_MAX_NUMBER_OF_RETURNED_MESSAGES,
   DEFAULT_SEND_ACK_INTERVAL_MS,
+  compileCandid,
   decodeCandid,
+  decodeWsGetMessagesArgsFast,
+  decodeWsMessageArgsFast,
   encodeCandid,
+  principalText,
   wsServiceMethods,
   type CanisterWsCloseArguments,
   type CanisterWsGetMessagesArguments,
@@ -39,6 +43,7 @@ import { KeepAlive } from './keep-alive';
 import {
   DEFAULT_MAX_QUEUED_BYTES,
   DEFAULT_MAX_QUEUED_MESSAGES,
+  DEFAULT_MAX_REQUESTED_MESSAGES,
   DEFAULT_MAX_RETURNED_BYTES,
   MAX_QUERY_REPLY_BYTES,
   maxMessageBytes,
@@ -160,17 +165,43 @@ export function createIcWebSocket<AppMessage = unknown>(ic: CanisterContext, opt
   if (state.recovery.enabled) ic.setTimerInterval(settings.recoveryWindowMs, () => state.sweepRecovery());
 
   const signatures = wsServiceMethods(appMessage);
+  const decodeGetMessagesArgs = (bytes: Uint8Array): unknown[] | undefined => {
+    const args = decodeWsGetMessagesArgsFast(bytes);
+    return args && [args];
+  };
+  // Polls arriving while a round executes or is signed read the state the latest certificate covers.
+  ic.setCertifiedQueries?.(() => {
+    const view = state.certifiedView();
+    return {
+      ws_get_messages: method(
+        'query',
+        signatures.ws_get_messages,
+        (args: CanisterWsGetMessagesArguments) => view.getMessages(ic.caller(), args.nonce, args.max_messages?.[0]),
+        decodeGetMessagesArgs,
+      ),
+    };
+  });
   const methods: IcWebSocketMethods = {
     ws_open: method('update', signatures.ws_open, (args: CanisterWsOpenArguments) => state.open(ic.caller(), args)),
     ws_close: method('update', signatures.ws_close, (args: CanisterWsCloseArguments) => state.closeFromGateway(ic.caller(), args)),
     // The second argument only shows the app message type in the interface; clients send it empty.
-    ws_message: method('update', signatures.ws_message, (args: CanisterWsMessageArguments) => state.message(ic.caller(), args)),
-    ws_get_messages: method('query', signatures.ws_get_messages, (args: CanisterWsGetMessagesArguments) => state.getMessages(ic.caller(), args.nonce)),
+    ws_message: method('update', signatures.ws_message, (args: CanisterWsMessageArguments) => state.message(ic.caller(), args), (bytes) => {
+      const args = decodeWsMessageArgsFast(bytes);
+      return args && [args, []];
+    }),
+    ws_get_messages: method(
+      'query',
+      signatures.ws_get_messages,
+      (args: CanisterWsGetMessagesArguments) => state.getMessages(ic.caller(), args.nonce, args.max_messages?.[0]),
+      decodeGetMessagesArgs,
+    ),
   };
 
+  // The app message type's Candid header is built once, not per message.
+  const appCodec = compileCandid([appMessage]);
   const encodeMessage = (message: AppMessage): Uint8Array => {
     try {
-      return encodeCandid([appMessage], [message]);
+      return appCodec === undefined ? encodeCandid([appMessage], [message]) : appCodec.encode([message]);
     } catch (err) {
       throw appMessageError(`the message does not fit the app message type ${appMessage.display()}: ${(err as Error).message}`);
     }
@@ -194,15 +225,17 @@ export function createIcWebSocket<AppMessage = unknown>(ic: CanisterContext, opt
     close: (clientPrincipal) => state.close(clientPrincipal),
     encodeMessage,
     decodeMessage: (bytes) => {
+      const fast = appCodec?.decode(checkBytes(bytes));
+      if (fast !== undefined) return fast[0] as AppMessage;
       try {
-        return decodeCandid([appMessage], checkBytes(bytes), 'app message')[0] as AppMessage;
+        return decodeCandid([appMessage], bytes, 'app message')[0] as AppMessage;
       } catch (err) {
         throw appMessageError(`the bytes are not an app message of type ${appMessage.display()}: ${(err as Error).message}`);
       }
     },
-    isConnected: (clientPrincipal) => state.clients.get(clientPrincipal.toText()) !== undefined,
+    isConnected: (clientPrincipal) => state.clients.get(principalText(clientPrincipal)) !== undefined,
     client: (clientPrincipal) => {
-      const client = state.clients.get(clientPrincipal.toText());
+      const client = state.clients.get(principalText(clientPrincipal));
       return client === undefined ? undefined : clientInfo(client);
     },
     clients: () => Array.from(state.clients.values(), clientInfo),
@@ -219,16 +252,26 @@ export function createIcWebSocket<AppMessage = unknown>(ic: CanisterContext, opt
   };
 }
 
-/** A method with the Candid signature of `func`, exactly as the protocol package declares it. */
-function method<A extends unknown[]>(mode: 'update' | 'query', func: IDL.FuncClass, implementation: (...args: A) => unknown): MethodDefinition {
-  return { mode, argTypes: func.argTypes, retTypes: func.retTypes, implementation: implementation as MethodDefinition['implementation'] };
+/**
+ * A method with the Candid signature of `func`, exactly as the protocol package declares it, and
+ * a fast decoder for the encodings gateways and clients send.
+ */
+function method<A extends unknown[]>(
+  mode: 'update' | 'query',
+  func: IDL.FuncClass,
+  implementation: (...args: A) => unknown,
+  decodeArguments?: (bytes: Uint8Array) => unknown[] | undefined,
+): MethodDefinition {
+  return { mode, argTypes: func.argTypes, retTypes: func.retTypes, implementation: implementation as MethodDefinition['implementation'], decodeArguments };
 }
 
 function resolveSettings(options: Partial<WsSettings>): WsSettings {
+  const maxNumberOfReturnedMessages = options.maxNumberOfReturnedMessages ?? DEFAULT_MAX_NUMBER_OF_RETURNED_MESSAGES;
   const settings: WsSettings = {
     sendAckIntervalMs: options.sendAckIntervalMs ?? DEFAULT_SEND_ACK_INTERVAL_MS,
     keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? CLIENT_KEEP_ALIVE_TIMEOUT_MS,
-    maxNumberOfReturnedMessages: options.maxNumberOfReturnedMessages ?? DEFAULT_MAX_NUMBER_OF_RETURNED_MESSAGES,
+    maxNumberOfReturnedMessages,
+    maxRequestedMessages: options.maxRequestedMessages ?? Math.max(DEFAULT_MAX_REQUESTED_MESSAGES, maxNumberOfReturnedMessages),
     maxReturnedBytes: options.maxReturnedBytes ?? DEFAULT_MAX_RETURNED_BYTES,
     maxQueuedMessages: options.maxQueuedMessages ?? DEFAULT_MAX_QUEUED_MESSAGES,
     maxQueuedBytes: options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
@@ -247,6 +290,12 @@ function resolveSettings(options: Partial<WsSettings>): WsSettings {
     throw configError(
       `sendAckIntervalMs (${settings.sendAckIntervalMs}) must be greater than keepAliveTimeoutMs (${settings.keepAliveTimeoutMs}): ` +
         'clients are acked again only after the keep-alive check',
+    );
+  }
+  if (settings.maxRequestedMessages < settings.maxNumberOfReturnedMessages) {
+    throw configError(
+      `maxRequestedMessages (${settings.maxRequestedMessages}) must be at least maxNumberOfReturnedMessages (${settings.maxNumberOfReturnedMessages}): ` +
+        'a gateway that asks for a count must not get fewer messages than one that does not',
     );
   }
   if (settings.maxReturnedBytes > MAX_QUERY_REPLY_BYTES) {

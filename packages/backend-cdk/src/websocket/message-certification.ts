@@ -1,9 +1,9 @@
 import { CERTIFICATION_LABEL } from '@icws/protocol';
 import type { CanisterContext } from '../canister/define';
-import { CertifiedMap, encodeHashTreeCbor, labeled, leaf, pruned, reconstruct, sha256, type HashTree } from '../certification';
+import { CertifiedMap, encodeHashTreeCbor, labeled, leaf, pruned, reconstruct, sha256, type CertifiedMapSnapshot, type HashTree } from '../certification';
 
 /** The part of the canister context certification needs. @internal */
-export type CertificationContext = Pick<CanisterContext, 'onCommit' | 'onRollback' | 'setCertifiedData'>;
+export type CertificationContext = Pick<CanisterContext, 'onCommit' | 'onRollback' | 'setCertifiedData' | 'setCertifiedDataSource'>;
 
 /**
  * The certification of queued messages: a map from message key to `sha256(content)` under the
@@ -16,9 +16,10 @@ export type CertificationContext = Pick<CanisterContext, 'onCommit' | 'onRollbac
  * ```
  * A client looks its message up at `["websocket", key]` in the witness that comes with it.
  *
- * Changes are staged during a message and applied when it commits (`ic.onCommit`), followed by
- * ONE `setCertifiedData`: a broadcast to n clients hashes the tree's upper levels once, not n
- * times, and a message that traps leaves the tree untouched. (Undoing changes one by one would
+ * Changes are staged during a message and applied when it commits (`ic.onCommit`), and the root
+ * hash is certified once per round where the host reads a certified data source
+ * (`ic.setCertifiedDataSource`), else once per message: the tree's upper levels are hashed once for
+ * all the messages a round queues, and a message that traps leaves the tree untouched. (Undoing changes one by one would
  * not do: the tree's shape, and so its root hash, depends on the order of its rebalancings.)
  * Insert and delete are O(log n); the witness of k consecutive keys is O(log n + k).
  * @internal
@@ -61,7 +62,16 @@ export class MessageCertification {
    *   its root hash is {@link certifiedData}.
    */
   witness(firstKey: Uint8Array, lastKey: Uint8Array): Uint8Array {
-    return encodeHashTreeCbor(labeled(CERTIFICATION_LABEL, this.#map.witnessRange(firstKey, lastKey)));
+    return witnessOf(this.#map, firstKey, lastKey);
+  }
+
+  /**
+   * @returns the committed certification as it is now, frozen: its witnesses stay those of now
+   *   while later messages change the tree. O(1).
+   */
+  snapshot(): { witness(firstKey: Uint8Array, lastKey: Uint8Array): Uint8Array } {
+    const frozen = this.#map.snapshot();
+    return { witness: (firstKey, lastKey) => witnessOf(frozen, firstKey, lastKey) };
   }
 
   #stage(keyBytes: Uint8Array, content: Uint8Array | undefined): void {
@@ -79,6 +89,13 @@ export class MessageCertification {
       if (content === undefined) this.#map.delete(key);
       else this.#map.set(key, leaf(sha256(content)));
     }
-    this.ic.setCertifiedData(this.certifiedData());
+    if (this.ic.setCertifiedDataSource !== undefined) this.ic.setCertifiedDataSource(this.#certifiedDataSource);
+    else this.ic.setCertifiedData(this.certifiedData());
   }
+
+  readonly #certifiedDataSource = (): Uint8Array => this.certifiedData();
+}
+
+function witnessOf(map: CertifiedMap | CertifiedMapSnapshot, firstKey: Uint8Array, lastKey: Uint8Array): Uint8Array {
+  return encodeHashTreeCbor(labeled(CERTIFICATION_LABEL, map.witnessRange(firstKey, lastKey)));
 }

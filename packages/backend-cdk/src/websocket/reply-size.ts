@@ -37,6 +37,9 @@ export const OUTPUT_MESSAGE_OVERHEAD_BYTES = 512;
  */
 export const WEBSOCKET_MESSAGE_ENVELOPE_BYTES = 256;
 
+/** Default of `maxRequestedMessages`: a long queue drains in polls of up to this many messages. */
+export const DEFAULT_MAX_REQUESTED_MESSAGES = 1_000;
+
 /** Default of `maxQueuedMessages`: messages a gateway may leave unpolled before clients are closed. */
 export const DEFAULT_MAX_QUEUED_MESSAGES = 100_000;
 
@@ -45,7 +48,7 @@ export const DEFAULT_MAX_QUEUED_BYTES = 256 * 1024 * 1024;
 
 /** @returns what `queued` adds to a reply, at most. */
 export function replyBytesOf(queued: QueuedMessage): number {
-  return queued.output.content.length + OUTPUT_MESSAGE_OVERHEAD_BYTES;
+  return queued.content.length + OUTPUT_MESSAGE_OVERHEAD_BYTES;
 }
 
 /** @returns the most bytes of messages a reply capped at `maxReturnedBytes` carries. */

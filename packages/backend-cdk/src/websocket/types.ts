@@ -98,10 +98,19 @@ export interface WsSettings {
    */
   readonly keepAliveTimeoutMs: number;
   /**
-   * Most messages one `ws_get_messages` returns.
+   * Most messages one `ws_get_messages` returns when the gateway asks for no count (upstream
+   * gateways never do).
    * @default 50
    */
   readonly maxNumberOfReturnedMessages: number;
+  /**
+   * Most messages one `ws_get_messages` returns when the gateway asks for a count with the
+   * `max_messages` field (icws gateways do when a queue is long, so it drains in fewer polls).
+   * At least {@link maxNumberOfReturnedMessages}. The byte cap {@link maxReturnedBytes} holds
+   * whatever the count.
+   * @default 1_000, or maxNumberOfReturnedMessages when that is larger
+   */
+  readonly maxRequestedMessages: number;
   /**
    * Most bytes one `ws_get_messages` reply holds: its messages with their keys, the certificate and
    * the witness, estimated from above. A poll returns fewer messages rather than exceed it (but

@@ -6,8 +6,8 @@ import {
   decodeServiceMessage,
   encodeServiceMessage,
   encodeWebsocketMessage,
-  formatMessageKeyNonce,
   freshSession,
+  MESSAGE_KEY_NONCE_DIGITS,
   openMessage,
   resumedSession,
   type CanisterWsCloseArguments,
@@ -17,10 +17,12 @@ import {
   type ClientKey,
   type CloseReasonKind,
   type GatewayPrincipal,
+  principalText,
 } from '@icws/protocol';
 import type { CanisterContext } from '../canister/define';
 import { ClientRegistry, type RegisteredClient } from './client-registry';
 import { wsErrors } from './errors';
+import { queueRange, type QueueView } from './gateway-queue';
 import { GatewayRegistry, type RegisteredGateway } from './gateway-registry';
 import { MessageCertification } from './message-certification';
 import { maxMessageBytes, messageBudget, replyBytesOf } from './reply-size';
@@ -73,27 +75,27 @@ export class WebSocketState {
   open(caller: Principal, args: CanisterWsOpenArguments): WsResult {
     if (caller.isAnonymous()) return { Err: wsErrors.anonymousPrincipalNotAllowed() };
     const key: ClientKey = { client_principal: caller, client_nonce: args.client_nonce };
-    const principalText = caller.toText();
-    const previous = this.clients.get(principalText);
+    const callerText = principalText(caller);
+    const previous = this.clients.get(callerText);
     if (previous !== undefined && previous.key.client_nonce === key.client_nonce) {
       return { Err: wsErrors.clientKeyAlreadyConnected(key) };
     }
     const request = args.resume?.[0];
-    if (request !== undefined && request.client_key.client_principal.toText() !== principalText) {
+    if (request !== undefined && principalText(request.client_key.client_principal) !== callerText) {
       return { Err: wsErrors.resumeOfAnotherPrincipal(caller, request.client_key) };
     }
-    const known = this.gateways.get(args.gateway_principal.toText());
+    const known = this.gateways.get(principalText(args.gateway_principal));
     if (known !== undefined && !this.#makeRoom(known, 0)) return { Err: wsErrors.gatewayQueueFullOnOpen(args.gateway_principal, this.settings) };
-    const plan = request === undefined ? undefined : this.recovery.plan(principalText, request, previous === undefined ? undefined : numbersOf(previous), this.ic.time());
+    const plan = request === undefined ? undefined : this.recovery.plan(callerText, request, previous === undefined ? undefined : numbersOf(previous), this.ic.time());
     if (plan?.kind === 'refuse') return { Err: wsErrors.resumeRefused(request!.client_key, plan.reason) };
-    if (plan?.kind === 'resume') return this.#resume(key, principalText, args.gateway_principal, request!.last_incoming_sequence_num, plan);
+    if (plan?.kind === 'resume') return this.#resume(key, callerText, args.gateway_principal, request!.last_incoming_sequence_num, plan);
     // Upstream drops the old connection without a word, leaving its client to find out from an
     // ack timeout; ClosedByApplication is the close reason upstream clients end on cleanly.
     if (previous !== undefined) this.#removeClient(previous, 'ClosedByApplication', 'Reopened');
-    const gateway = this.gateways.attachClient(args.gateway_principal, args.gateway_principal.toText());
-    const client = ClientRegistry.create(key, principalText, gateway, this.ic.time());
+    const gateway = this.gateways.attachClient(args.gateway_principal, principalText(args.gateway_principal));
+    const client = ClientRegistry.create(key, callerText, gateway, this.ic.time());
     this.clients.add(client);
-    this.recovery.begin(caller, principalText, key.client_nonce);
+    this.recovery.begin(caller, callerText, key.client_nonce);
     if (plan !== undefined) this.recovery.countFresh();
     this.#enqueue(client, encodeServiceMessage(openMessage(key, plan && freshSession(plan.reason))), true, false);
     this.handlers.onOpen?.({ clientPrincipal: caller });
@@ -102,10 +104,10 @@ export class WebSocketState {
 
   /** `ws_message`: a message (application or keep-alive) from the caller's connection. */
   message(caller: Principal, args: CanisterWsMessageArguments): WsResult {
-    const client = this.clients.get(caller.toText());
+    const client = this.clients.get(principalText(caller));
     if (client === undefined) return { Err: wsErrors.clientPrincipalNotConnected(caller) };
     const { msg } = args;
-    if (msg.client_key.client_nonce !== client.key.client_nonce || msg.client_key.client_principal.toText() !== client.principalText) {
+    if (msg.client_key.client_nonce !== client.key.client_nonce || principalText(msg.client_key.client_principal) !== client.principalText) {
       return { Err: wsErrors.clientKeyMessageMismatch(msg.client_key) };
     }
     const expected = client.expectedIncomingSequenceNum;
@@ -124,10 +126,10 @@ export class WebSocketState {
 
   /** `ws_close`: the caller, a gateway, reports that a client's WebSocket closed. */
   closeFromGateway(caller: Principal, args: CanisterWsCloseArguments): WsResult {
-    const gateway = this.gateways.get(caller.toText());
+    const gateway = this.gateways.get(principalText(caller));
     if (gateway === undefined) return { Err: wsErrors.gatewayNotRegistered(caller) };
     const key = args.client_key;
-    const client = this.clients.get(key.client_principal.toText());
+    const client = this.clients.get(principalText(key.client_principal));
     if (client === undefined || client.key.client_nonce !== key.client_nonce) return { Err: wsErrors.clientKeyNotConnected(key) };
     if (client.gateway !== gateway) return { Err: wsErrors.clientNotRegisteredToGateway(key, caller) };
     this.#removeClient(client, undefined, 'ClosedByGateway');
@@ -137,29 +139,61 @@ export class WebSocketState {
   /**
    * `ws_get_messages`: the caller's queued messages from `nonce` on, up to the maximum in number and
    * in reply bytes (but at least one), with one certificate and a witness of exactly those keys.
-   * Notes that the gateway has every message below `nonce`. Unknown gateways and drained queues
-   * get an empty result. O(log n + k) for k messages returned.
+   * The maximum in number is `maxMessages` when the gateway asks for one, within
+   * `maxRequestedMessages`, else `maxNumberOfReturnedMessages`. Notes that the gateway has every
+   * message below `nonce`. Unknown gateways and drained queues get an empty result. O(log n + k)
+   * for k messages returned.
    */
-  getMessages(caller: Principal, nonce: bigint): CanisterWsGetMessagesResult {
-    const gateway = this.gateways.get(caller.toText());
-    if (gateway === undefined) return emptyMessages();
+  getMessages(caller: Principal, nonce: bigint, maxMessages?: bigint): CanisterWsGetMessagesResult {
+    const gateway = this.gateways.get(principalText(caller));
+    return gateway === undefined ? emptyMessages() : this.#poll(gateway, gateway.queue, this.certification, nonce, maxMessages);
+  }
+
+  /**
+   * @returns the state as it is now, frozen for {@link WsCertifiedView.getMessages}: the queues and
+   *   the certification tree stay as they are now while later messages change them. O(gateways).
+   */
+  certifiedView(): WsCertifiedView {
+    const queues = new Map<string, { gateway: RegisteredGateway; queue: QueueView }>();
+    for (const gateway of this.gateways.values()) queues.set(gateway.text, { gateway, queue: gateway.queue.snapshot() });
+    const certification = this.certification.snapshot();
+    return {
+      getMessages: (caller, nonce, maxMessages) => {
+        const entry = queues.get(principalText(caller));
+        return entry === undefined ? emptyMessages() : this.#poll(entry.gateway, entry.queue, certification, nonce, maxMessages);
+      },
+    };
+  }
+
+  /**
+   * The reply to a poll of `gateway` from `nonce`, reading `queue` and `certification` (the live
+   * ones, or frozen ones of the same moment). Notes in the live gateway that it has every message
+   * below `nonce`.
+   */
+  #poll(gateway: RegisteredGateway, queue: QueueView, certification: CertificationWitness, nonce: bigint, maxMessages: bigint | undefined): CanisterWsGetMessagesResult {
     this.gateways.notePolled(gateway, nonce);
-    const { queue } = gateway;
     if (nonce >= BigInt(queue.nextNonce)) return emptyMessages();
     const start = nonce <= BigInt(queue.firstNonce) ? queue.firstNonce : Number(nonce);
-    const { maxNumberOfReturnedMessages, maxReturnedBytes } = this.settings;
-    const batch = queue.range(start, maxNumberOfReturnedMessages, messageBudget(maxReturnedBytes), replyBytesOf);
+    const batch = queueRange(queue, start, this.#pollCount(maxMessages), messageBudget(this.settings.maxReturnedBytes), replyBytesOf);
     if (batch.length === 0) return emptyMessages();
     const cert = this.ic.dataCertificate();
     if (cert === undefined) return { Err: wsErrors.getMessagesNotInQuery() };
+    const last = batch[batch.length - 1];
     return {
       Ok: {
-        messages: batch.map((queued) => queued.output),
+        messages: batch.map((queued) => ({ client_key: queued.clientKey, key: messageKey(gateway, queued.nonce), content: queued.content })),
         cert,
-        tree: this.certification.witness(batch[0].keyBytes, batch[batch.length - 1].keyBytes),
-        is_end_of_queue: start + batch.length === queue.nextNonce,
+        tree: certification.witness(messageKeyBytes(gateway, batch[0].nonce), messageKeyBytes(gateway, last.nonce)),
+        is_end_of_queue: last.nonce + 1 === queue.nextNonce,
       },
     };
+  }
+
+  /** @returns how many messages a poll returns at most: what the gateway asked for (at least one) within the settings. */
+  #pollCount(asked: bigint | undefined): number {
+    const { maxNumberOfReturnedMessages, maxRequestedMessages } = this.settings;
+    if (asked === undefined) return maxNumberOfReturnedMessages;
+    return asked < 1n ? 1 : asked > BigInt(maxRequestedMessages) ? maxRequestedMessages : Number(asked);
   }
 
   /**
@@ -178,9 +212,10 @@ export class WebSocketState {
   send(principal: Principal, bytes: Uint8Array): WsResult {
     const tooLarge = this.tooLarge(bytes);
     if (tooLarge !== undefined) return { Err: tooLarge };
-    const client = this.clients.get(principal.toText());
+    const text = principalText(principal);
+    const client = this.clients.get(text);
     if (client === undefined) {
-      const away = this.recovery.suspended(principal.toText(), this.ic.time());
+      const away = this.recovery.suspended(text, this.ic.time());
       if (away === undefined) return { Err: wsErrors.clientPrincipalNotConnected(principal) };
       this.recovery.keepForSuspended(away, bytes.slice(), this.ic.time());
       return OK;
@@ -220,10 +255,11 @@ export class WebSocketState {
    * whose connection was lost, forgets its session instead (a resume gets a fresh one).
    */
   close(principal: Principal): WsResult {
-    const client = this.clients.get(principal.toText());
+    const text = principalText(principal);
+    const client = this.clients.get(text);
     if (client === undefined) {
-      if (this.recovery.suspended(principal.toText(), this.ic.time()) === undefined) return { Err: wsErrors.clientPrincipalNotConnected(principal) };
-      this.recovery.discard(principal.toText());
+      if (this.recovery.suspended(text, this.ic.time()) === undefined) return { Err: wsErrors.clientPrincipalNotConnected(principal) };
+      this.recovery.discard(text);
       return OK;
     }
     this.#removeClient(client, 'ClosedByApplication', 'ClosedByApplication');
@@ -248,7 +284,7 @@ export class WebSocketState {
   /** Unregisters gateways without clients for more than the ack interval, with their queues. */
   removeIdleGateways(): void {
     for (const gateway of this.gateways.removeIdle(this.ic.time(), this.#ackIntervalNs)) {
-      for (const queued of gateway.queue) this.certification.remove(queued.keyBytes);
+      for (const queued of gateway.queue) this.certification.remove(messageKeyBytes(gateway, queued.nonce));
     }
   }
 
@@ -271,20 +307,20 @@ export class WebSocketState {
    * to its new connection: the open message follows the last message the client received, then
    * the messages it missed, renumbered after it; what the canister received from it stays counted.
    */
-  #resume(key: ClientKey, principalText: string, gatewayPrincipal: GatewayPrincipal, received: bigint, plan: Extract<ResumePlan, { kind: 'resume' }>): WsResult {
+  #resume(key: ClientKey, callerText: string, gatewayPrincipal: GatewayPrincipal, received: bigint, plan: Extract<ResumePlan, { kind: 'resume' }>): WsResult {
     const nowNs = this.ic.time();
-    const previous = this.clients.get(principalText);
+    const previous = this.clients.get(callerText);
     if (previous !== undefined) {
       // The client has left that connection: it gives way without a close message or onClose.
       this.clients.remove(previous);
       this.gateways.detachClient(previous.gateway, nowNs);
     }
-    const gateway = this.gateways.attachClient(gatewayPrincipal, gatewayPrincipal.toText());
-    const client = ClientRegistry.create(key, principalText, gateway, nowNs);
+    const gateway = this.gateways.attachClient(gatewayPrincipal, principalText(gatewayPrincipal));
+    const client = ClientRegistry.create(key, callerText, gateway, nowNs);
     client.expectedIncomingSequenceNum = plan.expectedIncomingSequenceNum;
     client.lastOutgoingSequenceNum = received;
     this.clients.add(client);
-    this.recovery.resume(principalText, key.client_nonce, received);
+    this.recovery.resume(callerText, key.client_nonce, received);
     const outcome = resumedSession(BigInt(plan.missed.length), plan.expectedIncomingSequenceNum - 1n);
     this.#enqueue(client, encodeServiceMessage(openMessage(key, outcome)), true, false);
     // Bounded by the recovery limits rather than the queue's, like the open message itself.
@@ -341,10 +377,8 @@ export class WebSocketState {
     if (bounded && !this.#makeRoom(gateway, bytes.length)) return false;
     this.clients.nextOutgoing(client);
     const nonce = gateway.queue.nextNonce;
-    const key = `${gateway.text}_${formatMessageKeyNonce(BigInt(nonce))}`;
-    const keyBytes = utf8.encode(key);
-    this.certification.add(keyBytes, bytes);
-    gateway.queue.push({ nonce, keyBytes, output: { client_key: client.key, key, content: bytes }, timestampNs: nowNs });
+    this.certification.add(messageKeyBytes(gateway, nonce), bytes);
+    gateway.queue.push({ nonce, clientKey: client.key, content: bytes, timestampNs: nowNs });
     gateway.enqueued++;
     this.undo.record(() => {
       gateway.queue.pop();
@@ -386,7 +420,7 @@ export class WebSocketState {
   #dropFront(gateway: RegisteredGateway): void {
     const oldest = gateway.queue.shift()!;
     gateway.pruned++;
-    this.certification.remove(oldest.keyBytes);
+    this.certification.remove(messageKeyBytes(gateway, oldest.nonce));
     this.undo.record(() => {
       gateway.queue.unshift(oldest);
       gateway.pruned--;
@@ -397,6 +431,27 @@ export class WebSocketState {
 /** @returns where `client`'s numbering stands. */
 function numbersOf(client: RegisteredClient): { nonce: bigint; lastOutgoingSequenceNum: bigint; expectedIncomingSequenceNum: bigint } {
   return { nonce: client.key.client_nonce, lastOutgoingSequenceNum: client.lastOutgoingSequenceNum, expectedIncomingSequenceNum: client.expectedIncomingSequenceNum };
+}
+
+/** A frozen state of the WebSocket protocol: see {@link WebSocketState.certifiedView}. @internal */
+export interface WsCertifiedView {
+  /** {@link WebSocketState.getMessages} against the frozen state. */
+  getMessages(caller: Principal, nonce: bigint, maxMessages?: bigint): CanisterWsGetMessagesResult;
+}
+
+/** What a poll needs of the certification: witnesses of key ranges. */
+interface CertificationWitness {
+  witness(firstKey: Uint8Array, lastKey: Uint8Array): Uint8Array;
+}
+
+/** @returns the key of the message at `nonce` in `gateway`'s queue: `<gateway principal>_<20-digit nonce>`. */
+function messageKey(gateway: RegisteredGateway, nonce: number): string {
+  return `${gateway.text}_${String(nonce).padStart(MESSAGE_KEY_NONCE_DIGITS, '0')}`;
+}
+
+/** @returns the UTF-8 of {@link messageKey}, the message's label in the certification tree. */
+function messageKeyBytes(gateway: RegisteredGateway, nonce: number): Uint8Array {
+  return utf8.encode(messageKey(gateway, nonce));
 }
 
 function emptyMessages(): CanisterWsGetMessagesResult {

@@ -1,7 +1,8 @@
 /** `ws_get_messages`: a gateway polls its queue; every batch comes certified. */
 import { Cbor, lookup_path, LookupPathStatus, type HashTree } from '@icp-sdk/core/agent';
 import type { Principal } from '@icp-sdk/core/principal';
-import type { ClientKey } from '@icws/protocol';
+import { IDL } from '@icp-sdk/core/candid';
+import { CanisterWsGetMessagesResultIdl, type CanisterWsGetMessagesResult, type ClientKey } from '@icws/protocol';
 import { decodeOutput, newPrincipal, WsTestCanister } from './test-support/ws-test-canister';
 
 const MAX = 10;
@@ -37,6 +38,30 @@ describe('ws_get_messages', () => {
       expect(batch.messages.map((m) => decodeOutput(m).nonce)).toEqual(Array.from({ length: Math.min(left, MAX) }, (_, i) => BigInt(nonce + i)));
       expect(batch.is_end_of_queue).toBe(left <= MAX);
     }
+  });
+
+  it('returns up to the count the gateway asks for, within maxRequestedMessages and at least one', () => {
+    harness = WsTestCanister.create({ maxNumberOfReturnedMessages: MAX, maxRequestedMessages: 3 * MAX });
+    harness.open(client, 1n, gateway);
+    sendMany(49); // 50 messages with the open message
+    expect(harness.getMessages(gateway, 0n, 25n).messages).toHaveLength(25);
+    expect(harness.getMessages(gateway, 0n, 2n).messages).toHaveLength(2);
+    expect(harness.getMessages(gateway, 0n, 0n).messages).toHaveLength(1);
+    const capped = harness.getMessages(gateway, 0n, 1_000n);
+    expect(capped.messages).toHaveLength(3 * MAX);
+    expect(capped.is_end_of_queue).toBe(false);
+    expect(harness.getMessages(gateway, 30n, 1_000n).is_end_of_queue).toBe(true);
+  });
+
+  it('answers upstream-shaped arguments, record { nonce }, with maxNumberOfReturnedMessages', () => {
+    sendMany(24);
+    const upstream = new Uint8Array(IDL.encode([IDL.Record({ nonce: IDL.Nat64 })], [{ nonce: 0n }]));
+    const outcome = harness.canister.call('query', 'ws_get_messages', upstream, { caller: gateway });
+    if (outcome.status !== 'replied') throw new Error(outcome.message);
+    const [result] = IDL.decode([CanisterWsGetMessagesResultIdl], outcome.reply) as [CanisterWsGetMessagesResult];
+    if (!('Ok' in result)) throw new Error(result.Err);
+    expect(result.Ok.messages).toHaveLength(MAX);
+    expect(result.Ok.messages.map((m) => decodeOutput(m).nonce)).toEqual(Array.from({ length: MAX }, (_, i) => BigInt(i)));
   });
 
   it('returns an empty result from a nonce past the end of the queue', () => {

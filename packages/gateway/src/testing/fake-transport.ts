@@ -58,8 +58,8 @@ export const EMPTY_BATCH: CanisterOutputCertifiedMessages = { messages: [], cert
 export class FakeTransport implements IcTransport {
   /** Every relay attempt, in order. */
   readonly relayed: RelayedCall[] = [];
-  /** Every poll's canister and nonce, in order. */
-  readonly polls: Array<{ readonly canisterId: Principal; readonly nonce: bigint }> = [];
+  /** Every poll's canister, nonce and asked count, in order. */
+  readonly polls: Array<{ readonly canisterId: Principal; readonly nonce: bigint; readonly maxMessages?: bigint }> = [];
   /** Every ws_close, in order. */
   readonly closes: Array<{ readonly canisterId: Principal; readonly clientKey: ClientKey }> = [];
   /** Answers a relay attempt: ws_open gets `Ok`, other calls are executed. Replace to delay or fail. */
@@ -93,8 +93,8 @@ export class FakeTransport implements IcTransport {
     }
   }
 
-  getMessages(canisterId: Principal, nonce: bigint): Promise<CanisterOutputCertifiedMessages> {
-    this.polls.push({ canisterId, nonce });
+  getMessages(canisterId: Principal, nonce: bigint, maxMessages?: bigint): Promise<CanisterOutputCertifiedMessages> {
+    this.polls.push(maxMessages === undefined ? { canisterId, nonce } : { canisterId, nonce, maxMessages });
     return this.onPoll(canisterId, nonce);
   }
 

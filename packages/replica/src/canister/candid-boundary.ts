@@ -4,8 +4,26 @@
  * record fields skipped, missing `opt`/`reserved` fields null, an `opt` that does not fit is null,
  * variants by label) and skips extra trailing arguments; what it lacks is that missing trailing
  * arguments whose type admits null (`opt`, `null`, `reserved`) read as null, which this module adds.
+ * Each method's types are compiled once (see `compileCandid`), so the header of an encoding of exactly
+ * those types is neither built nor parsed per call.
  */
 import { IDL } from '@icp-sdk/core/candid';
+import { compileCandid, type CandidCodec } from '@icws/protocol';
+
+/**
+ * The compiled codecs of the type lists of methods (a method's `argTypes` or `retTypes` is one
+ * array for its lifetime), so their Candid headers are built once; `null` for lists that do not compile.
+ */
+const codecs = new WeakMap<readonly IDL.Type[], CandidCodec | null>();
+
+function codecOf(types: readonly IDL.Type[]): CandidCodec | undefined {
+  let codec = codecs.get(types);
+  if (codec === undefined) {
+    codec = compileCandid(types) ?? null;
+    codecs.set(types, codec);
+  }
+  return codec ?? undefined;
+}
 
 const MAGIC = [0x44, 0x49, 0x44, 0x4c]; // "DIDL"
 
@@ -23,6 +41,8 @@ const SERVICE = -23;
  * @throws Error naming the problem when the bytes are not Candid or do not fit the types
  */
 export function decodeArguments(types: readonly IDL.Type[], bytes: Uint8Array): unknown[] {
+  const compiled = codecOf(types)?.decode(bytes);
+  if (compiled !== undefined) return compiled;
   const present = countArguments(bytes);
   if (present >= types.length) return IDL.decode([...types], bytes);
   const missing = types.slice(present);
@@ -48,7 +68,8 @@ export function encodeReply(types: readonly IDL.Type[], result: unknown, methodN
   else if (Array.isArray(result) && result.length === types.length) values = result;
   else throw new Error(`'${methodName}' returned ${describe(result)} where its ${types.length} return types (${displayTypes(types)}) take a tuple of ${types.length} values`);
   try {
-    return new Uint8Array(IDL.encode([...types], values));
+    const codec = codecOf(types);
+    return codec === undefined ? new Uint8Array(IDL.encode([...types], values)) : codec.encode(values);
   } catch (err) {
     throw new Error(`the reply of '${methodName}' does not fit its return types (${displayTypes(types)}): ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -5,6 +5,7 @@ import {
   type CanisterContext,
   type CanisterDefinition,
   type CanisterMethods,
+  type MethodDefinition,
   type StagedStableStore,
   type TimerId,
   type UpgradeHooks,
@@ -44,7 +45,8 @@ export interface InstanceHost {
 /** The effects of a running message, applied only when it finishes without throwing. */
 interface Execution {
   readonly call: CanisterCall;
-  certifiedData: Uint8Array | undefined;
+  /** Bytes from `setCertifiedData`, or the function from `setCertifiedDataSource`. */
+  certifiedData: Uint8Array | (() => Uint8Array) | undefined;
   readonly timerChanges: TimerChange[];
   /** Registered with `ic.onRollback()`, run newest first when the message's effects are discarded. */
   readonly undo: Array<() => void>;
@@ -65,6 +67,12 @@ export class CanisterInstance {
   readonly #methods: CanisterMethods;
   readonly #timers = new CanisterTimers();
   #certifiedData: Uint8Array = new Uint8Array();
+  /** Set by `setCertifiedDataSource` since the certified data was last read: it reads it anew. */
+  #certifiedSource: (() => Uint8Array) | undefined;
+  /** Bumped by every committed change of the certified data, so readers can tell when it changed. */
+  #certifiedDataVersion = 0;
+  /** Given by `ic.setCertifiedQueries`: freezes the state for the queries it returns. */
+  #captureQueries: (() => CanisterMethods) | undefined;
   #execution: Execution | undefined;
   readonly #store: StagedStableStore;
 
@@ -89,9 +97,27 @@ export class CanisterInstance {
     if (body !== undefined) this.#install(timeNs, `<${hook}>`, () => body());
   }
 
-  /** The certified data last committed by an update or timer. */
+  /**
+   * The certified data last committed by an update or timer; from a source set with
+   * `setCertifiedDataSource`, read now, once for all the messages that set it since the last read.
+   * A source that throws or returns more than 32 bytes is logged and leaves the data as it was.
+   */
   get certifiedData(): Uint8Array {
+    const source = this.#certifiedSource;
+    if (source !== undefined) {
+      this.#certifiedSource = undefined;
+      try {
+        this.#certifiedData = checkedCertifiedData(source());
+      } catch (err) {
+        this.host.print(`[${this.name}] the certified data source failed: ${describeError(err)}`);
+      }
+    }
     return this.#certifiedData;
+  }
+
+  /** Bumped by each message that committed new certified data (bytes or a source). */
+  get certifiedDataVersion(): number {
+    return this.#certifiedDataVersion;
   }
 
   /** Names and modes of the methods, for listings. */
@@ -99,9 +125,26 @@ export class CanisterInstance {
     return Object.entries(this.#methods).map(([name, m]) => ({ name, mode: m.mode }));
   }
 
-  /** Executes one message; whatever the method throws becomes a reject. */
-  execute(call: CanisterCall): CallOutcome {
-    const method = Object.hasOwn(this.#methods, call.methodName) ? this.#methods[call.methodName] : undefined;
+  /**
+   * @returns the query methods that answer from the canister's state as it is now, frozen (see
+   *   `ic.setCertifiedQueries`), or `undefined` when it offers none. Runs outside any message; a
+   *   `capture` that throws is logged and offers none.
+   */
+  captureCertifiedQueries(): CanisterMethods | undefined {
+    if (this.#captureQueries === undefined) return undefined;
+    try {
+      return this.#captureQueries();
+    } catch (err) {
+      this.host.print(`[${this.name}] capturing the certified queries failed: ${describeError(err)}`);
+      return undefined;
+    }
+  }
+
+  /**
+   * Executes one message; whatever the method throws becomes a reject.
+   * @param method - runs this definition (a captured query) instead of the canister's method of the call's name
+   */
+  execute(call: CanisterCall, method: MethodDefinition | undefined = this.#method(call.methodName)): CallOutcome {
     if (method === undefined || (call.mode === 'query' && method.mode !== 'query')) {
       const kind = call.mode === 'query' ? 'query' : 'update or query';
       return rejected(
@@ -112,11 +155,15 @@ export class CanisterInstance {
     }
     let args: unknown[];
     try {
-      args = decodeArguments(method.argTypes, call.arg);
+      args = method.decodeArguments?.(call.arg) ?? decodeArguments(method.argTypes, call.arg);
     } catch (err) {
       return this.#trapped(`failed to decode the arguments of '${call.methodName}': ${describeError(err)}`);
     }
     return this.#run(call, () => encodeReply(method.retTypes, method.implementation(...(args as never[])), call.methodName));
+  }
+
+  #method(name: string): MethodDefinition | undefined {
+    return Object.hasOwn(this.#methods, name) ? this.#methods[name] : undefined;
   }
 
   /** @returns when the next timer is due, if any. */
@@ -144,7 +191,7 @@ export class CanisterInstance {
       if (call.mode === 'update') {
         runCommitCallbacks(execution);
         this.#store.commit();
-        if (execution.certifiedData !== undefined) this.#certifiedData = execution.certifiedData;
+        this.#commitCertifiedData(execution);
         this.#timers.apply(execution.timerChanges);
       } else {
         this.#store.discard();
@@ -175,7 +222,7 @@ export class CanisterInstance {
       const result = body();
       runCommitCallbacks(execution);
       this.#store.commit();
-      if (execution.certifiedData !== undefined) this.#certifiedData = execution.certifiedData;
+      this.#commitCertifiedData(execution);
       this.#timers.apply(execution.timerChanges);
       return result;
     } catch (err) {
@@ -184,6 +231,18 @@ export class CanisterInstance {
       throw err;
     } finally {
       this.#execution = undefined;
+    }
+  }
+
+  #commitCertifiedData(execution: Execution): void {
+    const data = execution.certifiedData;
+    if (data === undefined) return;
+    this.#certifiedDataVersion++;
+    if (typeof data === 'function') {
+      this.#certifiedSource = data;
+    } else {
+      this.#certifiedSource = undefined;
+      this.#certifiedData = data;
     }
   }
 
@@ -217,11 +276,17 @@ export class CanisterInstance {
       setCertifiedData: (data) => {
         const execution = this.#current('ic.setCertifiedData()');
         if (execution.call.mode === 'query') throw new Trap('setCertifiedData cannot be called in a query');
-        if (!(data instanceof Uint8Array)) throw new Trap('setCertifiedData takes a Uint8Array');
-        if (data.byteLength > MAX_CERTIFIED_DATA_BYTES) {
-          throw new Trap(`certified data is at most ${MAX_CERTIFIED_DATA_BYTES} bytes, got ${data.byteLength}; certify a hash`);
-        }
-        execution.certifiedData = Uint8Array.from(data);
+        execution.certifiedData = checkedCertifiedData(data);
+      },
+      setCertifiedQueries: (capture) => {
+        if (typeof capture !== 'function') throw new Trap('setCertifiedQueries takes a function returning query methods');
+        this.#captureQueries = capture;
+      },
+      setCertifiedDataSource: (source) => {
+        const execution = this.#current('ic.setCertifiedDataSource()');
+        if (execution.call.mode === 'query') throw new Trap('setCertifiedDataSource cannot be called in a query');
+        if (typeof source !== 'function') throw new Trap('setCertifiedDataSource takes a function returning the data');
+        execution.certifiedData = source;
       },
       dataCertificate: () => {
         const execution = this.#current('ic.dataCertificate()');
@@ -250,6 +315,15 @@ export class CanisterInstance {
     execution.timerChanges.push(change);
     return change.op === 'set' ? change.timer.id : change.id;
   }
+}
+
+/** @returns a copy of `data` @throws Trap when it is not a Uint8Array of at most 32 bytes */
+function checkedCertifiedData(data: unknown): Uint8Array {
+  if (!(data instanceof Uint8Array)) throw new Trap('setCertifiedData takes a Uint8Array');
+  if (data.byteLength > MAX_CERTIFIED_DATA_BYTES) {
+    throw new Trap(`certified data is at most ${MAX_CERTIFIED_DATA_BYTES} bytes, got ${data.byteLength}; certify a hash`);
+  }
+  return Uint8Array.from(data);
 }
 
 /** Runs the commit callbacks in registration order, including any they register. */

@@ -5,6 +5,7 @@ import {
   hex,
   IC_REQUEST_AUTH_DELEGATION_DOMAIN_SEPARATOR,
   IC_REQUEST_DOMAIN_SEPARATOR,
+  principalFromBytes,
   withDomainSeparator,
   type Envelope,
   type RequestContent,
@@ -68,7 +69,8 @@ export async function validateEnvelope(
   if (content.request_type !== 'read_state') checkCanister(content.canister_id, expected.effectiveCanisterId);
   checkExpiry(content.ingress_expiry, nowNs, maxExpiryNs);
   const requestId = requestIdOf(content);
-  const sender = Principal.fromUint8Array(content.sender);
+  // One object per sender (copied out of the body), whose text form is then computed once.
+  const sender = principalFromBytes(content.sender);
   if (sender.isAnonymous()) {
     checkAnonymous(envelope);
   } else {
@@ -177,8 +179,9 @@ function delegationItems(delegations: readonly SignedDelegation[], senderKey: Ui
   if (delegations.length > MAX_DELEGATIONS) {
     throw new EnvelopeError(400, 'ICWS_ERR_DELEGATION_CHAIN_TOO_LONG', `sender_delegation has ${delegations.length} delegations, more than the ${MAX_DELEGATIONS} allowed; shorten the chain`);
   }
-  const seen = new Set([hex(senderKey)]);
   const items: SignatureItem[] = [];
+  if (delegations.length === 0) return items;
+  const seen = new Set([hex(senderKey)]);
   let signerKey = senderKey;
   delegations.forEach(({ delegation, signature }, i) => {
     const name = `sender_delegation[${i}]`;

@@ -185,23 +185,24 @@ export class WsTestCanister {
     return this.canister.update('ws_close', [{ client_key: key }], { caller: gateway });
   }
 
-  /** `ws_get_messages` as the gateway polls it (a query); @throws on `Err`. */
-  getMessages(gateway: Principal, nonce: bigint): CanisterOutputCertifiedMessages {
-    const result = this.getMessagesResult(gateway, nonce);
+  /** `ws_get_messages` as the gateway polls it (a query), asking for `maxMessages` when given; @throws on `Err`. */
+  getMessages(gateway: Principal, nonce: bigint, maxMessages?: bigint): CanisterOutputCertifiedMessages {
+    const result = this.getMessagesResult(gateway, nonce, 'query', maxMessages);
     if ('Err' in result) throw new Error(`ws_get_messages answered Err: ${result.Err}`);
     return result.Ok;
   }
 
-  getMessagesResult(gateway: Principal, nonce: bigint, mode: 'query' | 'update' = 'query'): CanisterWsGetMessagesResult {
+  getMessagesResult(gateway: Principal, nonce: bigint, mode: 'query' | 'update' = 'query', maxMessages?: bigint): CanisterWsGetMessagesResult {
+    const args = { nonce, max_messages: maxMessages === undefined ? [] : [maxMessages] };
     return mode === 'query'
-      ? this.canister.query('ws_get_messages', [{ nonce }], { caller: gateway })
-      : this.canister.update('ws_get_messages', [{ nonce }], { caller: gateway });
+      ? this.canister.query('ws_get_messages', [args], { caller: gateway })
+      : this.canister.update('ws_get_messages', [args], { caller: gateway });
   }
 
   /** @returns the size of the Candid reply `ws_get_messages` sends `gateway` for `nonce`, in bytes. */
   getMessagesReplyBytes(gateway: Principal, nonce: bigint): number {
     const { argTypes } = this.canister.methods.ws_get_messages;
-    const outcome = this.canister.call('query', 'ws_get_messages', new Uint8Array(IDL.encode([...argTypes], [{ nonce }])), { caller: gateway });
+    const outcome = this.canister.call('query', 'ws_get_messages', new Uint8Array(IDL.encode([...argTypes], [{ nonce, max_messages: [] }])), { caller: gateway });
     if (outcome.status !== 'replied') throw new Error(`ws_get_messages was rejected: ${outcome.message}`);
     return outcome.reply.length;
   }
