@@ -21,50 +21,13 @@ import {
   type WebsocketServiceMessageContent,
 } from '@icws/protocol';
 import { IcWebSocketError } from './errors';
-import { Session, type SessionEnd, type SessionOptions, type SocketLike } from './session';
+import { Session, type SessionEnd, type SessionOptions } from './session';
+import { ScriptedSocket as FakeSocket } from './test-support/scripted-gateway';
 
 const gatewayPrincipal = Ed25519KeyIdentity.generate().getPrincipal();
 const clientPrincipal = Ed25519KeyIdentity.generate().getPrincipal();
 const clientNonce = 42n;
 const clientKey: ClientKey = { client_principal: clientPrincipal, client_nonce: clientNonce };
-
-class FakeSocket implements SocketLike {
-  static last: FakeSocket;
-  binaryType = 'blob';
-  readyState = 0;
-  onopen: SocketLike['onopen'] = null;
-  onmessage: SocketLike['onmessage'] = null;
-  onclose: SocketLike['onclose'] = null;
-  onerror: SocketLike['onerror'] = null;
-  readonly sent: Uint8Array[] = [];
-  closedWith: { code?: number; reason?: string } | undefined;
-  constructor(
-    readonly url: string,
-    readonly protocols?: string | string[],
-  ) {
-    FakeSocket.last = this;
-  }
-  send(data: Uint8Array): void {
-    if (this.readyState !== 1) throw new Error('not open');
-    this.sent.push(data);
-  }
-  close(code?: number, reason?: string): void {
-    this.closedWith = { code, reason };
-    this.readyState = 2;
-  }
-  // ---- the gateway's side ----
-  accept(): void {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-  deliver(bytes: Uint8Array): void {
-    this.onmessage?.({ data: bytes.slice().buffer });
-  }
-  closeFromServer(code: number, reason = '', wasClean = true): void {
-    this.readyState = 3;
-    this.onclose?.({ code, reason, wasClean });
-  }
-}
 
 /** Signs nothing: records each call and returns a frame naming its index. */
 class RecordingSigner {

@@ -1,14 +1,10 @@
 /** The spans a client session gives its tracer: one per call, ended with what became of it. */
 import { encodeCandid, CanisterWsOpenResultIdl } from '@icws/protocol';
 import type { RelayOutcome } from './ic-transport';
-import { RetryPolicy } from './retry-policy';
-import { Router, type BatchSink } from './router';
-import { ClientSession } from './session';
-import { FakeClock, settle } from './testing/fake-clock';
-import { FakeSocket } from './testing/fake-socket';
-import { deferred, envelopeRefused, FakeTransport } from './testing/fake-transport';
-import { silentLog, testMetrics } from './testing/gateway-parts';
-import { batch, CANISTER_ID, callFrame, canisterMessage, clientKey, GATEWAY_PRINCIPAL, wsOpenFrame } from './testing/frames';
+import { settle } from './testing/fake-clock';
+import { sessionHarness } from './testing/session-harness';
+import { deferred, envelopeRefused } from './testing/fake-transport';
+import { CANISTER_ID, callFrame, clientKey, wsOpenFrame } from './testing/frames';
 import type { CallSpanEnd, CallSpanStart, GatewayTracer } from './tracing';
 
 interface RecordedCall {
@@ -42,46 +38,8 @@ function endText(end: CallSpanEnd): string {
 }
 
 function setup(maxQueuedFrames = 8) {
-  const clock = new FakeClock();
-  const transport = new FakeTransport();
-  const socket = new FakeSocket();
-  const metrics = testMetrics();
   const tracer = new RecordingTracer();
-  const sinks = new Map<string, BatchSink>();
-  const router = new Router({
-    createPoller: (canisterId, sink) => {
-      sinks.set(canisterId.toText(), sink);
-      return { start: () => undefined, stop: async () => undefined, pollSoon: () => undefined };
-    },
-    metrics,
-    log: silentLog,
-  });
-  const tracked: Array<Promise<unknown>> = [];
-  const session = new ClientSession(
-    socket,
-    {
-      gatewayPrincipal: GATEWAY_PRINCIPAL,
-      transport,
-      router,
-      relayRetry: new RetryPolicy({ minDelayMs: 200, maxDelayMs: 2_000, windowMs: 30_000, random: () => 0, clock }),
-      clock,
-      limits: { maxFrameBytes: 64 * 1024, maxOpenFrameBytes: 64 * 1024, maxClientBufferBytes: 1024 * 1024, maxQueuedFrames, maxQueuedBytes: 256 * 1024 },
-      timeouts: { openTimeoutMs: 10_000, pingIntervalMs: 30_000, maxMissedPongs: 2 },
-      metrics,
-      log: silentLog,
-      tracer,
-      track: (work) => void tracked.push(work),
-    },
-    4,
-    socket,
-  );
-  const open = async () => {
-    socket.receive(wsOpenFrame());
-    await settle();
-    sinks.get(CANISTER_ID.toText())!.accept(batch([canisterMessage(clientKey(), 0n, 'open')]));
-    await settle();
-  };
-  return { transport, socket, session, tracer, open, tracked };
+  return { ...sessionHarness({ limits: { maxQueuedFrames }, tracer, id: 4 }), tracer };
 }
 
 describe('ClientSession tracing', () => {

@@ -4,65 +4,20 @@
  */
 import { IDL } from '@icp-sdk/core/candid';
 import { Principal } from '@icp-sdk/core/principal';
-import { CanisterWsOpenResultIdl, CloseCode, decodeCanisterToClientMessage, decodeGatewayHandshake, encodeCandid, type CanisterOutputCertifiedMessages } from '@icws/protocol';
+import { CanisterWsOpenResultIdl, CloseCode, decodeCanisterToClientMessage, decodeGatewayHandshake, encodeCandid } from '@icws/protocol';
 import { GatewayError } from './errors';
 import type { RelayOutcome } from './ic-transport';
 import { RetryPolicy } from './retry-policy';
-import { Router, type BatchSink } from './router';
 import { ClientSession, type SessionLimits, type SessionTimeouts } from './session';
-import { FakeClock, settle } from './testing/fake-clock';
+import { settle } from './testing/fake-clock';
 import { FakeSocket } from './testing/fake-socket';
+import { sessionHarness, TEST_LIMITS, TEST_TIMEOUTS } from './testing/session-harness';
 import { deferred, envelopeRefused, FakeTransport, replicaOverloaded, replicaUnavailable } from './testing/fake-transport';
 import { errorCount, silentLog, testMetrics } from './testing/gateway-parts';
 import { batch, CANISTER_ID, callFrame, canisterMessage, clientKey, GATEWAY_PRINCIPAL, OTHER_CANISTER_ID, wsOpenFrame } from './testing/frames';
 
-const LIMITS: SessionLimits = { maxFrameBytes: 64 * 1024, maxOpenFrameBytes: 64 * 1024, maxClientBufferBytes: 1024 * 1024, maxQueuedFrames: 8, maxQueuedBytes: 256 * 1024 };
-
-const TIMEOUTS: SessionTimeouts = { openTimeoutMs: 10_000, pingIntervalMs: 30_000, maxMissedPongs: 2 };
-
 function setup(limits: Partial<SessionLimits> = {}, timeouts: Partial<SessionTimeouts> = {}) {
-  const clock = new FakeClock();
-  const transport = new FakeTransport();
-  const socket = new FakeSocket();
-  const metrics = testMetrics();
-  const sinks = new Map<string, BatchSink>();
-  const pollSoon: string[] = [];
-  const router = new Router({
-    createPoller: (canisterId, sink) => {
-      sinks.set(canisterId.toText(), sink);
-      return { start: () => undefined, stop: async () => undefined, pollSoon: () => void pollSoon.push(canisterId.toText()) };
-    },
-    metrics,
-    log: silentLog,
-  });
-  const tracked: Array<Promise<unknown>> = [];
-  const session = new ClientSession(
-    socket,
-    {
-      gatewayPrincipal: GATEWAY_PRINCIPAL,
-      transport,
-      router,
-      relayRetry: new RetryPolicy({ minDelayMs: 200, maxDelayMs: 2_000, windowMs: 30_000, random: () => 0, clock }),
-      clock,
-      limits: { ...LIMITS, ...limits },
-      timeouts: { ...TIMEOUTS, ...timeouts },
-      metrics,
-      log: silentLog,
-      track: (work) => void tracked.push(work),
-    },
-    1,
-    socket,
-  );
-  /** The canister's queue hands the router a batch, as a poller would. */
-  const poll = (certified: CanisterOutputCertifiedMessages) => sinks.get(CANISTER_ID.toText())!.accept(certified);
-  /** Opens the session: ws_open relayed, the canister's open message delivered. */
-  const open = async () => {
-    socket.receive(wsOpenFrame());
-    await settle();
-    poll(batch([canisterMessage(clientKey(), 0n, 'open')]));
-    await settle();
-  };
-  return { clock, transport, socket, metrics, router, session, poll, open, tracked, pollSoon };
+  return sessionHarness({ limits, timeouts });
 }
 
 describe('ClientSession', () => {
@@ -673,8 +628,8 @@ function sessionHostOf(parts: ReturnType<typeof setup>) {
     router: parts.router,
     relayRetry: new RetryPolicy({ minDelayMs: 200, maxDelayMs: 2_000, clock: parts.clock }),
     clock: parts.clock,
-    limits: LIMITS,
-    timeouts: TIMEOUTS,
+    limits: TEST_LIMITS,
+    timeouts: TEST_TIMEOUTS,
     metrics: parts.metrics,
     log: silentLog,
     track: () => undefined,
