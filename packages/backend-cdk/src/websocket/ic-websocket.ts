@@ -37,6 +37,7 @@ import {
 } from '@icws/protocol';
 import type { CanisterContext, MethodDefinition } from '../canister/define';
 import type { RegisteredClient } from './client-registry';
+import { DurableSessions } from './durable-sessions';
 import { appMessageError, configError, messageTooLargeError } from './errors';
 import type { RegisteredGateway } from './gateway-registry';
 import { KeepAlive } from './keep-alive';
@@ -75,6 +76,17 @@ export interface IcWebSocketOptions extends WsHandlers, Partial<WsSettings> {
    * @default IDL.Null (what the upstream client's interface declares)
    */
   appMessage?: IDL.Type;
+  /**
+   * Keeps the sessions clients may resume (their nonces, numbering and retained messages) in the
+   * canister's stable memory as well as its heap, so that they survive a replica restart or an
+   * upgrade: afterwards every known session counts as suspended from the moment the canister
+   * started again, and its client resumes it within the recovery window as after a lost
+   * connection. Each write belongs to the message making it, like the heap change it mirrors.
+   * Costs one stable write per application message sent and per message received. `false`
+   * keeps sessions in the heap only. Needs a host with stable memory (`ic.stableStore`).
+   * @default true when the host offers stable memory and `recoveryWindowMs` is above 0
+   */
+  durableSessions?: boolean;
 }
 
 /** The `ws_*` methods to spread into a canister's methods. */
@@ -160,7 +172,8 @@ export function createIcWebSocket<AppMessage = unknown>(ic: CanisterContext, opt
     onClose: options.onClose?.bind(options),
     onResume: options.onResume?.bind(options),
   };
-  const state = new WebSocketState(ic, settings, handlers, rollbackUndoLog(ic));
+  const state = new WebSocketState(ic, settings, handlers, rollbackUndoLog(ic), durableSessions(ic, options.durableSessions, settings));
+  state.recovery.restore(ic.time());
   new KeepAlive(ic, state).start();
   if (state.recovery.enabled) ic.setTimerInterval(settings.recoveryWindowMs, () => state.sweepRecovery());
 
@@ -311,6 +324,15 @@ function resolveSettings(options: Partial<WsSettings>): WsSettings {
     throw configError(`maxQueuedBytes (${settings.maxQueuedBytes}) must be at least maxReturnedBytes (${settings.maxReturnedBytes}): a queue must hold the largest message`);
   }
   return Object.freeze(settings);
+}
+
+/** @returns where sessions are kept in stable memory, or `undefined` to keep them in the heap only. */
+function durableSessions(ic: CanisterContext, option: boolean | undefined, settings: WsSettings): DurableSessions | undefined {
+  // Older hosts build contexts without stable memory, whatever the type says.
+  const store = (ic as Partial<Pick<CanisterContext, 'stableStore'>>).stableStore;
+  if (option === true && store === undefined) throw configError('durableSessions is true, but the host offers no stable memory (ic.stableStore): leave the option out, or run on a host with stable memory');
+  if (option === false || store === undefined || settings.recoveryWindowMs === 0) return undefined;
+  return new DurableSessions(store);
 }
 
 function checkBytes(bytes: Uint8Array): Uint8Array {

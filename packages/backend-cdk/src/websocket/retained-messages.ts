@@ -1,3 +1,4 @@
+import type { RetainedJournal } from './durable-sessions';
 import type { UndoLog } from './undo-log';
 
 /** An application message kept for a session's resume. @internal */
@@ -34,12 +35,22 @@ export class RetainedMessages {
   #bytes = 0;
   #keptFrom: bigint;
 
-  /** @param keptFrom - sequence number of the first message this log may hold */
+  /**
+   * @param keptFrom - sequence number of the first message this log may hold
+   * @param journal - where kept and dropped messages are also written (stable memory), if anywhere
+   */
   constructor(
     private readonly undo: UndoLog,
     keptFrom: bigint,
+    private readonly journal?: RetainedJournal,
   ) {
     this.#keptFrom = keptFrom;
+  }
+
+  /** Puts back `messages` (oldest first, as a journal wrote them) without writing them again. */
+  load(messages: readonly RetainedMessage[], keptFrom: bigint): void {
+    for (const message of messages) this.#push(message);
+    this.#setKeptFrom(keptFrom);
   }
 
   /** How many messages are kept. */
@@ -70,20 +81,24 @@ export class RetainedMessages {
   /**
    * Keeps `message` (numbered above every kept one), then drops from the front what is older than
    * the window at `nowNs` or over the limits; a message larger than `maxBytes` is not kept at all.
+   * @returns whether `message` was kept
    */
-  retain(message: RetainedMessage, limits: RetentionLimits, nowNs: bigint): void {
+  retain(message: RetainedMessage, limits: RetentionLimits, nowNs: bigint): boolean {
     if (message.content.length > limits.maxBytes) {
       this.#dropAll();
       this.#setKeptFrom(message.seq + 1n);
-      return;
+      return false;
     }
     this.#push(message);
     for (;;) {
       const oldest = this.#at(0);
       const tooOld = nowNs - oldest.timestampNs > limits.windowNs;
-      if (!tooOld && this.#length <= limits.maxMessages && this.#bytes <= limits.maxBytes) return;
+      if (!tooOld && this.#length <= limits.maxMessages && this.#bytes <= limits.maxBytes) break;
       this.#shift();
     }
+    // Written with where the log starts after the drops, so a restart knows it without another write.
+    this.journal?.kept(message, this.#keptFrom);
+    return true;
   }
 
   /** Drops the messages numbered up to `seq`: the client has them. */
@@ -134,6 +149,7 @@ export class RetainedMessages {
     this.#length--;
     this.#bytes -= message.content.length;
     if (this.#keptFrom <= message.seq) this.#keptFrom = message.seq + 1n;
+    this.journal?.dropped(message.seq);
     this.undo.record(() => {
       if (this.#length === this.#ring.length) this.#grow();
       this.#head = (this.#head - 1) & (this.#ring.length - 1);

@@ -1,5 +1,6 @@
-import type { Principal } from '@icp-sdk/core/principal';
-import { FIRST_CANISTER_SEQUENCE_NUM, type CanisterWsResumeArguments, type FreshSessionReasonKind } from '@icws/protocol';
+import { Principal } from '@icp-sdk/core/principal';
+import { FIRST_CANISTER_SEQUENCE_NUM, INITIAL_CLIENT_SEQUENCE_NUM, type CanisterWsResumeArguments, type FreshSessionReasonKind } from '@icws/protocol';
+import type { DurableSessions, LoadedSession } from './durable-sessions';
 import { RetainedMessages, type RetainedMessage, type RetentionLimits } from './retained-messages';
 import type { UndoLog } from './undo-log';
 
@@ -37,6 +38,8 @@ export interface RecoverableSession {
   resumed: boolean;
   /** Set while no connection carries the session. */
   suspended: SuspendedSession | undefined;
+  /** The numbering of its connection as last noted, which its stable record holds. */
+  numbers: Omit<SessionNumbers, 'nonce'>;
 }
 
 /** Where a connected session's numbering stands. @internal */
@@ -77,9 +80,14 @@ export class SessionRecovery {
   #resumed = 0;
   #fresh = 0;
 
+  /**
+   * @param durable - where sessions are also kept in stable memory, so that they outlive the heap;
+   *   without it they live in the heap only
+   */
   constructor(
     private readonly undo: UndoLog,
     settings: { recoveryWindowMs: number; maxRecoveryMessages: number; maxRecoveryBytes: number },
+    private readonly durable?: DurableSessions,
   ) {
     this.enabled = settings.recoveryWindowMs > 0;
     this.limits = {
@@ -110,33 +118,65 @@ export class SessionRecovery {
     return session?.suspended !== undefined && !this.#expired(session.suspended, nowNs) ? session : undefined;
   }
 
+  /** Whether sessions are also kept in stable memory. */
+  get isDurable(): boolean {
+    return this.durable !== undefined;
+  }
+
   /** Begins `principal`'s session with the connection of `nonce`, forgetting any earlier one. */
   begin(principal: Principal, principalText: string, nonce: bigint): void {
     if (!this.enabled) return;
-    this.#put(principalText, {
+    this.durable?.forget(principalText);
+    const session: RecoverableSession = {
       principal,
       principalText,
       incarnations: [{ nonce, firstSeq: FIRST_CANISTER_SEQUENCE_NUM }],
-      messages: new RetainedMessages(this.undo, FIRST_CANISTER_SEQUENCE_NUM),
+      messages: new RetainedMessages(this.undo, FIRST_CANISTER_SEQUENCE_NUM, this.durable?.journal(principalText)),
       resumed: false,
       suspended: undefined,
-    });
+      numbers: { lastOutgoingSequenceNum: FIRST_CANISTER_SEQUENCE_NUM - 1n, expectedIncomingSequenceNum: INITIAL_CLIENT_SEQUENCE_NUM },
+    };
+    this.#put(principalText, session);
+    this.#save(session);
   }
 
   /** Keeps the application message numbered `seq` of `principalText`'s session. */
   retain(principalText: string, seq: bigint, content: Uint8Array, nowNs: bigint): void {
-    this.#byPrincipal.get(principalText)?.messages.retain({ seq, content, timestampNs: nowNs }, this.limits, nowNs);
+    const session = this.#byPrincipal.get(principalText);
+    if (session === undefined) return;
+    // A message too large to keep moves where the kept ones start: the record says so.
+    if (!session.messages.retain({ seq, content, timestampNs: nowNs }, this.limits, nowNs)) this.#note(session, { ...session.numbers, lastOutgoingSequenceNum: seq });
   }
 
   /**
    * Notes that the client of `principalText` spoke with its current nonce (so it knows it: older
    * nonces are forgotten) and, for a keep-alive, that it received every message up to `received`.
+   * @param numbers - its connection's numbering after the message, for the stable record
    */
-  confirm(principalText: string, received?: bigint): void {
+  confirm(principalText: string, numbers: Omit<SessionNumbers, 'nonce'>, received?: bigint): void {
     const session = this.#byPrincipal.get(principalText);
     if (session === undefined) return;
     if (session.incarnations.length > 1) this.#set(session, 'incarnations', session.incarnations.slice(-1));
     if (received !== undefined) session.messages.confirm(received);
+    this.#note(session, numbers);
+  }
+
+  /** Notes the numbering of `principalText`'s connection after a service message (open, ack, close) was queued. */
+  noteSent(principalText: string, numbers: Omit<SessionNumbers, 'nonce'>): void {
+    const session = this.#byPrincipal.get(principalText);
+    if (session !== undefined && session.suspended === undefined) this.#note(session, numbers);
+  }
+
+  /**
+   * Takes back the sessions stable memory holds, after the heap was lost (a replica restart, an
+   * upgrade): no connection carries any of them any more, so each is suspended from `nowNs`
+   * unless it was already, and its client may resume it within the recovery window. Sessions
+   * whose window has passed are forgotten. Call it once, from the canister's factory.
+   */
+  restore(nowNs: bigint): void {
+    if (this.durable === undefined || !this.enabled) return;
+    for (const loaded of this.durable.load()) this.#restoreOne(loaded, nowNs);
+    this.sweep(nowNs);
   }
 
   /** @returns whether the client of `principalText` resumed its session, so may re-send messages the canister has. */
@@ -147,7 +187,9 @@ export class SessionRecovery {
   /** Keeps `principalText`'s session for the recovery window: its connection ended at `sinceNs`. */
   suspend(principalText: string, numbers: Omit<SuspendedSession, 'sinceNs'>, sinceNs: bigint): void {
     const session = this.#byPrincipal.get(principalText);
-    if (session !== undefined) this.#set(session, 'suspended', { ...numbers, sinceNs });
+    if (session === undefined) return;
+    this.#set(session, 'suspended', { ...numbers, sinceNs });
+    this.#save(session);
   }
 
   /** Forgets `principalText`'s session. */
@@ -156,6 +198,7 @@ export class SessionRecovery {
     if (session === undefined) return;
     this.#byPrincipal.delete(principalText);
     this.undo.record(() => this.#byPrincipal.set(principalText, session));
+    this.durable?.forget(principalText);
   }
 
   /** Keeps an application message for a suspended `session`, numbered as if it had been sent. */
@@ -164,7 +207,8 @@ export class SessionRecovery {
     const previous = suspended.lastOutgoingSequenceNum;
     suspended.lastOutgoingSequenceNum = previous + 1n;
     this.undo.record(() => (suspended.lastOutgoingSequenceNum = previous));
-    session.messages.retain({ seq: previous + 1n, content, timestampNs: nowNs }, this.limits, nowNs);
+    // A kept message's entry carries its number; one too large to keep goes in the record.
+    if (!session.messages.retain({ seq: previous + 1n, content, timestampNs: nowNs }, this.limits, nowNs)) this.#save(session);
   }
 
   /**
@@ -219,6 +263,52 @@ export class SessionRecovery {
     }
   }
 
+  #restoreOne(loaded: LoadedSession, nowNs: bigint): void {
+    const last = loaded.messages.at(-1);
+    const keptFrom = loaded.messagesKeptFrom > loaded.keptFrom ? loaded.messagesKeptFrom : loaded.keptFrom;
+    // Application messages after the record's last write are numbered in their own entries.
+    let lastOutgoingSequenceNum = loaded.lastOutgoingSequenceNum;
+    if (last !== undefined && last.seq > lastOutgoingSequenceNum) lastOutgoingSequenceNum = last.seq;
+    if (keptFrom - 1n > lastOutgoingSequenceNum) lastOutgoingSequenceNum = keptFrom - 1n;
+    const messages = new RetainedMessages(this.undo, keptFrom, this.durable!.journal(loaded.principalText));
+    messages.load(loaded.messages, keptFrom);
+    const numbers = { lastOutgoingSequenceNum, expectedIncomingSequenceNum: loaded.expectedIncomingSequenceNum };
+    const session: RecoverableSession = {
+      principal: Principal.fromText(loaded.principalText),
+      principalText: loaded.principalText,
+      incarnations: loaded.incarnations,
+      messages,
+      resumed: loaded.resumed,
+      suspended: { ...numbers, sinceNs: loaded.suspendedSinceNs ?? nowNs },
+      numbers,
+    };
+    this.#put(loaded.principalText, session);
+    // Its connection was lost at the restart: a later restart must not move the window on.
+    if (loaded.suspendedSinceNs === undefined) this.#save(session);
+  }
+
+  /** Records `numbers` as `session`'s connection's, and writes its record. */
+  #note(session: RecoverableSession, numbers: Omit<SessionNumbers, 'nonce'>): void {
+    if (this.durable === undefined) return;
+    this.#set(session, 'numbers', { lastOutgoingSequenceNum: numbers.lastOutgoingSequenceNum, expectedIncomingSequenceNum: numbers.expectedIncomingSequenceNum });
+    this.#save(session);
+  }
+
+  /** Writes `session`'s record to stable memory, when sessions are kept there. */
+  #save(session: RecoverableSession): void {
+    if (this.durable === undefined) return;
+    const numbers = session.suspended ?? session.numbers;
+    this.durable.save({
+      principalText: session.principalText,
+      incarnations: session.incarnations,
+      resumed: session.resumed,
+      lastOutgoingSequenceNum: numbers.lastOutgoingSequenceNum,
+      expectedIncomingSequenceNum: numbers.expectedIncomingSequenceNum,
+      keptFrom: session.messages.keptFrom,
+      suspendedSinceNs: session.suspended?.sinceNs,
+    });
+  }
+
   #expired(suspended: SuspendedSession, nowNs: bigint): boolean {
     return nowNs - suspended.sinceNs > this.limits.windowNs;
   }
@@ -229,7 +319,7 @@ export class SessionRecovery {
     this.undo.record(() => (previous === undefined ? this.#byPrincipal.delete(principalText) : this.#byPrincipal.set(principalText, previous)));
   }
 
-  #set<K extends 'incarnations' | 'resumed' | 'suspended'>(session: RecoverableSession, field: K, value: RecoverableSession[K]): void {
+  #set<K extends 'incarnations' | 'resumed' | 'suspended' | 'numbers'>(session: RecoverableSession, field: K, value: RecoverableSession[K]): void {
     const previous = session[field];
     session[field] = value;
     this.undo.record(() => (session[field] = previous));

@@ -26,6 +26,7 @@ import { queueRange, type QueueView } from './gateway-queue';
 import { GatewayRegistry, type RegisteredGateway } from './gateway-registry';
 import { MessageCertification } from './message-certification';
 import { maxMessageBytes, messageBudget, replyBytesOf } from './reply-size';
+import type { DurableSessions } from './durable-sessions';
 import { SessionRecovery, type ResumePlan } from './session-recovery';
 import type { WsCloseCause, WsHandlers, WsResult, WsSettings } from './types';
 import type { UndoLog } from './undo-log';
@@ -58,11 +59,12 @@ export class WebSocketState {
     readonly settings: WsSettings,
     private readonly handlers: WsHandlers,
     private readonly undo: UndoLog,
+    durable?: DurableSessions,
   ) {
     this.clients = new ClientRegistry(undo);
     this.gateways = new GatewayRegistry(undo);
     this.certification = new MessageCertification(ic);
-    this.recovery = new SessionRecovery(undo, settings);
+    this.recovery = new SessionRecovery(undo, settings, durable);
     this.#ackIntervalNs = BigInt(settings.sendAckIntervalMs) * NS_PER_MS;
     this.maxMessageBytes = maxMessageBytes(settings.maxReturnedBytes);
   }
@@ -118,7 +120,7 @@ export class WebSocketState {
       return { Err: wsErrors.incomingSequenceNumberWrong(expected, msg.sequence_num) };
     }
     this.clients.acceptIncoming(client);
-    this.recovery.confirm(client.principalText);
+    this.recovery.confirm(client.principalText, client);
     if (msg.is_service_message) return this.#serviceMessage(client, msg.content);
     this.handlers.onMessage?.({ clientPrincipal: client.key.client_principal, message: msg.content });
     return OK;
@@ -298,7 +300,7 @@ export class WebSocketState {
     }
     if (!('KeepAliveMessage' in decoded)) return { Err: wsErrors.invalidServiceMessage() };
     this.clients.keepAlive(client, this.ic.time());
-    this.recovery.confirm(client.principalText, decoded.KeepAliveMessage.last_incoming_sequence_num);
+    this.recovery.confirm(client.principalText, client, decoded.KeepAliveMessage.last_incoming_sequence_num);
     return OK;
   }
 
@@ -385,6 +387,7 @@ export class WebSocketState {
       gateway.enqueued--;
     });
     if (!isServiceMessage) this.recovery.retain(client.principalText, client.lastOutgoingSequenceNum, content, nowNs);
+    else this.recovery.noteSent(client.principalText, client);
     return true;
   }
 

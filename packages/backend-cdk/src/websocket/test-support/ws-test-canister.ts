@@ -128,16 +128,28 @@ export class WsTestCanister {
     readonly hooks: WsHandlers,
     /** The canister's WebSocket endpoint, for reading its state. */
     readonly ws: IcWebSocket<TestAppMessage>,
+    private readonly settings: Partial<WsSettings>,
   ) {}
 
   /** Installs the test canister with `settings`, its time starting at `startMs`. */
-  static create(settings: Partial<WsSettings> = {}, startMs?: number): WsTestCanister {
+  static create(settings: Partial<WsSettings & { durableSessions: boolean }> = {}, startMs?: number): WsTestCanister {
+    return WsTestCanister.#start(settings, (init) => TestCanister.install(testCanister, init, { startTimeMs: startMs }));
+  }
+
+  /**
+   * @returns the canister as a replica restart leaves it (`TestCanister.restart`): the heap new,
+   *   stable memory kept, handlers recording into new `events`
+   */
+  restart(): WsTestCanister {
+    return WsTestCanister.#start(this.settings, (init) => this.canister.restart(testCanister, init));
+  }
+
+  static #start(settings: Partial<WsSettings>, install: (init: TestInit) => TestCanister): WsTestCanister {
     const events: HandlerEvent[] = [];
     const hooks: WsHandlers = {};
     let ws: IcWebSocket<TestAppMessage> | undefined;
-    const init: TestInit = { settings, events, hooks, expose: (exposed) => (ws = exposed) };
-    const canister = TestCanister.install(testCanister, init, { startTimeMs: startMs });
-    return new WsTestCanister(canister, events, hooks, ws!);
+    const canister = install({ settings, events, hooks, expose: (exposed) => (ws = exposed) });
+    return new WsTestCanister(canister, events, hooks, ws!, settings);
   }
 
   /** The canister's time, in nanoseconds. */
