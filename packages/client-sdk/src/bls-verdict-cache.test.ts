@@ -40,6 +40,34 @@ describe('VerdictCachingBlsVerifier', () => {
     expect(inner.checks).toBe(5);
   });
 
+  it('shares a check under way: callers asking for the same signature meanwhile wait for its verdict', async () => {
+    const inner = counting();
+    const verifier = new VerdictCachingBlsVerifier(inner);
+    const verdicts = await Promise.all([1, 2, 3].map(() => verifier.verify(key, good(1), message)));
+    expect(verdicts).toEqual([true, true, true]);
+    const refusals = await Promise.all([1, 2].map(() => verifier.verify(key, bad, message)));
+    expect(refusals).toEqual([false, false]);
+    expect(inner.checks).toBe(2);
+    // a refusal is not remembered once its check is over
+    expect(await verifier.verify(key, bad, message)).toBe(false);
+    expect(inner.checks).toBe(3);
+  });
+
+  it('lets a failed check fail every caller that shared it, and checks afresh afterwards', async () => {
+    let calls = 0;
+    const verifier = new VerdictCachingBlsVerifier({
+      backend: 'failing once',
+      async verify() {
+        if (calls++ === 0) throw new Error('worker died');
+        return true;
+      },
+    });
+    const shared = [1, 2].map(() => verifier.verify(key, good(1), message));
+    for (const check of shared) await expect(check).rejects.toThrow('worker died');
+    expect(await verifier.verify(key, good(1), message)).toBe(true);
+    expect(calls).toBe(2);
+  });
+
   it('does not remember signatures that failed', async () => {
     const inner = counting();
     const verifier = new VerdictCachingBlsVerifier(inner);

@@ -4,7 +4,8 @@
  * same delegation certificate, signed by the root key, for weeks (mainnet) or for the replica's
  * life, so after the first certificate only the subnet's own signature needs a pairing. Entries are
  * found by their exact bytes; only signatures that verified are kept, so a gateway sending forged
- * ones cannot fill the cache.
+ * ones cannot fill the cache. A check under way is shared too: the sockets of one process that
+ * receive the same poll's certificate at once wait for one pairing, not one each.
  */
 import type { BlsVerifier } from './bls-backend';
 
@@ -17,6 +18,8 @@ export class VerdictCachingBlsVerifier implements BlsVerifier {
   readonly #capacity: number;
   /** Insertion order is eviction order. */
   readonly #verified = new Set<string>();
+  /** Checks under way, by the same id: callers asking meanwhile share the verdict. */
+  readonly #pending = new Map<string, Promise<boolean>>();
 
   /**
    * @param inner - the verifier that checks what is not cached
@@ -38,12 +41,24 @@ export class VerdictCachingBlsVerifier implements BlsVerifier {
   async verify(publicKey: Uint8Array, signature: Uint8Array, message: Uint8Array): Promise<boolean> {
     const id = idOf(publicKey, signature, message);
     if (this.#verified.has(id)) return true;
-    const valid = await this.#inner.verify(publicKey, signature, message);
-    if (valid) {
-      this.#verified.add(id);
-      if (this.#verified.size > this.#capacity) this.#verified.delete(this.#verified.values().next().value!);
+    const pending = this.#pending.get(id);
+    if (pending !== undefined) return pending;
+    const check = this.#check(id, publicKey, signature, message);
+    this.#pending.set(id, check);
+    return check;
+  }
+
+  async #check(id: string, publicKey: Uint8Array, signature: Uint8Array, message: Uint8Array): Promise<boolean> {
+    try {
+      const valid = await this.#inner.verify(publicKey, signature, message);
+      if (valid) {
+        this.#verified.add(id);
+        if (this.#verified.size > this.#capacity) this.#verified.delete(this.#verified.values().next().value!);
+      }
+      return valid;
+    } finally {
+      this.#pending.delete(id);
     }
-    return valid;
   }
 
   async close(): Promise<void> {
