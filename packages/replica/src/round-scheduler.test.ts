@@ -146,6 +146,36 @@ describe('RoundScheduler', () => {
       expect(states).toEqual(['queued', 'executing', 'signing', 'settling', 'queued', 'executing', 'signing', 'settling', 'idle']);
     });
 
+    it('runs one round at a time when a waiter of a round, resumed as the round ends, asks for the next', async () => {
+      let executing = 0;
+      let mostExecuting = 0;
+      const execute = host.execute.bind(host);
+      host.execute = async (round) => {
+        mostExecuting = Math.max(mostExecuting, ++executing);
+        await yieldToEventLoop(); // a round gives the event loop turns
+        executing--;
+        return execute(round);
+      };
+      const first = scheduler.nextRound();
+      // Resumed two microtasks after the round settles: after the round's end made the scheduler
+      // idle, before the loop that ran it looked again.
+      const asked = first.turn().then(() => undefined).then(() => {
+        host.dirty = true;
+        return scheduler.nextRound();
+      });
+      await signingRequested();
+      signer.signNext();
+      const second = await asked;
+      await signingRequested();
+      for (let turn = 0; turn < 5; turn++) await yieldToEventLoop();
+      expect(signer.pending).toBe(1);
+      expect(mostExecuting).toBe(1);
+      signer.signNext();
+      await second.certified;
+      await reach('idle');
+      expect(host.certified.map((c) => c.round)).toEqual([1, 2]);
+    });
+
     it('signs ONE message per round however many wait for it', async () => {
       const round = scheduler.nextRound();
       const waiters = Array.from({ length: 50 }, () => round.turn());

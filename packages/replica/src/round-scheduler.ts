@@ -133,6 +133,12 @@ export class RoundScheduler {
   /** Rounds are numbered as they are made; they run in that order. */
   #roundsMade = 0;
   #closedBy: Error | undefined;
+  /**
+   * Whether a {@link #drive} loop runs. A wake that comes between a round's end and that loop's
+   * next check (a caller of the round, resumed in between, submitting again) is picked up by it:
+   * a second loop would run a round alongside.
+   */
+  #driving = false;
   readonly #onStateChange: (state: RoundState, previous: RoundState) => void;
   readonly #log: (line: string) => void;
 
@@ -153,7 +159,7 @@ export class RoundScheduler {
   wake(): void {
     if (this.#state !== 'idle') return;
     this.#setState('queued');
-    void this.#drive();
+    if (!this.#driving) void this.#drive();
   }
 
   /**
@@ -211,17 +217,20 @@ export class RoundScheduler {
   }
 
   async #drive(): Promise<void> {
-    while (this.#state === 'queued') {
-      // Calls that arrive in this turn join the round.
-      await yieldToEventLoop();
-      if (this.#is('closed')) return;
-      if (this.#next === undefined && !this.host.hasWork()) {
-        this.#setState('idle');
-        return;
+    this.#driving = true;
+    try {
+      while (this.#state === 'queued') {
+        // Calls that arrive in this turn join the round.
+        await yieldToEventLoop();
+        if (this.#is('closed')) return;
+        if (this.#next === undefined && !this.host.hasWork()) {
+          this.#setState('idle');
+          return;
+        }
+        await this.#run();
       }
-      // Once the round leaves the scheduler idle, a wake() may start another drive before this one
-      // resumes: only the drive whose round left it queued goes on.
-      if (!(await this.#run())) return;
+    } finally {
+      this.#driving = false;
     }
   }
 
