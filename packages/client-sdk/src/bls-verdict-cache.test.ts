@@ -15,8 +15,9 @@ function counting(): BlsVerifier & { checks: number } {
 }
 
 const key = Uint8Array.of(7, 7, 7);
-const good = (n: number) => Uint8Array.of(1, n);
-const bad = Uint8Array.of(0, 0);
+/** A signature of the scheme's length (48 bytes) that the counting verifier accepts. */
+const good = (n: number) => Uint8Array.of(1, n, ...new Uint8Array(46));
+const bad = new Uint8Array(48);
 const message = Uint8Array.of(9, 9);
 
 describe('VerdictCachingBlsVerifier', () => {
@@ -35,8 +36,8 @@ describe('VerdictCachingBlsVerifier', () => {
     await verifier.verify(Uint8Array.of(7, 7, 8), good(1), message);
     await verifier.verify(key, good(2), message);
     await verifier.verify(key, good(1), Uint8Array.of(9, 8));
-    // the same bytes split differently between the parts are another triple
-    await verifier.verify(Uint8Array.of(7, 7), Uint8Array.of(7, 1, 1), message);
+    // the same bytes split differently between key and message are another triple
+    await verifier.verify(Uint8Array.of(7, 7), good(1), Uint8Array.of(7, 9, 9));
     expect(inner.checks).toBe(5);
   });
 
@@ -51,6 +52,20 @@ describe('VerdictCachingBlsVerifier', () => {
     // a refusal is not remembered once its check is over
     expect(await verifier.verify(key, bad, message)).toBe(false);
     expect(inner.checks).toBe(3);
+  });
+
+  it('does not share a check under way with the same signature under another key', async () => {
+    const inner = counting();
+    const verifier = new VerdictCachingBlsVerifier(inner);
+    await Promise.all([verifier.verify(key, good(1), message), verifier.verify(Uint8Array.of(6), good(1), message)]);
+    expect(inner.checks).toBe(2);
+  });
+
+  it('passes what is not a 48-byte signature straight through, remembering nothing', async () => {
+    const inner = counting();
+    const verifier = new VerdictCachingBlsVerifier(inner);
+    for (let i = 0; i < 2; i++) expect(await verifier.verify(key, Uint8Array.of(1, 1), message)).toBe(true);
+    expect(inner.checks).toBe(2);
   });
 
   it('lets a failed check fail every caller that shared it, and checks afresh afterwards', async () => {

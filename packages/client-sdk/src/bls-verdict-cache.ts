@@ -3,23 +3,33 @@
  * key is checked once. A delegation is such a signature: every certificate of a subnet carries the
  * same delegation certificate, signed by the root key, for weeks (mainnet) or for the replica's
  * life, so after the first certificate only the subnet's own signature needs a pairing. Entries are
- * found by their exact bytes; only signatures that verified are kept, so a gateway sending forged
- * ones cannot fill the cache. A check under way is shared too: the sockets of one process that
- * receive the same poll's certificate at once wait for one pairing, not one each.
+ * found by the signature's bytes and confirmed by comparing key and message byte for byte; only
+ * signatures that verified are kept, so a gateway sending forged ones cannot fill the cache. A
+ * check under way is shared too: the sockets of one process that receive the same poll's
+ * certificate at once wait for one pairing, not one each.
  */
+import { equalBytes } from '@icws/protocol';
 import type { BlsVerifier } from './bls-backend';
 
 /** Signatures remembered: a few delegations, and certificates checked more than once. */
 const VERDICTS_CACHED = 64;
+/** A compressed G1 point: the only length a signature of the scheme has. */
+const SIGNATURE_BYTES = 48;
+
+/** A signature's key and message: what it verified for, or what a check under way checks. */
+interface Signed {
+  readonly publicKey: Uint8Array;
+  readonly message: Uint8Array;
+}
 
 /** Checks through `inner` what it has not seen verify before; see the module comment. */
 export class VerdictCachingBlsVerifier implements BlsVerifier {
   readonly #inner: BlsVerifier;
   readonly #capacity: number;
-  /** Insertion order is eviction order. */
-  readonly #verified = new Set<string>();
-  /** Checks under way, by the same id: callers asking meanwhile share the verdict. */
-  readonly #pending = new Map<string, Promise<boolean>>();
+  /** By signature; insertion order is eviction order. */
+  readonly #verified = new Map<string, Signed>();
+  /** Checks under way, by signature: callers asking for the same triple meanwhile share the verdict. */
+  readonly #pending = new Map<string, Signed & { readonly check: Promise<boolean> }>();
 
   /**
    * @param inner - the verifier that checks what is not cached
@@ -39,12 +49,15 @@ export class VerdictCachingBlsVerifier implements BlsVerifier {
   }
 
   async verify(publicKey: Uint8Array, signature: Uint8Array, message: Uint8Array): Promise<boolean> {
-    const id = idOf(publicKey, signature, message);
-    if (this.#verified.has(id)) return true;
+    // not a signature of the scheme: nothing to remember, the inner verifier says no
+    if (signature.length !== SIGNATURE_BYTES) return this.#inner.verify(publicKey, signature, message);
+    const id = String.fromCharCode.apply(null, signature as unknown as number[]);
+    if (isFor(this.#verified.get(id), publicKey, message)) return true;
     const pending = this.#pending.get(id);
-    if (pending !== undefined) return pending;
+    if (isFor(pending, publicKey, message)) return pending!.check;
     const check = this.#check(id, publicKey, signature, message);
-    this.#pending.set(id, check);
+    // the same signature under another key or message (a forgery) waits for its own verdict
+    if (pending === undefined) this.#pending.set(id, { publicKey, message, check });
     return check;
   }
 
@@ -52,12 +65,14 @@ export class VerdictCachingBlsVerifier implements BlsVerifier {
     try {
       const valid = await this.#inner.verify(publicKey, signature, message);
       if (valid) {
-        this.#verified.add(id);
-        if (this.#verified.size > this.#capacity) this.#verified.delete(this.#verified.values().next().value!);
+        this.#verified.delete(id);
+        // copies: the caller's key is a view into a whole certificate
+        this.#verified.set(id, { publicKey: publicKey.slice(), message: message.slice() });
+        if (this.#verified.size > this.#capacity) this.#verified.delete(this.#verified.keys().next().value!);
       }
       return valid;
     } finally {
-      this.#pending.delete(id);
+      if (isFor(this.#pending.get(id), publicKey, message)) this.#pending.delete(id);
     }
   }
 
@@ -66,12 +81,7 @@ export class VerdictCachingBlsVerifier implements BlsVerifier {
   }
 }
 
-/** The three byte strings as one string, each preceded by its length so that no two triples collide. */
-function idOf(...parts: Uint8Array[]): string {
-  let id = '';
-  for (const part of parts) {
-    id += String.fromCharCode(part.length & 0xffff, part.length >>> 16);
-    for (let i = 0; i < part.length; i++) id += String.fromCharCode(part[i]!);
-  }
-  return id;
+/** @returns whether `signed` is for exactly `publicKey` and `message`. */
+function isFor(signed: Signed | undefined, publicKey: Uint8Array, message: Uint8Array): boolean {
+  return signed !== undefined && equalBytes(signed.publicKey, publicKey) && equalBytes(signed.message, message);
 }
