@@ -10,7 +10,10 @@
 //  - round trips of real @icws/client-sdk clients (certificates checked, the default verifier)
 //    through gateway and canister with 1 / 20 / 100 / 300 clients, each one round trip at a time:
 //    p50 and p99 latency and round trips per second, next to a raw `ws` echo with as many clients,
-//    and at 100 clients again with the noble verifier on the calling thread.
+//    and at 100 clients again with the noble verifier on the calling thread. The clients share this
+//    process, so they share the SDK's process-wide certificate cache and verifier: each distinct
+//    certificate is checked once for all of them (as in a bot or server holding many sockets), where
+//    as many browsers would each check it. The output says so.
 // Runs against the built packages (`npm run build`); the upstream client comes from
 // test/upstream-client (`npm ci --prefix test/upstream-client`). BENCH_CLIENT_COUNTS (1,20,100,300),
 // BENCH_CLIENT_SECONDS (5 per count), BENCH_CLIENT_BURSTS (5), BENCH_CLIENT_VERIFIER (worker) and
@@ -318,7 +321,10 @@ async function main() {
     console.log(`=> @icws/client-sdk is ${(theirs / ours).toFixed(1)}x cheaper per received message (target >= 60x)`);
   }
 
-  console.log(`round trips, each client one at a time for ${SECONDS} s; @icws/client-sdk (blsVerifier '${VERIFIER}') through gateway and canister, raw ws echo as reference:`);
+  console.log(
+    `round trips, each client one at a time for ${SECONDS} s; @icws/client-sdk (blsVerifier '${VERIFIER}') through gateway and canister, raw ws echo as reference;\n` +
+      '  the clients share one process: each distinct certificate is checked once for all of them, not once per client:',
+  );
   const payload = protocol.encodeCandid([AppMessage], [app('rt')]);
   const clients = [];
   for (const count of COUNTS) {
