@@ -93,7 +93,11 @@ describe('resume and failover', () => {
     const ws = client('stream', [first.url, second.url], { reconnect: { minDelayMs: 50, maxDelayMs: 500 } });
     const numbers: bigint[] = [];
     const seen: string[] = [];
-    ws.onmessage = (event) => numbers.push(event.data.n);
+    const sequenceNums: bigint[] = [];
+    ws.onmessage = (event) => {
+      numbers.push(event.data.n);
+      sequenceNums.push(event.sequenceNum);
+    };
     ws.onreconnecting = (event) => {
       seen.push(`reconnecting to ${event.url === second.url ? 'the second gateway' : event.url}`);
       // Sent while no gateway carries the session: they wait, then reach the canister once.
@@ -102,6 +106,7 @@ describe('resume and failover', () => {
     ws.onresumed = () => seen.push('resumed');
     ws.onnewsession = (event) => seen.push(`new session: ${event.reason}`);
     await ws.opened;
+    ws.addEventListener('open', () => seen.push('open'));
     const principal = ws.getPrincipal();
     for (let i = 1; i <= 3; i++) ws.send({ n: 0n, text: `before ${i}` });
 
@@ -118,7 +123,9 @@ describe('resume and failover', () => {
 
     expect(numbers).toEqual(range(1, 400));
     expect(await received('stream', principal)).toEqual(expectedTexts);
-    expect(seen).toEqual(['reconnecting to the second gateway', 'resumed']);
+    expect(seen).toEqual(['reconnecting to the second gateway', 'resumed', 'open']);
+    // The resumed session goes on numbering where the first stood (acks take numbers too: gaps, no restart).
+    expect(sequenceNums.every((seq, i) => i === 0 || seq > sequenceNums[i - 1]!)).toBe(true);
     expect(ws.url).toBe(second.url);
     // The application saw the session resumed, never opened twice; the dead gateway never reported a close.
     expect((await events('stream', principal)).map((e) => e.split(' ')[0])).toEqual(['open', 'resume']);

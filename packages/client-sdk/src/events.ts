@@ -10,7 +10,7 @@ export interface ReceivedMessageDetails {
   /**
    * Its sequence number in the connection: the canister numbers its messages to each connection
    * 1, 2, 3, … (1 is its open message, and acks take numbers too), and the SDK delivers them only
-   * in that order. A reconnection starts again from 1.
+   * in that order. A resumed session goes on numbering; a new session starts again from 1.
    */
   sequenceNum: bigint;
   /** When the replica signed the certificate that covers it, in ms since the epoch. */
