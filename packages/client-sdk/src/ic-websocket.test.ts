@@ -12,7 +12,7 @@ import { IcWebSocketError } from './errors';
 import { IcWebSocketCloseEvent, IcWebSocketReconnectEvent } from './events';
 import { createWsConfig, type ApplicationMessageOf, type IcWebSocketConfig, type WsCanisterService } from './config';
 import { IcWebSocket } from './ic-websocket';
-import type { SocketLike } from './session';
+import { ScriptedSocket } from './test-support/scripted-gateway';
 
 const AppMessage = IDL.Record({ text: IDL.Text });
 interface AppMessage {
@@ -30,31 +30,22 @@ const canisterId = Principal.fromText('bkyz2-fmaaa-aaaaa-qaaaq-cai');
 const idlFactory: IDL.InterfaceFactory = () => IDL.Service({ ...wsServiceMethods(AppMessage) });
 const actor = Actor.createActor<Service>(idlFactory, { agent: HttpAgent.createSync({ host: 'http://127.0.0.1:1' }), canisterId });
 
-/** A socket that never opens: it fails as soon as the test says so. */
-class DeadSocket implements SocketLike {
+/** A socket that never gets to the protocol: it fails as soon as the test says so. */
+class DeadSocket extends ScriptedSocket {
   static all: DeadSocket[] = [];
-  binaryType = 'blob';
-  readyState = 0;
-  onopen: SocketLike['onopen'] = null;
-  onmessage: SocketLike['onmessage'] = null;
-  onclose: SocketLike['onclose'] = null;
-  onerror: SocketLike['onerror'] = null;
-  constructor(readonly url: string) {
+  constructor(url: string) {
+    super(url);
     DeadSocket.all.push(this);
   }
-  send(): void {
-    throw new Error('not open');
-  }
-  close(): void {
+  override close(): void {
     this.refuse();
   }
   /** The socket opens, then the gateway closes it with `code` and `reason`. */
   closeFromGateway(code: number, reason: string): void {
-    this.readyState = 1;
-    this.onopen?.({});
-    this.readyState = 3;
-    this.onclose?.({ code, reason, wasClean: true });
+    this.accept();
+    this.closeFromServer(code, reason);
   }
+  /** The connection is refused: an error, then an abnormal close. */
   refuse(): void {
     if (this.readyState === 3) return;
     this.readyState = 3;

@@ -9,59 +9,25 @@ import {
   ackMessage,
   closeMessage,
   decodeServiceMessage,
-  decodeWsMessageArgs,
   decodeWsOpenArgs,
-  encodeCanisterToClientMessage,
   encodeGatewayHandshake,
-  encodeServiceMessage,
-  encodeWebsocketMessage,
   openMessage,
   type CanisterToClientMessage,
   type ClientKey,
-  type WebsocketServiceMessageContent,
 } from '@icws/protocol';
 import { IcWebSocketError } from './errors';
 import { Session, type SessionEnd, type SessionOptions } from './session';
-import { ScriptedSocket as FakeSocket } from './test-support/scripted-gateway';
+import { CanisterFrames, RecordingSigner, ScriptedSocket as FakeSocket } from './test-support/scripted-gateway';
 
 const gatewayPrincipal = Ed25519KeyIdentity.generate().getPrincipal();
 const clientPrincipal = Ed25519KeyIdentity.generate().getPrincipal();
 const clientNonce = 42n;
 const clientKey: ClientKey = { client_principal: clientPrincipal, client_nonce: clientNonce };
 
-/** Signs nothing: records each call and returns a frame naming its index. */
-class RecordingSigner {
-  readonly principal = clientPrincipal;
-  readonly calls: Array<{ method: string; arg: Uint8Array }> = [];
-  delays: number[] = [];
-  fail: Error | undefined;
-  async sign(method: string, arg: Uint8Array): Promise<Uint8Array> {
-    const index = this.calls.push({ method, arg }) - 1;
-    if (this.fail) throw this.fail;
-    const delay = this.delays[index];
-    if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
-    return Uint8Array.of(index);
-  }
-  /** The WebsocketMessage of the `index`-th signed call. */
-  message(index: number) {
-    const call = this.calls[index]!;
-    expect(call.method).toBe('ws_message');
-    return decodeWsMessageArgs(call.arg).msg;
-  }
-}
-
-let nonce = 0n;
-function relayed(sequenceNum: bigint, content: Uint8Array, isService: boolean, key: ClientKey = clientKey): Uint8Array {
-  const message: CanisterToClientMessage = {
-    key: `${gatewayPrincipal.toText()}_${String(nonce++).padStart(20, '0')}`,
-    content: encodeWebsocketMessage({ client_key: key, sequence_num: sequenceNum, timestamp: 1n, is_service_message: isService, content }),
-    cert: Uint8Array.of(1),
-    tree: Uint8Array.of(2),
-  };
-  return encodeCanisterToClientMessage(message);
-}
-const service = (seq: bigint, content: WebsocketServiceMessageContent, key?: ClientKey) => relayed(seq, encodeServiceMessage(content), true, key);
-const app = (seq: bigint, text: string) => relayed(seq, new TextEncoder().encode(text), false);
+const frames = new CanisterFrames(gatewayPrincipal, clientKey);
+const relayed: CanisterFrames['relayed'] = (...args) => frames.relayed(...args);
+const service: CanisterFrames['service'] = (...args) => frames.service(...args);
+const app: CanisterFrames['app'] = (...args) => frames.app(...args);
 
 type Certified = { certificateTimeMs: number };
 const certified: Certified = { certificateTimeMs: Date.UTC(2025, 0, 1) };
@@ -77,7 +43,7 @@ interface Harness {
 }
 
 function start(overrides: Partial<SessionOptions> = {}): Harness {
-  const signer = new RecordingSigner();
+  const signer = new RecordingSigner(clientPrincipal);
   const verify = jest.fn<Promise<Certified>, [CanisterToClientMessage]>(async () => certified);
   const messages: string[] = [];
   const ended: SessionEnd[] = [];

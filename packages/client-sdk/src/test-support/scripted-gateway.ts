@@ -65,11 +65,26 @@ export class ScriptedSocket implements SocketLike {
 /** Signs nothing: records each call and returns a frame naming its index. */
 export class RecordingSigner {
   readonly calls: Array<{ method: string; arg: Uint8Array }> = [];
+  /** How long the call of each index takes to sign, in (fake) ms; none by default. */
+  delays: number[] = [];
+  /** Set: every call from now on fails with it. */
+  fail: Error | undefined;
 
   constructor(readonly principal: Principal) {}
 
   async sign(method: string, arg: Uint8Array): Promise<Uint8Array> {
-    return Uint8Array.of(this.calls.push({ method, arg }) - 1);
+    const index = this.calls.push({ method, arg }) - 1;
+    if (this.fail) throw this.fail;
+    const delay = this.delays[index];
+    if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
+    return Uint8Array.of(index);
+  }
+
+  /** The WebsocketMessage of the `index`-th signed call, which must be a `ws_message`. */
+  message(index: number): WebsocketMessage {
+    const call = this.calls[index];
+    if (call?.method !== 'ws_message') throw new Error(`signed call ${index} is ${call?.method ?? 'missing'}, not ws_message`);
+    return decodeWsMessageArgs(call.arg).msg;
   }
 
   /** The WebsocketMessages of the `ws_message` calls signed so far, in order. */
@@ -87,20 +102,21 @@ export class CanisterFrames {
     readonly clientKey: ClientKey,
   ) {}
 
-  /** A relayed service message numbered `sequenceNum`. */
-  service(sequenceNum: bigint, content: WebsocketServiceMessageContent): Uint8Array {
-    return this.#relayed(sequenceNum, encodeServiceMessage(content), true);
+  /** A relayed service message numbered `sequenceNum`, addressed to `clientKey`. */
+  service(sequenceNum: bigint, content: WebsocketServiceMessageContent, clientKey = this.clientKey): Uint8Array {
+    return this.relayed(sequenceNum, encodeServiceMessage(content), true, clientKey);
   }
 
   /** A relayed application message numbered `sequenceNum` whose content is `text` in UTF-8. */
   app(sequenceNum: bigint, text: string): Uint8Array {
-    return this.#relayed(sequenceNum, new TextEncoder().encode(text), false);
+    return this.relayed(sequenceNum, new TextEncoder().encode(text), false);
   }
 
-  #relayed(sequenceNum: bigint, content: Uint8Array, isService: boolean): Uint8Array {
+  /** A relayed message numbered `sequenceNum` with `content` as it stands, addressed to `clientKey`. */
+  relayed(sequenceNum: bigint, content: Uint8Array, isService: boolean, clientKey = this.clientKey): Uint8Array {
     return encodeCanisterToClientMessage({
       key: `${this.gateway.toText()}_${String(this.#nonce++).padStart(20, '0')}`,
-      content: encodeWebsocketMessage({ client_key: this.clientKey, sequence_num: sequenceNum, timestamp: 1n, is_service_message: isService, content }),
+      content: encodeWebsocketMessage({ client_key: clientKey, sequence_num: sequenceNum, timestamp: 1n, is_service_message: isService, content }),
       cert: Uint8Array.of(1),
       tree: Uint8Array.of(2),
     });
