@@ -3,34 +3,17 @@
  * Chromium: a plain page loads it with `<script type="module">`, fetches the root key, opens an
  * IcWebSocket through our gateway to the ping-pong canister and plays certified ping-pong.
  *
- * The page's server also passes `/api/*` to the replica, as a dev server does: the embedded
- * replica sends no CORS headers, so the page fetches the root key from its own origin.
+ * The page's server (test/support/browser-page.ts) also passes `/api/*` to the replica, as a dev
+ * server does, and serves the verifier's worker beside the bundle.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { idlFactorySource } from '@icws/backend-cdk';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { methods } from '../../examples/ping-pong/idl';
+import { callInPage, launchChromium, startPageServer, type PageServer } from '../support/browser-page';
 import { startStack, type Stack } from '../support/icws-stack';
 
-const BUNDLE = join(__dirname, '../../packages/client-sdk/dist/icws-client.browser.js');
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 let stack: Stack;
-let server: Server;
-let pageUrl: string;
+let server: PageServer;
 let browser: Browser;
 
 function page(stack: Stack): string {
@@ -67,44 +50,20 @@ function page(stack: Stack): string {
 }
 
 beforeAll(async () => {
-  if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run build\` first`);
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   stack = await startStack();
-  const replica = stack.replica.url;
-  server = createServer((req, res) => {
-    if (req.url?.startsWith('/api/')) {
-      const upstream = request(new URL(req.url, replica), { method: req.method, headers: req.headers }, (reply) => {
-        res.writeHead(reply.statusCode ?? 502, reply.headers);
-        reply.pipe(res);
-      });
-      req.pipe(upstream);
-      return;
-    }
-    if (req.url === '/icws-client.browser.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(BUNDLE));
-    if (req.url === '/') return res.writeHead(200, { 'content-type': 'text/html' }).end(page(stack));
-    res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  pageUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  server = await startPageServer({ replicaUrl: stack.replica.url, html: page(stack) });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
+  await server?.close();
   await stack?.close();
 });
 
 describe('the browser bundle in headless Chromium', () => {
   it('plays 20 certified ping-pong rounds, then closes cleanly', async () => {
-    const tab = await browser.newPage();
-    const errors: string[] = [];
-    tab.on('pageerror', (err) => errors.push(err.message));
-    await tab.goto(pageUrl);
-    await tab.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
-    const log = await tab.evaluate((rounds) => (window as unknown as { pingPong(n: number): Promise<string[]> }).pingPong(rounds), 20);
+    const log = await callInPage<string[]>(browser, server.url, 'pingPong', 20);
     expect(log).toEqual(['open 1', 'ping', ...Array.from({ length: 20 }, (_, i) => `browser ${i + 1} ping`), 'close 1000 true']);
-    expect(errors).toEqual([]);
-    await tab.close();
   }, 60_000);
 });

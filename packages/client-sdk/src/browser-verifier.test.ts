@@ -5,27 +5,19 @@
  * Each path refuses a certificate a gateway changed, and a page whose server lacks the worker
  * file still checks its certificates.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join, normalize } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { idlFactorySource } from '@icws/backend-cdk';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { methods } from '../../../examples/ping-pong/idl';
+import { CLIENT_DIST, callInPage, launchChromium, startPageServer, type PageServer } from '../../../test/support/browser-page';
 import { startStack, type Stack } from '../../../test/support/icws-stack';
 import { flipBit, startTamperingGateway, type TamperingGateway } from '../../../test/support/tampering-gateway';
 
-const DIST = join(__dirname, '../dist');
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
 let stack: Stack;
 let tampering: TamperingGateway;
-let server: Server;
-let pageUrl: string;
+let server: PageServer;
 let browser: Browser;
-/** Paths the page's server was asked for, since the last reset. */
-let requested: string[] = [];
 /** Whether the server answers 404 for the worker file. */
 let hideWorker = false;
 
@@ -54,64 +46,33 @@ const page = (stack: Stack): string => `<!doctype html>
 </script>`;
 
 beforeAll(async () => {
-  if (!existsSync(join(DIST, 'icws-bls-worker.js'))) throw new Error(`${DIST}/icws-bls-worker.js is missing: run \`npm run build\` first`);
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+  if (!existsSync(join(CLIENT_DIST, 'icws-bls-worker.js'))) throw new Error(`${CLIENT_DIST}/icws-bls-worker.js is missing: run \`npm run build\` first`);
   stack = await startStack();
   tampering = await startTamperingGateway({
     icNetworkUrl: stack.replica.url.origin,
     canisterId: stack.canisterId,
     hooks: { toClient: (message, info) => [info.sequenceNum === 2n ? { ...message, cert: flipBit(message.cert, -1) } : message] },
   });
-  server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://page').pathname;
-    requested.push(path);
-    if (path.startsWith('/api/')) {
-      const upstream = request(new URL(req.url!, stack.replica.url), { method: req.method, headers: req.headers }, (reply) => {
-        res.writeHead(reply.statusCode ?? 502, reply.headers);
-        reply.pipe(res);
-      });
-      req.pipe(upstream);
-      return;
-    }
-    if (path === '/') return res.writeHead(200, { 'content-type': 'text/html' }).end(page(stack));
-    const file = join(DIST, normalize(path));
-    if (!file.startsWith(DIST) || !path.endsWith('.js') || !existsSync(file) || (hideWorker && path === '/icws-bls-worker.js')) return res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(file));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  pageUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  server = await startPageServer({ replicaUrl: stack.replica.url, html: page(stack), serves: (path) => !(hideWorker && path === '/icws-bls-worker.js') });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
+  await server?.close();
   await tampering?.close();
   await stack?.close();
 });
 
 beforeEach(() => {
-  requested = [];
+  server.requested.length = 0;
   hideWorker = false;
 });
 
 /** Plays one round in a fresh page; @returns its log and the files it fetched. */
 async function pingPong(blsVerifier: string, gateway: string = stack.gateway.url.href): Promise<{ log: string[]; fetched: string[] }> {
-  const tab = await browser.newPage();
-  const errors: string[] = [];
-  tab.on('pageerror', (err) => errors.push(err.message));
-  try {
-    await tab.goto(pageUrl);
-    await tab.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
-    const log = await tab.evaluate(
-      ([url, verifier]) => (window as unknown as { pingPong(url: string, verifier: string): Promise<string[]> }).pingPong(url, verifier),
-      [gateway, blsVerifier] as const,
-    );
-    expect(errors).toEqual([]);
-    return { log, fetched: requested.filter((path) => path.endsWith('.js')).map((path) => path.replace(/^(\/browser\/.+)-[\w-]{8}\.js$/, '$1-….js')) };
-  } finally {
-    await tab.close();
-  }
+  const log = await callInPage<string[]>(browser, server.url, 'pingPong', gateway, blsVerifier);
+  return { log, fetched: server.requested.filter((path) => path.endsWith('.js')).map((path) => path.replace(/^(\/browser\/.+)-[\w-]{8}\.js$/, '$1-….js')) };
 }
 
 describe('the browser bundle checks certificates', () => {
