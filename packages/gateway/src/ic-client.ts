@@ -1,8 +1,6 @@
-import { hash as oneShotHash } from 'node:crypto';
 import { Cbor, HttpAgent, type ApiQueryResponse, type QueryResponse, type RequestId, type SignIdentity } from '@icp-sdk/core/agent';
 import type { Principal } from '@icp-sdk/core/principal';
 import {
-  createRequestIdOf,
   decodeWsGetMessagesResult,
   encodeEnvelope,
   encodeWsCloseArgs,
@@ -16,10 +14,10 @@ import {
   type CanisterOutputCertifiedMessages,
   type ClientKey,
   type QueryContent,
-  type RequestIdOf,
 } from '@icws/protocol';
 import { GatewayError } from './errors';
 import { lookupLeaf } from './hash-tree';
+import { requestIdOf } from './native-hash';
 import { CborPoster, type PostResponse } from './http-post';
 import type { IcTransport, RelayOutcome } from './ic-transport';
 import { QuerySignatureVerifier } from './query-signatures';
@@ -28,8 +26,6 @@ export type { RelayOutcome } from './ic-transport';
 
 const text = new TextDecoder();
 const SUBNET_PATH = new TextEncoder().encode('subnet');
-/** Request ids hashed with node:crypto: the gateway hashes one per poll it signs. */
-const nativeRequestIdOf: RequestIdOf = createRequestIdOf((data) => new Uint8Array(oneShotHash('sha256', data, 'buffer')));
 /**
  * A reply byte for byte equal to the last one checked for the same poll is taken without checking
  * it again for this long: an idle canister's replica answers the same signed bytes for a second.
@@ -213,7 +209,7 @@ export class IcClient implements IcTransport {
       sender: this.identity.getPrincipal(),
       ingress_expiry: expiryNs,
     };
-    const requestId = nativeRequestIdOf(content);
+    const requestId = requestIdOf(content);
     const senderSig = new Uint8Array(await this.identity.sign(withDomainSeparator(IC_REQUEST_DOMAIN_SEPARATOR, requestId)));
     const envelope = encodeEnvelope({ content, sender_pubkey: this.#senderDer, sender_sig: senderSig });
     const poll: SignedPoll = { nonce, maxMessages, expiryNs, path: `/api/v2/canister/${canister}/query`, envelope, requestId };
