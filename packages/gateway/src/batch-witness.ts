@@ -7,8 +7,7 @@
  * clients that share a process check one tree once for all its messages.
  */
 import { Cbor } from '@icp-sdk/core/agent';
-import { cborHeadSize, CERTIFICATION_LABEL, equalBytes, MAJOR_ARRAY, MAJOR_BYTES, MAJOR_UNSIGNED, SELF_DESCRIBE_TAG, writeCborHead } from '@icws/protocol';
-import type { HashTreeNode } from './hash-tree';
+import { CERTIFICATION_LABEL, encodeHashTreeCbor, equalBytes, type HashTreeNode } from '@icws/protocol';
 import { sha256 } from './native-hash';
 
 /** Trees up to this size go to every message as they are. */
@@ -52,7 +51,7 @@ export class BatchWitness {
    */
   forKey(key: string): Uint8Array | undefined {
     const websocket = this.#path(this.#tree, WEBSOCKET, (subtree) => this.#path(subtree, utf8.encode(key), (leaf) => leaf));
-    return websocket === undefined ? undefined : encodeTree(websocket);
+    return websocket === undefined ? undefined : encodeHashTreeCbor(websocket);
   }
 
   /**
@@ -136,47 +135,4 @@ function separated(sep: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
     at += part.length;
   }
   return out;
-}
-
-/** @returns the CBOR of `tree` (self-describe tag, arrays of a tag number and byte strings), as canisters encode witnesses. */
-function encodeTree(tree: HashTreeNode): Uint8Array {
-  const out = new Uint8Array(SELF_DESCRIBE_TAG.length + treeSize(tree));
-  out.set(SELF_DESCRIBE_TAG);
-  writeTree(tree, out, SELF_DESCRIBE_TAG.length);
-  return out;
-}
-
-function treeSize(node: HashTreeNode): number {
-  switch (node[0]) {
-    case 0:
-      return 2;
-    case 1:
-      return 2 + treeSize(node[1]) + treeSize(node[2]);
-    case 2:
-      return 2 + cborHeadSize(node[1].length) + node[1].length + treeSize(node[2]);
-    default:
-      return 2 + cborHeadSize(node[1].length) + node[1].length;
-  }
-}
-
-function writeTree(node: HashTreeNode, out: Uint8Array, at: number): number {
-  at = writeCborHead(MAJOR_ARRAY, node.length, out, at);
-  at = writeCborHead(MAJOR_UNSIGNED, node[0], out, at);
-  switch (node[0]) {
-    case 0:
-      return at;
-    case 1:
-      return writeTree(node[2], out, writeTree(node[1], out, at));
-    case 2:
-      at = writeBytes(node[1], out, at);
-      return writeTree(node[2], out, at);
-    default:
-      return writeBytes(node[1], out, at);
-  }
-}
-
-function writeBytes(bytes: Uint8Array, out: Uint8Array, at: number): number {
-  at = writeCborHead(MAJOR_BYTES, bytes.length, out, at);
-  out.set(bytes, at);
-  return at + bytes.length;
 }
