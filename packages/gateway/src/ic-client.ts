@@ -29,6 +29,8 @@ const SUBNET_PATH = new TextEncoder().encode('subnet');
 /**
  * A reply byte for byte equal to the last one checked for the same poll is taken without checking
  * it again for this long: an idle canister's replica answers the same signed bytes for a second.
+ * Only replies without messages are remembered: one with messages moves the nonce on, so no later
+ * poll gets the same bytes, and it may be megabytes.
  */
 const VERIFIED_REPLY_REUSE_MS = 10_000;
 /** Canisters whose last poll and reply are remembered; past it they are all forgotten. */
@@ -190,6 +192,10 @@ export class IcClient implements IcTransport {
     }
     const result = decodeWsGetMessagesResult(response.reply.arg);
     if ('Err' in result) throw new GatewayError('ICWS_ERR_POLL_REJECTED', `ws_get_messages returned an error: ${result.Err}`);
+    if (result.Ok.messages.length > 0) {
+      this.#replies.delete(canister);
+      return result.Ok;
+    }
     if (this.#replies.size >= MAX_REMEMBERED_CANISTERS) this.#replies.clear();
     this.#replies.set(canister, { poll, body, result: result.Ok, checkedAtMs: Date.now() });
     return result.Ok;
