@@ -8,10 +8,11 @@ import type { AddressInfo } from 'node:net';
 import { Cbor } from '@icp-sdk/core/agent';
 import { IDL } from '@icp-sdk/core/candid';
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
-import { decodeWsGetMessagesArgs } from '@icws/protocol';
+import { decodeWsGetMessagesArgs, encodeWsOpenArgs } from '@icws/protocol';
 import { startReplica, type RunningReplica } from '@icws/replica';
 import pingPong from '../../examples/ping-pong/canister';
 import { IcClient } from '../../packages/gateway/src/ic-client';
+import { signedEnvelope } from '../support/envelopes';
 
 type QueryReply = { status: string; reply?: { arg: Uint8Array }; signatures?: Array<{ identity: Uint8Array; signature: Uint8Array; timestamp: bigint }> };
 
@@ -117,6 +118,18 @@ describe('IcClient', () => {
       expect(ic.pollCounters.repliesChecked).toBeLessThanOrEqual(2);
       await ic.getMessages(replica.canisterIds.ping_pong, 8n);
       expect(ic.pollCounters.envelopesSigned).toBeGreaterThanOrEqual(2);
+    });
+
+    it('checks a reply that carries messages each time it comes, remembering only replies without any', async () => {
+      const gatewayIdentity = Ed25519KeyIdentity.generate();
+      const ic = IcClient.create(proxyUrl, gatewayIdentity);
+      clients.push(ic);
+      const canisterId = replica.canisterIds.ping_pong;
+      const arg = encodeWsOpenArgs({ client_nonce: 1n, gateway_principal: gatewayIdentity.getPrincipal() });
+      const envelope = await signedEnvelope(Ed25519KeyIdentity.generate(), { request_type: 'call', canister_id: canisterId, method_name: 'ws_open', arg, nonce: Uint8Array.of(1) });
+      await ic.relayCall(canisterId, envelope);
+      for (let i = 0; i < 3; i++) expect((await ic.getMessages(canisterId, 0n)).messages.length).toBeGreaterThan(0);
+      expect(ic.pollCounters.repliesChecked).toBe(3);
     });
 
     it('checks a reply that differs from the last one it checked, and refuses it when altered', async () => {

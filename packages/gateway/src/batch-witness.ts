@@ -6,16 +6,19 @@
  * the certificate covers, stays the same) leaves O(log n) of it. Small trees are sent as they come:
  * clients that share a process check one tree once for all its messages.
  */
-import { hash as oneShotHash } from 'node:crypto';
 import { Cbor } from '@icp-sdk/core/agent';
-import { cborHeadSize, CERTIFICATION_LABEL, MAJOR_ARRAY, MAJOR_BYTES, MAJOR_UNSIGNED, SELF_DESCRIBE_TAG, writeCborHead } from '@icws/protocol';
-import type { HashTreeNode } from './hash-tree';
+import { CERTIFICATION_LABEL, encodeHashTreeCbor, equalBytes, type HashTreeNode } from '@icws/protocol';
+import { sha256 } from './native-hash';
 
 /** Trees up to this size go to every message as they are. */
 export const PRUNE_ABOVE_BYTES = 8 * 1024;
 
 const utf8 = new TextEncoder();
 const WEBSOCKET = utf8.encode(CERTIFICATION_LABEL);
+const EMPTY_SEP = domainSeparator('ic-hashtree-empty');
+const FORK_SEP = domainSeparator('ic-hashtree-fork');
+const LABELED_SEP = domainSeparator('ic-hashtree-labeled');
+const LEAF_SEP = domainSeparator('ic-hashtree-leaf');
 
 /** The per-message witnesses of one batch. */
 export class BatchWitness {
@@ -48,7 +51,7 @@ export class BatchWitness {
    */
   forKey(key: string): Uint8Array | undefined {
     const websocket = this.#path(this.#tree, WEBSOCKET, (subtree) => this.#path(subtree, utf8.encode(key), (leaf) => leaf));
-    return websocket === undefined ? undefined : encodeTree(websocket);
+    return websocket === undefined ? undefined : encodeHashTreeCbor(websocket);
   }
 
   /**
@@ -64,7 +67,7 @@ export class BatchWitness {
         return right === undefined ? undefined : [1, [4, this.#hash(node[1])], right];
       }
       case 2: {
-        if (!sameBytes(node[1], label)) return undefined;
+        if (!equalBytes(node[1], label)) return undefined;
         const subtree = inner(node[2]);
         return subtree === undefined ? undefined : [2, node[1], subtree];
       }
@@ -79,16 +82,16 @@ export class BatchWitness {
     if (hash !== undefined) return hash;
     switch (node[0]) {
       case 0:
-        hash = sha256(separated('ic-hashtree-empty'));
+        hash = sha256(EMPTY_SEP);
         break;
       case 1:
-        hash = sha256(separated('ic-hashtree-fork', this.#hash(node[1]), this.#hash(node[2])));
+        hash = sha256(separated(FORK_SEP, this.#hash(node[1]), this.#hash(node[2])));
         break;
       case 2:
-        hash = sha256(separated('ic-hashtree-labeled', node[1], this.#hash(node[2])));
+        hash = sha256(separated(LABELED_SEP, node[1], this.#hash(node[2])));
         break;
       case 3:
-        hash = sha256(separated('ic-hashtree-leaf', node[1]));
+        hash = sha256(separated(LEAF_SEP, node[1]));
         break;
       default:
         hash = node[1];
@@ -116,68 +119,20 @@ function isNode(value: unknown): value is HashTreeNode {
   }
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+/** @returns the spec's domain separator of `name`: its length in one byte, then its bytes. */
+function domainSeparator(name: string): Uint8Array {
+  const bytes = utf8.encode(name);
+  return Uint8Array.of(bytes.length, ...bytes);
 }
 
-function separated(name: string, ...parts: Uint8Array[]): Uint8Array {
-  const sep = utf8.encode(name);
-  const out = new Uint8Array(1 + sep.length + parts.reduce((n, part) => n + part.length, 0));
-  out[0] = sep.length;
-  out.set(sep, 1);
-  let at = 1 + sep.length;
+/** @returns `sep` followed by `parts`, what a hash tree node's hash is taken of. */
+function separated(sep: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(sep.length + parts.reduce((n, part) => n + part.length, 0));
+  out.set(sep);
+  let at = sep.length;
   for (const part of parts) {
     out.set(part, at);
     at += part.length;
   }
   return out;
-}
-
-function sha256(data: Uint8Array): Uint8Array {
-  return new Uint8Array(oneShotHash('sha256', data, 'buffer'));
-}
-
-/** @returns the CBOR of `tree` (self-describe tag, arrays of a tag number and byte strings), as canisters encode witnesses. */
-function encodeTree(tree: HashTreeNode): Uint8Array {
-  const out = new Uint8Array(SELF_DESCRIBE_TAG.length + treeSize(tree));
-  out.set(SELF_DESCRIBE_TAG);
-  writeTree(tree, out, SELF_DESCRIBE_TAG.length);
-  return out;
-}
-
-function treeSize(node: HashTreeNode): number {
-  switch (node[0]) {
-    case 0:
-      return 2;
-    case 1:
-      return 2 + treeSize(node[1]) + treeSize(node[2]);
-    case 2:
-      return 2 + cborHeadSize(node[1].length) + node[1].length + treeSize(node[2]);
-    default:
-      return 2 + cborHeadSize(node[1].length) + node[1].length;
-  }
-}
-
-function writeTree(node: HashTreeNode, out: Uint8Array, at: number): number {
-  at = writeCborHead(MAJOR_ARRAY, node.length, out, at);
-  at = writeCborHead(MAJOR_UNSIGNED, node[0], out, at);
-  switch (node[0]) {
-    case 0:
-      return at;
-    case 1:
-      return writeTree(node[2], out, writeTree(node[1], out, at));
-    case 2:
-      at = writeBytes(node[1], out, at);
-      return writeTree(node[2], out, at);
-    default:
-      return writeBytes(node[1], out, at);
-  }
-}
-
-function writeBytes(bytes: Uint8Array, out: Uint8Array, at: number): number {
-  at = writeCborHead(MAJOR_BYTES, bytes.length, out, at);
-  out.set(bytes, at);
-  return at + bytes.length;
 }

@@ -3,8 +3,8 @@
  * response whose bytes sit inside a larger buffer, as they do when node:http delivers them.
  */
 import { Cbor } from '@icp-sdk/core/agent';
-import { CanisterWsOpenResultIdl, encodeCandid } from '@icws/protocol';
-import { lookupLeaf, type HashTreeNode } from './hash-tree';
+import { CanisterWsOpenResultIdl, encodeCandid, type HashTreeNode } from '@icws/protocol';
+import { lookupLeaf } from './hash-tree';
 import { readCallResponse } from './ic-client';
 
 const utf8 = (text: string) => new TextEncoder().encode(text);

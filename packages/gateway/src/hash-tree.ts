@@ -4,15 +4,7 @@
  * that are views into a larger buffer (a Node `Buffer` from the pool, or a CBOR body); this one
  * returns each value as its own copy.
  */
-import { equalBytes } from '@icws/protocol';
-
-/** A hash tree node: empty, fork, labeled, leaf or pruned. */
-export type HashTreeNode =
-  | readonly [0]
-  | readonly [1, HashTreeNode, HashTreeNode]
-  | readonly [2, Uint8Array, HashTreeNode]
-  | readonly [3, Uint8Array]
-  | readonly [4, Uint8Array];
+import { equalBytes, type HashTreeNode } from '@icws/protocol';
 
 /** What a lookup found: a leaf's value, or why there is none. */
 export type LeafLookup =

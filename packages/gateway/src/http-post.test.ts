@@ -106,6 +106,18 @@ describe('CborPoster', () => {
       expect(impatient.connections).toBe(0);
       impatient.close();
     });
+
+    it('does not send a request that timed out on a kept-alive connection again', async () => {
+      const impatient = new CborPoster(url, { requestTimeoutMs: 50 });
+      await impatient.post('/', Uint8Array.of(1));
+      let received = 0;
+      handler = () => void received++;
+      await expect(impatient.post('/', Uint8Array.of(2))).rejects.toThrow('no response from');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(received).toBe(1);
+      expect(sockets.size).toBe(1);
+      impatient.close();
+    });
   });
 
   describe('#close', () => {

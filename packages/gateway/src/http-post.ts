@@ -152,7 +152,8 @@ class Connection {
   request(bytes: Buffer, timeoutMs: number): Promise<{ response: PostResponse; keepAlive: boolean }> {
     clearTimeout(this.#idleTimer);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.destroy(new Error(`no response from ${this.origin.origin} within ${timeoutMs} ms`)), timeoutMs);
+      // Not a stale connection: the server may be working on the request, so it is not sent again.
+      const timer = setTimeout(() => this.destroy(new Error(`no response from ${this.origin.origin} within ${timeoutMs} ms`), false), timeoutMs);
       this.#pending = { resolve, reject, timer };
       this.#parser.reset();
       this.socket.write(bytes);
@@ -167,7 +168,8 @@ class Connection {
     this.#idleTimer.unref();
   }
 
-  destroy(err?: Error): void {
+  /** @param mayBeStale - whether a failure before any byte of the response may be a kept-alive connection the server had closed */
+  destroy(err?: Error, mayBeStale = true): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
     clearTimeout(this.#idleTimer);
@@ -178,7 +180,7 @@ class Connection {
     if (pending === undefined) return;
     clearTimeout(pending.timer);
     const failure = err ?? new Error(`the connection to ${this.origin.origin} was closed`);
-    pending.reject(this.#used && !this.#parser.started ? new StaleConnectionError(failure) : failure);
+    pending.reject(mayBeStale && this.#used && !this.#parser.started ? new StaleConnectionError(failure) : failure);
   }
 
   #onData(chunk: Buffer): void {

@@ -1,8 +1,6 @@
-import { hash as oneShotHash } from 'node:crypto';
 import { Cbor, HttpAgent, type ApiQueryResponse, type QueryResponse, type RequestId, type SignIdentity } from '@icp-sdk/core/agent';
 import type { Principal } from '@icp-sdk/core/principal';
 import {
-  createRequestIdOf,
   decodeWsGetMessagesResult,
   encodeEnvelope,
   encodeWsCloseArgs,
@@ -16,10 +14,10 @@ import {
   type CanisterOutputCertifiedMessages,
   type ClientKey,
   type QueryContent,
-  type RequestIdOf,
 } from '@icws/protocol';
 import { GatewayError } from './errors';
 import { lookupLeaf } from './hash-tree';
+import { requestIdOf } from './native-hash';
 import { CborPoster, type PostResponse } from './http-post';
 import type { IcTransport, RelayOutcome } from './ic-transport';
 import { QuerySignatureVerifier } from './query-signatures';
@@ -28,11 +26,11 @@ export type { RelayOutcome } from './ic-transport';
 
 const text = new TextDecoder();
 const SUBNET_PATH = new TextEncoder().encode('subnet');
-/** Request ids hashed with node:crypto: the gateway hashes one per poll it signs. */
-const nativeRequestIdOf: RequestIdOf = createRequestIdOf((data) => new Uint8Array(oneShotHash('sha256', data, 'buffer')));
 /**
  * A reply byte for byte equal to the last one checked for the same poll is taken without checking
  * it again for this long: an idle canister's replica answers the same signed bytes for a second.
+ * Only replies without messages are remembered: one with messages moves the nonce on, so no later
+ * poll gets the same bytes, and it may be megabytes.
  */
 const VERIFIED_REPLY_REUSE_MS = 10_000;
 /** Canisters whose last poll and reply are remembered; past it they are all forgotten. */
@@ -194,6 +192,10 @@ export class IcClient implements IcTransport {
     }
     const result = decodeWsGetMessagesResult(response.reply.arg);
     if ('Err' in result) throw new GatewayError('ICWS_ERR_POLL_REJECTED', `ws_get_messages returned an error: ${result.Err}`);
+    if (result.Ok.messages.length > 0) {
+      this.#replies.delete(canister);
+      return result.Ok;
+    }
     if (this.#replies.size >= MAX_REMEMBERED_CANISTERS) this.#replies.clear();
     this.#replies.set(canister, { poll, body, result: result.Ok, checkedAtMs: Date.now() });
     return result.Ok;
@@ -213,7 +215,7 @@ export class IcClient implements IcTransport {
       sender: this.identity.getPrincipal(),
       ingress_expiry: expiryNs,
     };
-    const requestId = nativeRequestIdOf(content);
+    const requestId = requestIdOf(content);
     const senderSig = new Uint8Array(await this.identity.sign(withDomainSeparator(IC_REQUEST_DOMAIN_SEPARATOR, requestId)));
     const envelope = encodeEnvelope({ content, sender_pubkey: this.#senderDer, sender_sig: senderSig });
     const poll: SignedPoll = { nonce, maxMessages, expiryNs, path: `/api/v2/canister/${canister}/query`, envelope, requestId };

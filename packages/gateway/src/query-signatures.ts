@@ -1,13 +1,11 @@
-import { createPublicKey, hash as oneShotHash, verify, type KeyObject } from 'node:crypto';
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { QueryResponseStatus, type ApiQueryResponse } from '@icp-sdk/core/agent';
 import type { Principal } from '@icp-sdk/core/principal';
-import { createRequestIdOf, nodeSignatureMessage, principalFromBytes, principalText, type RequestIdOf } from '@icws/protocol';
+import { nodeSignatureMessage, principalFromBytes, principalText } from '@icws/protocol';
 import { systemClock, type Clock } from './clock';
 import { GatewayError } from './errors';
+import { requestIdOf } from './native-hash';
 import { nodeKeysFromCertificate } from './subnet-node-keys';
-
-/** Reply hashes with node:crypto's sha256, several times the JavaScript one's speed on these inputs. */
-const requestIdOf: RequestIdOf = createRequestIdOf((data) => new Uint8Array(oneShotHash('sha256', data, 'buffer')));
 
 /** Node keys are read again after this long, as the agent does, so a changed subnet is noticed. */
 const NODE_KEYS_MAX_AGE_MS = 5 * 60_000;

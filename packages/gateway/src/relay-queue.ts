@@ -1,6 +1,7 @@
 import type { Principal } from '@icp-sdk/core/principal';
-import { requestIdOf, type DecodedClientRequest } from '@icws/protocol';
+import type { DecodedClientRequest } from '@icws/protocol';
 import { isRelayRetriable, type IcTransport, type RelayOutcome } from './ic-transport';
+import { requestIdOf } from './native-hash';
 import type { RetryPolicy } from './retry-policy';
 
 /** How much one session may have waiting to be relayed. */

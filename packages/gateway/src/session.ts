@@ -141,6 +141,7 @@ export class ClientSession implements Recipient {
   readonly #host: SessionHost;
   readonly #meter: InboundMeter;
   readonly #heartbeat: Heartbeat;
+  readonly #errors: ErrorLog;
 
   /**
    * Sends the gateway's handshake, listens to the socket, starts the deadline for `ws_open` and
@@ -149,8 +150,6 @@ export class ClientSession implements Recipient {
    * @param wire - the connection under the socket; when given, an unfinished frame is bounded in
    *   size before the session opens and in time after
    */
-  readonly #errors: ErrorLog;
-
   constructor(
     socket: SessionSocket,
     host: SessionHost,

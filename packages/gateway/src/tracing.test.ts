@@ -3,7 +3,8 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { GatewayError } from './errors';
 import { batch, CANISTER_ID, canisterMessage, clientKey, CLIENT_PRINCIPAL } from './testing/frames';
-import { createOtlpTracer, NO_TRACING, otlpTracesUrl, type GatewayTracer } from './tracing';
+import { createOtlpTracer } from './otlp-tracer';
+import { NO_TRACING, otlpTracesUrl, type GatewayTracer } from './tracing';
 
 function setup(exporter: SpanExporter = new InMemorySpanExporter()): { tracer: GatewayTracer; exporter: SpanExporter } {
   return { tracer: createOtlpTracer({ endpoint: 'http://127.0.0.1:1', gatewayPrincipal: 'gw-principal', version: '9.9.9', exporter }), exporter };
@@ -116,5 +117,20 @@ describe('NO_TRACING', () => {
     NO_TRACING.startCall(call).end({ outcome: 'executed' });
     NO_TRACING.startPoll(CANISTER_ID, 0n).end({ error: new Error('x') });
     await expect(NO_TRACING.shutdown()).resolves.toBeUndefined();
+  });
+});
+
+describe('the OpenTelemetry SDK', () => {
+  it('is loaded with the OTLP tracer only, not by a gateway without a collector', () => {
+    let loaded = false;
+    jest.doMock('@opentelemetry/sdk-trace-base', () => {
+      loaded = true;
+      return jest.requireActual('@opentelemetry/sdk-trace-base');
+    });
+    jest.isolateModules(() => void require('./index'));
+    expect(loaded).toBe(false);
+    jest.isolateModules(() => void require('./otlp-tracer'));
+    expect(loaded).toBe(true);
+    jest.dontMock('@opentelemetry/sdk-trace-base');
   });
 });

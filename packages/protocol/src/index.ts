@@ -194,6 +194,7 @@ export {
   cborHeadSize,
   writeCborHead,
 } from './cbor-head';
+export { encodeHashTreeCbor, hashTreeCborSize, writeHashTreeCbor, type HashTreeNode } from './hash-tree-cbor';
 export { clientKeyText } from './client-key-text';
 export { equalBytes, hex } from './bytes';
 export { isMainnetHost, MAINNET_API_DOMAINS } from './mainnet';

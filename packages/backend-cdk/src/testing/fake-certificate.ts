@@ -1,8 +1,6 @@
 import type { Principal } from '@icp-sdk/core/principal';
-import { cborHeadSize, MAJOR_BYTES, MAJOR_MAP, MAJOR_TEXT, SELF_DESCRIBE_TAG, writeCborHead } from '@icws/protocol';
+import { cborHeadSize, encodeUleb128, hashTreeCborSize, MAJOR_BYTES, MAJOR_MAP, MAJOR_TEXT, SELF_DESCRIBE_TAG, writeCborHead, writeHashTreeCbor } from '@icws/protocol';
 import { fork, labeled, leaf, type HashTree } from '../certification/hash-tree';
-import { hashTreeCborSize, writeHashTreeCbor } from '../certification/hash-tree-cbor';
-import { encodeUleb128 } from '@icws/protocol';
 
 /** BLS12-381 min-sig signatures are 48 bytes; the fake's are zeros, which verify against no key. */
 const UNSIGNED = new Uint8Array(48);

@@ -1,17 +1,30 @@
-import { cborHeadSize, MAJOR_BYTES, SELF_DESCRIBE_TAG, writeCborHead } from '@icws/protocol';
-import type { HashTree } from './hash-tree';
+/**
+ * The CBOR of an IC hash tree (the interface specification's "Certification"), as the IC and the
+ * agents encode it and as `ws_get_messages` carries its `tree`: tag 55799, then nested arrays
+ * `[0]`, `[1, left, right]`, `[2, label, subtree]`, `[3, value]`, `[4, hash]` whose first element
+ * is a small unsigned integer and whose byte fields are CBOR byte strings.
+ */
+import { cborHeadSize, MAJOR_BYTES, SELF_DESCRIBE_TAG, writeCborHead } from './cbor-head';
 
 /**
- * @returns the CBOR of `tree` in the form the IC and `@dfinity/agent` use for hash trees (and the
- *   upstream IC WebSocket CDK for the `tree` of `ws_get_messages`): tag 55799, then nested arrays
- *   `[0]`, `[1, left, right]`, `[2, label, subtree]`, `[3, value]`, `[4, hash]` whose first element is
- *   a small unsigned integer and whose byte fields are CBOR byte strings.
+ * A hash tree node: empty, fork, labeled, leaf or pruned (a 32-byte hash). The agent's `HashTree`
+ * is one too.
+ */
+export type HashTreeNode =
+  | readonly [0]
+  | readonly [1, HashTreeNode, HashTreeNode]
+  | readonly [2, Uint8Array, HashTreeNode]
+  | readonly [3, Uint8Array]
+  | readonly [4, Uint8Array];
+
+/**
+ * @returns the CBOR of `tree`, with the self-describe tag.
  *
  * Written by hand in two passes (size, then bytes) into one buffer: witnesses are encoded on every
  * poll, and a general-purpose encoder spends most of its time on type dispatch here.
  * @throws TypeError when `tree` is not a hash tree
  */
-export function encodeHashTreeCbor(tree: HashTree): Uint8Array {
+export function encodeHashTreeCbor(tree: HashTreeNode): Uint8Array {
   const out = new Uint8Array(SELF_DESCRIBE_TAG.length + hashTreeCborSize(tree));
   out.set(SELF_DESCRIBE_TAG);
   writeHashTreeCbor(tree, out, SELF_DESCRIBE_TAG.length);
@@ -19,7 +32,7 @@ export function encodeHashTreeCbor(tree: HashTree): Uint8Array {
 }
 
 /** @returns the size of the CBOR of `tree` without the tag, for encoders that embed it. */
-export function hashTreeCborSize(tree: HashTree): number {
+export function hashTreeCborSize(tree: HashTreeNode): number {
   switch (tree[0]) {
     case 0:
       return 2;
@@ -35,15 +48,11 @@ export function hashTreeCborSize(tree: HashTree): number {
   }
 }
 
-function bytesSize(bytes: Uint8Array): number {
-  return cborHeadSize(bytes.length) + bytes.length;
-}
-
 /**
  * Writes the CBOR of `tree` (without the tag) at `at`, into room sized by {@link hashTreeCborSize}.
  * @returns the offset after it
  */
-export function writeHashTreeCbor(tree: HashTree, out: Uint8Array, at: number): number {
+export function writeHashTreeCbor(tree: HashTreeNode, out: Uint8Array, at: number): number {
   switch (tree[0]) {
     case 0:
       out[at] = 0x81;
@@ -65,6 +74,10 @@ export function writeHashTreeCbor(tree: HashTree, out: Uint8Array, at: number): 
     default:
       throw new TypeError(`encodeHashTreeCbor: not a hash tree node: ${describe(tree)}`);
   }
+}
+
+function bytesSize(bytes: Uint8Array): number {
+  return cborHeadSize(bytes.length) + bytes.length;
 }
 
 /** Writes a CBOR byte string. */
