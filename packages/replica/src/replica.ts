@@ -18,10 +18,10 @@ import { SubnetDelegation } from './delegation';
 import type { CertificateMode, SubnetKeys } from './subnet-keys';
 import { RoundScheduler, yieldToEventLoop, type Round, type RoundState } from './round-scheduler';
 import { ReplicaStateTree, type StateSelection } from './state-tree';
+import { STATE_LABEL } from './state-labels';
 import { CanisterStorage } from './storage/canister-storage';
 
 /** A certificate older than this is refreshed by an empty round before it is handed out. */
-const TIME_LABEL = new TextEncoder().encode('time');
 const MAX_CERTIFICATE_REUSE_NS = 10_000_000_000n;
 /**
  * A round gives the event loop a turn after about this much execution, so new calls are read and
@@ -470,7 +470,7 @@ export class Replica {
     await ownTime;
     const timeNs = this.#certifiedTimeNs;
     if (this.#rootTimeCertificate?.timeNs !== timeNs) {
-      const tree = labeled(TIME_LABEL, leaf(encodeUleb128(timeNs)));
+      const tree = labeled(STATE_LABEL.time, leaf(encodeUleb128(timeNs)));
       const signature = signWithBlsKey(this.rootKey, withDomainSeparator(IC_STATE_ROOT_DOMAIN_SEPARATOR, reconstruct(tree)));
       this.#rootTimeCertificate = { timeNs, certificate: encodeCertificate(tree, signature) };
     }
