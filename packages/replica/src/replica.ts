@@ -308,7 +308,6 @@ export class Replica {
     const previous = this.#storage.previousOwner(id, name);
     const create = () => this.#instantiate(name, id, definition as CanisterDefinition<unknown>, options.init);
     const instance = previous === undefined ? create() : this.#storage.upgrade(name, id, undefined, create, this.#currentTimeNs());
-    this.#canisters.set(canisterKey(id), instance);
     this.#beforeTreeChange();
     if (this.#ranges.include(id)) {
       // A canister id outside the subnet's ranges: the state and the delegation must cover it.
@@ -317,10 +316,7 @@ export class Replica {
     }
     const notice = this.#storage.recordInstall(id, name, options.moduleHash, previous);
     if (notice !== undefined) this.log(notice);
-    this.#state.setCanister(id, instance.certifiedData);
-    this.#certifiedDataVersions.set(instance, instance.certifiedDataVersion);
-    this.#stateVersion++;
-    this.#scheduler.wake();
+    this.#putInstance(id, instance);
     return id;
   }
 
@@ -340,9 +336,17 @@ export class Replica {
     if (old === undefined) throw new ReplicaError('ICWS_ERR_CANISTER_ID', `no canister ${id.toText()} is installed, so none can be upgraded`);
     const create = () => this.#instantiate(old.name, id, definition as CanisterDefinition<unknown>, options.init);
     const instance = this.#storage.upgrade(old.name, id, old, create, this.#currentTimeNs());
-    this.#canisters.set(canisterKey(id), instance);
+    this.#beforeTreeChange();
     this.#storage.recordInstall(id, old.name, options.moduleHash);
+    this.#certifiedDataVersions.delete(old);
+    this.#putInstance(id, instance);
+  }
+
+  /** Makes `instance` canister `id`, its certified data in the state tree; {@link #beforeTreeChange} came first. */
+  #putInstance(id: Principal, instance: CanisterInstance): void {
+    this.#canisters.set(canisterKey(id), instance);
     this.#state.setCanister(id, instance.certifiedData);
+    this.#certifiedDataVersions.set(instance, instance.certifiedDataVersion);
     this.#stateVersion++;
     this.#scheduler.wake();
   }
