@@ -43,4 +43,26 @@ describe('icws-replica --watch', () => {
       remove();
     }
   }, 30_000);
+
+  test('reloads a module when a local file it imports is edited', async () => {
+    const { dir, remove } = temporaryDir('icws-watch-import-');
+    const module = join(dir, 'canister.js');
+    const imported = join(dir, 'version.js');
+    writeFileSync(imported, "module.exports = 'v1';\n");
+    writeCanister(module, "((version) => () => ({ version: query([], [IDL.Text], () => version) }))(require('./version.js'))");
+    const started = await startCli(['--listen', '127.0.0.1:0', '--state-dir', join(dir, 'state'), '--watch', '--canister', `versioned=${module}`]);
+    try {
+      const id = started.lines[0].split(' ')[2];
+      const canister = await actorOf<Pick<Counter, 'version'>>(started.url, id, counterIdl);
+      expect(await canister.version()).toBe('v1');
+
+      const mark = started.lines.length;
+      writeFileSync(imported, "module.exports = 'v2';\n");
+      await lineMatching(started, new RegExp(`^reloaded: canister versioned ${id} upgraded from ${module}, stable memory kept$`), mark);
+      expect(await canister.version()).toBe('v2');
+    } finally {
+      await stop(started.child);
+      remove();
+    }
+  }, 30_000);
 });

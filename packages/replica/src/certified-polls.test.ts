@@ -126,4 +126,17 @@ describe('ws_get_messages on a replica', () => {
     expect((await poll()).texts).toEqual(['message 1']);
     expect(replica.stats.queriesFromCertifiedState).toBe(1);
   });
+
+  it('keeps answering from the certified state, with a valid certificate, while another canister is upgraded', async () => {
+    await start({ signer: 'inline' });
+    const certifying = (data: number) => defineCanister((ic) => {
+      ic.setCertifiedData(Uint8Array.of(data));
+      return {};
+    });
+    const other = replica.install('other', certifying(1));
+    await replica.update(id, 'slowSend', nothing, client);
+    replica.upgrade(other, certifying(2));
+    expect((await poll()).texts).toEqual(['message 1']);
+    expect(replica.stats.queriesFromCertifiedState).toBe(1);
+  });
 });

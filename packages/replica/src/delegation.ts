@@ -4,6 +4,7 @@ import { IC_STATE_ROOT_DOMAIN_SEPARATOR, withDomainSeparator } from '@icws/proto
 import { encodeCanisterRanges, type CanisterRange } from './canister-ranges';
 import { encodeCertificate, encodeDelegation } from './response-cbor';
 import { signWithBlsKey, type BlsKeyPair } from './root-key';
+import { STATE_LABEL as LABEL } from './state-labels';
 
 /**
  * Agents accept a delegation up to 30 days old; the replica signs a new one well before, on the
@@ -11,13 +12,6 @@ import { signWithBlsKey, type BlsKeyPair } from './root-key';
  */
 export const DELEGATION_REFRESH_NS = 24n * 3600n * 1_000_000_000n;
 
-const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
-const LABEL = {
-  canisterRanges: utf8('canister_ranges'),
-  subnet: utf8('subnet'),
-  publicKey: utf8('public_key'),
-  time: utf8('time'),
-};
 
 /** What a delegation vouches for: the subnet, its public key and its canister ranges. */
 export interface DelegatedSubnet {

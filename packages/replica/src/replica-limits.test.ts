@@ -30,18 +30,14 @@ describe('Replica', () => {
     const calls = (n: number) => Promise.all(Array.from({ length: n }, () => replica.update(id, 'nop', nothing, alice)));
 
     it('keeps one status per call until its expiry, then none: what is kept does not grow with calls expired', async () => {
-      await calls(300);
-      expect(replica.stats.requestStatuses).toBe(300);
-      await clock.advance(6 * MINUTE_MS);
-      await replica.tick();
-      expect(replica.stats.requestStatuses).toBe(0);
-      expect(replica.stats.requestStatusBytes).toBe(0);
-
-      await calls(300);
-      expect(replica.stats.requestStatuses).toBe(300);
-      await clock.advance(6 * MINUTE_MS);
-      await replica.tick();
-      expect(replica.stats.requestStatuses).toBe(0);
+      for (let batch = 0; batch < 2; batch++) {
+        await calls(300);
+        expect(replica.stats.requestStatuses).toBe(300);
+        await clock.advance(6 * MINUTE_MS);
+        await replica.tick();
+        expect(replica.stats.requestStatuses).toBe(0);
+        expect(replica.stats.requestStatusBytes).toBe(0);
+      }
       expect(replica.stats.updatesExecuted).toBe(600);
     });
 

@@ -18,10 +18,10 @@ import { SubnetDelegation } from './delegation';
 import type { CertificateMode, SubnetKeys } from './subnet-keys';
 import { RoundScheduler, yieldToEventLoop, type Round, type RoundState } from './round-scheduler';
 import { ReplicaStateTree, type StateSelection } from './state-tree';
+import { STATE_LABEL } from './state-labels';
 import { CanisterStorage } from './storage/canister-storage';
 
 /** A certificate older than this is refreshed by an empty round before it is handed out. */
-const TIME_LABEL = new TextEncoder().encode('time');
 const MAX_CERTIFICATE_REUSE_NS = 10_000_000_000n;
 /**
  * A round gives the event loop a turn after about this much execution, so new calls are read and
@@ -308,7 +308,6 @@ export class Replica {
     const previous = this.#storage.previousOwner(id, name);
     const create = () => this.#instantiate(name, id, definition as CanisterDefinition<unknown>, options.init);
     const instance = previous === undefined ? create() : this.#storage.upgrade(name, id, undefined, create, this.#currentTimeNs());
-    this.#canisters.set(canisterKey(id), instance);
     this.#beforeTreeChange();
     if (this.#ranges.include(id)) {
       // A canister id outside the subnet's ranges: the state and the delegation must cover it.
@@ -317,10 +316,7 @@ export class Replica {
     }
     const notice = this.#storage.recordInstall(id, name, options.moduleHash, previous);
     if (notice !== undefined) this.log(notice);
-    this.#state.setCanister(id, instance.certifiedData);
-    this.#certifiedDataVersions.set(instance, instance.certifiedDataVersion);
-    this.#stateVersion++;
-    this.#scheduler.wake();
+    this.#putInstance(id, instance);
     return id;
   }
 
@@ -340,9 +336,17 @@ export class Replica {
     if (old === undefined) throw new ReplicaError('ICWS_ERR_CANISTER_ID', `no canister ${id.toText()} is installed, so none can be upgraded`);
     const create = () => this.#instantiate(old.name, id, definition as CanisterDefinition<unknown>, options.init);
     const instance = this.#storage.upgrade(old.name, id, old, create, this.#currentTimeNs());
-    this.#canisters.set(canisterKey(id), instance);
+    this.#beforeTreeChange();
     this.#storage.recordInstall(id, old.name, options.moduleHash);
+    this.#certifiedDataVersions.delete(old);
+    this.#putInstance(id, instance);
+  }
+
+  /** Makes `instance` canister `id`, its certified data in the state tree; {@link #beforeTreeChange} came first. */
+  #putInstance(id: Principal, instance: CanisterInstance): void {
+    this.#canisters.set(canisterKey(id), instance);
     this.#state.setCanister(id, instance.certifiedData);
+    this.#certifiedDataVersions.set(instance, instance.certifiedDataVersion);
     this.#stateVersion++;
     this.#scheduler.wake();
   }
@@ -470,7 +474,7 @@ export class Replica {
     await ownTime;
     const timeNs = this.#certifiedTimeNs;
     if (this.#rootTimeCertificate?.timeNs !== timeNs) {
-      const tree = labeled(TIME_LABEL, leaf(encodeUleb128(timeNs)));
+      const tree = labeled(STATE_LABEL.time, leaf(encodeUleb128(timeNs)));
       const signature = signWithBlsKey(this.rootKey, withDomainSeparator(IC_STATE_ROOT_DOMAIN_SEPARATOR, reconstruct(tree)));
       this.#rootTimeCertificate = { timeNs, certificate: encodeCertificate(tree, signature) };
     }

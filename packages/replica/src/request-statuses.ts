@@ -1,7 +1,22 @@
-import { createHash, hash as oneShotHash } from 'node:crypto';
 import { Principal } from '@icp-sdk/core/principal';
-import { empty, encodeUleb128, fork, labeled, leaf, pruned, rebalanceAvl, reconstruct, removeAvlMin, type BalancedNode, type HashTree } from '@icws/backend-cdk';
+import {
+  avlRootHash,
+  bytesToLatin1 as latin1,
+  encodeUleb128,
+  fork,
+  labeled,
+  latin1ToBytes as bytes,
+  leaf,
+  rebalanceAvl,
+  reconstruct,
+  removeAvlMin,
+  witnessAvlKeys,
+  type HashedNode,
+  type HashTree,
+  type NodeValues,
+} from '@icws/backend-cdk';
 import type { CallOutcome } from './canister/outcome';
+import { STATE_LABEL as LABEL } from './state-labels';
 
 /** Where a request whose status is kept stands: `done` once its reply or reject was dropped. */
 export type RequestStatusKind = 'replied' | 'rejected' | 'done';
@@ -20,16 +35,7 @@ export interface RequestStatusesOptions {
 export const DEFAULT_MAX_REPLY_BYTES = 64 * 1024 * 1024;
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
-const LABEL = {
-  reply: utf8('reply'),
-  status: utf8('status'),
-  errorCode: utf8('error_code'),
-  rejectCode: utf8('reject_code'),
-  rejectMessage: utf8('reject_message'),
-};
 const STATUS_TEXT = { replied: utf8('replied'), rejected: utf8('rejected'), done: utf8('done') };
-const FORK_SEP = separator('ic-hashtree-fork');
-const LABELED_SEP = separator('ic-hashtree-labeled');
 
 interface Reject {
   readonly code: number;
@@ -42,7 +48,7 @@ interface Reject {
  * request id, the sender, the reply, the hashes) are kept as latin1 strings, one char per byte:
  * a small typed array costs about 240 bytes of heap, a 32-char string about 48.
  */
-class StatusNode implements BalancedNode<StatusNode> {
+class StatusNode implements HashedNode<StatusNode> {
   left: StatusNode | null = null;
   right: StatusNode | null = null;
   height = 1;
@@ -73,12 +79,6 @@ class StatusNode implements BalancedNode<StatusNode> {
   get payloadBytes(): number {
     return (this.reply?.length ?? 0) + (this.reject?.message.length ?? 0);
   }
-}
-
-/** A node a witness shows: `full` with its status, otherwise only its label. */
-interface Reveal {
-  readonly node: StatusNode;
-  full: boolean;
 }
 
 /**
@@ -172,24 +172,12 @@ export class RequestStatuses {
 
   /** @returns the root hash of the statuses' hash tree. */
   rootHash(): Uint8Array {
-    return this.#root === null ? reconstruct(empty()) : bytes(refresh(this.#root));
+    return avlRootHash(this.#root);
   }
 
   /** @returns the hash tree proving each of `requestIds`' status, or its absence; the rest pruned. */
   witness(requestIds: readonly Uint8Array[]): HashTree {
-    const root = this.#root;
-    if (root === null) return empty();
-    const reveals: Reveal[] = [];
-    for (const id of requestIds) collectKey(root, latin1(id), reveals);
-    reveals.sort((a, b) => compare(a.node.key, b.node.key));
-    const merged: Reveal[] = [];
-    for (const reveal of reveals) {
-      const previous = merged.at(-1);
-      if (previous?.node === reveal.node) previous.full ||= reveal.full;
-      else merged.push(reveal);
-    }
-    refresh(root);
-    return renderPart(root, merged, 0, merged.length);
+    return witnessAvlKeys(this.#root, requestIds, STATUS_VALUES);
   }
 
   /** Turns the oldest replied or rejected statuses `done` while the payloads pass the bound. */
@@ -278,98 +266,12 @@ function statusTree(node: StatusNode): HashTree {
   return labeled(LABEL.status, leaf(STATUS_TEXT.done));
 }
 
+/** A status node's value in witnesses: its status tree. */
+const STATUS_VALUES: NodeValues<StatusNode> = {
+  tree: statusTree,
+  hash: (node) => reconstruct(statusTree(node)),
+};
+
 function labeledHashOf(node: StatusNode): string {
-  const key = bytes(node.key);
-  const valueHash = reconstruct(statusTree(node));
-  const input = Buffer.allocUnsafe(LABELED_SEP.length + key.length + valueHash.length);
-  input.set(LABELED_SEP);
-  input.set(key, LABELED_SEP.length);
-  input.set(valueHash, LABELED_SEP.length + key.length);
-  return sha256Latin1(input);
+  return latin1(reconstruct(labeled(bytes(node.key), statusTree(node))));
 }
-
-/** Reused input of fork hashes: forks are most of the hashing. */
-const forkInput = Buffer.alloc(FORK_SEP.length + 64);
-forkInput.set(FORK_SEP);
-
-function forkHash(left: string, right: string): string {
-  forkInput.write(left, FORK_SEP.length, 'latin1');
-  forkInput.write(right, FORK_SEP.length + 32, 'latin1');
-  return sha256Latin1(forkInput);
-}
-
-/** @returns the subtree hash of `node`, recomputing only stale nodes; a fresh node has fresh descendants. */
-function refresh(node: StatusNode): string {
-  if (node.subtreeHash !== null) return node.subtreeHash;
-  // Kept: every answer to a synchronous call carries a witness, which prunes the heads on its path.
-  const head = node.left === null ? node.labeledHash : forkHash(refresh(node.left), node.labeledHash);
-  node.headHash = head;
-  node.subtreeHash = node.right === null ? head : forkHash(head, refresh(node.right));
-  return node.subtreeHash;
-}
-
-function collectKey(root: StatusNode, key: string, into: Reveal[]): void {
-  let below: StatusNode | null = null;
-  let above: StatusNode | null = null;
-  for (let node: StatusNode | null = root; node !== null; ) {
-    if (key === node.key) {
-      into.push({ node, full: true });
-      return;
-    }
-    if (key < node.key) {
-      above = node;
-      node = node.left;
-    } else {
-      below = node;
-      node = node.right;
-    }
-  }
-  if (below !== null) into.push({ node: below, full: false });
-  if (above !== null) into.push({ node: above, full: false });
-}
-
-/** `reveals[from, to)` are exactly the reveals inside `node`'s subtree, whose hashes are fresh. */
-function renderPart(node: StatusNode, reveals: readonly Reveal[], from: number, to: number): HashTree {
-  if (from === to) return pruned(bytes(node.subtreeHash!));
-  let split = from;
-  while (split < to && compare(reveals[split].node.key, node.key) < 0) split++;
-  const hit = split < to && reveals[split].node === node ? reveals[split] : undefined;
-  const key = bytes(node.key);
-  const self = hit === undefined
-    ? pruned(bytes(node.labeledHash))
-    : labeled(key, hit.full ? statusTree(node) : pruned(reconstruct(statusTree(node))));
-  let head: HashTree;
-  if (node.left === null) head = self;
-  else if (split === from && hit === undefined) head = pruned(bytes(node.headHash!));
-  else head = fork(renderPart(node.left, reveals, from, split), self);
-  if (node.right === null) return head;
-  return fork(head, renderPart(node.right, reveals, hit === undefined ? split : split + 1, to));
-}
-
-/** Latin1 strings compare char by char, which is byte order. */
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function latin1(data: Uint8Array): string {
-  return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
-}
-
-/** Short strings (hashes, ids) are copied char by char into a small array: no intermediate Buffer. */
-function bytes(text: string): Uint8Array {
-  if (text.length > 256) return new Uint8Array(Buffer.from(text, 'latin1'));
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-  return out;
-}
-
-function separator(name: string): Uint8Array {
-  const text = utf8(name);
-  return Uint8Array.of(text.length, ...text);
-}
-
-// 'binary' is node's name for latin1 among the digest encodings.
-const sha256Latin1: (data: Uint8Array) => string =
-  typeof oneShotHash === 'function'
-    ? (data) => oneShotHash('sha256', data, 'binary')
-    : (data) => createHash('sha256').update(data).digest('binary');

@@ -133,12 +133,6 @@ export class RoundScheduler {
   /** Rounds are numbered as they are made; they run in that order. */
   #roundsMade = 0;
   #closedBy: Error | undefined;
-  /**
-   * Whether a {@link #drive} loop runs. A wake that comes between a round's end and that loop's
-   * next check (a caller of the round, resumed in between, submitting again) is picked up by it:
-   * a second loop would run a round alongside.
-   */
-  #driving = false;
   readonly #onStateChange: (state: RoundState, previous: RoundState) => void;
   readonly #log: (line: string) => void;
 
@@ -159,7 +153,7 @@ export class RoundScheduler {
   wake(): void {
     if (this.#state !== 'idle') return;
     this.#setState('queued');
-    if (!this.#driving) void this.#drive();
+    void this.#drive();
   }
 
   /**
@@ -217,21 +211,17 @@ export class RoundScheduler {
   }
 
   async #drive(): Promise<void> {
-    this.#driving = true;
-    try {
-      while (this.#state === 'queued') {
-        // Calls that arrive in this turn join the round.
-        await yieldToEventLoop();
-        if (this.#is('closed')) return;
-        if (this.#next === undefined && !this.host.hasWork()) {
-          this.#setState('idle');
-          return;
-        }
-        await this.#run();
+    do {
+      // Calls that arrive in this turn join the round.
+      await yieldToEventLoop();
+      if (this.#is('closed')) return;
+      if (this.#next === undefined && !this.host.hasWork()) {
+        this.#setState('idle');
+        return;
       }
-    } finally {
-      this.#driving = false;
-    }
+      // A round that leaves the scheduler idle ends this loop, even if a wake() (a caller of the
+      // round, resumed before this loop is) has queued another round since: that wake started its own.
+    } while (await this.#run());
   }
 
   /**

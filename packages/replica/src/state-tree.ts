@@ -2,19 +2,9 @@ import { Principal } from '@icp-sdk/core/principal';
 import { encodeCanisterRanges, type CanisterRange } from './canister-ranges';
 import type { CallOutcome } from './canister/outcome';
 import { RequestStatuses, type RequestStatusesOptions } from './request-statuses';
+import { STATE_LABEL as LABEL } from './state-labels';
 import { CertifiedMap, empty, encodeUleb128, fork, labeled, leaf, pruned, reconstruct, type HashTree } from '@icws/backend-cdk';
 
-const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
-const LABEL = {
-  canister: utf8('canister'),
-  certifiedData: utf8('certified_data'),
-  requestStatus: utf8('request_status'),
-  subnet: utf8('subnet'),
-  time: utf8('time'),
-  canisterRanges: utf8('canister_ranges'),
-  node: utf8('node'),
-  publicKey: utf8('public_key'),
-};
 
 /** The parts of the state a read_state request asks for. */
 export interface StateSelection {

@@ -12,7 +12,7 @@ import { forkHashText } from './latin1';
  * The key and the hashes are latin1 text (see `latin1.ts`), and so is the value when it is a small
  * leaf (its bytes): a map of a hundred thousand entries holds that many of each.
  */
-export class AvlNode implements BalancedNode<AvlNode> {
+export class AvlNode implements HashedNode<AvlNode> {
   left: AvlNode | null = null;
   right: AvlNode | null = null;
   height = 1;
@@ -68,12 +68,23 @@ export interface BalancedNode<N extends BalancedNode<N>> {
   invalidate(): void;
 }
 
+/**
+ * A {@link BalancedNode} of a tree rendered as {@link AvlNode} describes: a latin1 key, the hash of
+ * its `labeled(key, value)` node, and the hashes of its head and subtree, null when stale.
+ */
+export interface HashedNode<N extends HashedNode<N>> extends BalancedNode<N> {
+  readonly key: string;
+  readonly labeledHash: string;
+  headHash: string | null;
+  subtreeHash: string | null;
+}
+
 export function heightOf(node: { readonly height: number } | null): number {
   return node === null ? 0 : node.height;
 }
 
 /** @returns the subtree hash of `node`, recomputing only stale nodes. A clean node has clean descendants. */
-export function refreshHash(node: AvlNode): string {
+export function refreshHash<N extends HashedNode<N>>(node: N): string {
   if (node.subtreeHash !== null) return node.subtreeHash;
   const head = node.left === null ? node.labeledHash : forkHashText(refreshHash(node.left), node.labeledHash);
   node.headHash = head;

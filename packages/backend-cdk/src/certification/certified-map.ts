@@ -1,14 +1,9 @@
-import { AvlNode, heightOf, rebalance, refreshHash, removeMin } from './avl-node';
-import { empty, fork, labeled, leaf, pruned, reconstruct, type HashTree } from './hash-tree';
+import { AvlNode, heightOf, rebalance, removeMin } from './avl-node';
+import { compareText, renderWitness, rootHashOf, witnessKeysOf, type NodeValues, type Reveal } from './avl-witness';
+import { empty, fork, labeled, leaf, type HashTree } from './hash-tree';
 import { bytesOf, labeledHashText, latin1, leafHashText, treeHashText } from './latin1';
 
 export type CertifiedEntry = [key: Uint8Array, value: HashTree];
-
-/** A node a witness shows: `full` with its value tree, otherwise only its label (value pruned). */
-interface Reveal {
-  readonly node: AvlNode;
-  full: boolean;
-}
 
 /**
  * A map from byte-string labels to hash trees whose root hash is kept current in O(log n) per
@@ -143,11 +138,7 @@ export class CertifiedMap {
 
   /** One witness for several keys, each proven present with its value or absent. O(m·log n). */
   witnessKeys(keys: Iterable<Uint8Array>): HashTree {
-    const root = this.#root;
-    if (root === null) return empty();
-    const reveals: Reveal[] = [];
-    for (const key of keys) collectKey(root, latin1(key), reveals);
-    return renderWitness(root, mergeReveals(reveals));
+    return witnessKeysOf(this.#root, keys, VALUES);
   }
 
   /**
@@ -188,7 +179,7 @@ export class CertifiedMap {
 
   /** Removes `key`, which must be present. */
   #remove(node: AvlNode, key: string): AvlNode | null {
-    const order = compare(key, node.key);
+    const order = compareText(key, node.key);
     if (order === 0) {
       if (node.left === null) return node.right;
       if (node.right === null) return node.left;
@@ -218,7 +209,7 @@ function witnessRangeOf(root: AvlNode | null, loBytes: Uint8Array, hiBytes: Uint
   const hi = latin1(hiBytes);
   if (lo > hi) throw new RangeError('CertifiedMap.witnessRange: lo is greater than hi');
   if (root === null) return empty();
-  const reveals: Reveal[] = [];
+  const reveals: Reveal<AvlNode>[] = [];
   const stack: AvlNode[] = [];
   let below: AvlNode | null = null;
   for (let node: AvlNode | null = root; node !== null; ) {
@@ -245,12 +236,7 @@ function witnessRangeOf(root: AvlNode | null, loBytes: Uint8Array, hiBytes: Uint
     lastInRange = node;
     for (let next = node.right; next !== null; next = next.left) stack.push(next);
   }
-  return renderWitness(root, reveals);
-}
-
-/** @returns the root hash of the tree at `root`, recomputing only stale nodes. */
-function rootHashOf(root: AvlNode | null): Uint8Array {
-  return root === null ? reconstruct(empty()) : bytesOf(refreshHash(root));
+  return renderWitness(root, reveals, VALUES);
 }
 
 /** Leaf values up to this size are kept as latin1 text: hashes, the certified data of canisters. */
@@ -261,83 +247,14 @@ function valueOf(node: AvlNode): HashTree {
   return typeof node.value === 'string' ? leaf(bytesOf(node.value)) : node.value;
 }
 
-/** @returns the hash of the value of `node`, as latin1 text. */
-function valueHashOf(node: AvlNode): string {
-  return typeof node.value === 'string' ? leafHashText(node.value) : treeHashText(node.value);
-}
+/** The values of a map's nodes in its witnesses. */
+const VALUES: NodeValues<AvlNode> = {
+  tree: valueOf,
+  hash: (node) => bytesOf(typeof node.value === 'string' ? leafHashText(node.value) : treeHashText(node.value)),
+};
 
 function entryOf(node: AvlNode): CertifiedEntry {
   return [bytesOf(node.key), valueOf(node)];
-}
-
-/** Latin1 strings compare char by char, which is byte order. */
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Adds what proves `key`: its node, or the nearest keys below and above it. */
-function collectKey(root: AvlNode, key: string, into: Reveal[]): void {
-  let below: AvlNode | null = null;
-  let above: AvlNode | null = null;
-  for (let node: AvlNode | null = root; node !== null; ) {
-    const order = compare(key, node.key);
-    if (order === 0) {
-      into.push({ node, full: true });
-      return;
-    }
-    if (order < 0) {
-      above = node;
-      node = node.left;
-    } else {
-      below = node;
-      node = node.right;
-    }
-  }
-  if (below !== null) into.push({ node: below, full: false });
-  if (above !== null) into.push({ node: above, full: false });
-}
-
-/** Sorts reveals by key and merges duplicates, a full reveal winning over a label-only one. */
-function mergeReveals(reveals: Reveal[]): Reveal[] {
-  reveals.sort((a, b) => compare(a.node.key, b.node.key));
-  const merged: Reveal[] = [];
-  for (const reveal of reveals) {
-    const previous = merged.at(-1);
-    if (previous?.node === reveal.node) previous.full ||= reveal.full;
-    else merged.push(reveal);
-  }
-  return merged;
-}
-
-/** Renders `root` with `reveals` (sorted, distinct) shown and every other subtree pruned. */
-function renderWitness(root: AvlNode, reveals: readonly Reveal[]): HashTree {
-  refreshHash(root);
-  return renderPart(root, reveals, 0, reveals.length);
-}
-
-/** `reveals[from, to)` are exactly the reveals inside `node`'s subtree, whose hashes are fresh. */
-function renderPart(node: AvlNode, reveals: readonly Reveal[], from: number, to: number): HashTree {
-  if (from === to) return pruned(bytesOf(node.subtreeHash!));
-  const split = lowerBound(reveals, from, to, node.key);
-  const hit = split < to && reveals[split].node === node ? reveals[split] : undefined;
-  const self = hit === undefined
-    ? pruned(bytesOf(node.labeledHash))
-    : labeled(bytesOf(node.key), hit.full ? valueOf(node) : pruned(bytesOf(valueHashOf(node))));
-  let head: HashTree;
-  if (node.left === null) head = self;
-  else if (split === from && hit === undefined) head = pruned(bytesOf(node.headHash!));
-  else head = fork(renderPart(node.left, reveals, from, split), self);
-  if (node.right === null) return head;
-  return fork(head, renderPart(node.right, reveals, hit === undefined ? split : split + 1, to));
-}
-
-function lowerBound(reveals: readonly Reveal[], from: number, to: number, key: string): number {
-  while (from < to) {
-    const mid = (from + to) >>> 1;
-    if (reveals[mid].node.key < key) from = mid + 1;
-    else to = mid;
-  }
-  return from;
 }
 
 function renderFull(node: AvlNode): HashTree {

@@ -183,24 +183,14 @@ export class CanisterInstance {
   }
 
   #run(call: CanisterCall, body: () => Uint8Array): CallOutcome {
-    const execution: Execution = { call, certifiedData: undefined, timerChanges: [], undo: [], commit: [] };
-    this.#execution = execution;
-    this.#store.begin();
+    const execution = this.#begin(call);
     try {
       const reply = body();
-      if (call.mode === 'update') {
-        runCommitCallbacks(execution);
-        this.#store.commit();
-        this.#commitCertifiedData(execution);
-        this.#timers.apply(execution.timerChanges);
-      } else {
-        this.#store.discard();
-        this.#rollBack(execution);
-      }
+      if (call.mode === 'update') this.#commit(execution);
+      else this.#discard(execution);
       return { status: 'replied', reply };
     } catch (err) {
-      this.#store.discard();
-      this.#rollBack(execution);
+      this.#discard(execution);
       return this.#trapped(describeError(err));
     } finally {
       this.#execution = undefined;
@@ -209,29 +199,38 @@ export class CanisterInstance {
 
   /** Runs the canister's factory or an upgrade hook; unlike a method, a failure here is the installer's error. */
   #install<T>(timeNs: bigint, methodName: string, body: () => T): T {
-    const execution: Execution = {
-      call: { methodName, arg: new Uint8Array(), caller: this.id, mode: 'update', timeNs },
-      certifiedData: undefined,
-      timerChanges: [],
-      undo: [],
-      commit: [],
-    };
-    this.#execution = execution;
-    this.#store.begin();
+    const execution = this.#begin({ methodName, arg: new Uint8Array(), caller: this.id, mode: 'update', timeNs });
     try {
       const result = body();
-      runCommitCallbacks(execution);
-      this.#store.commit();
-      this.#commitCertifiedData(execution);
-      this.#timers.apply(execution.timerChanges);
+      this.#commit(execution);
       return result;
     } catch (err) {
-      this.#store.discard();
-      this.#rollBack(execution);
+      this.#discard(execution);
       throw err;
     } finally {
       this.#execution = undefined;
     }
+  }
+
+  /** Starts a message: its effects are staged until {@link #commit} or {@link #discard}. */
+  #begin(call: CanisterCall): Execution {
+    this.#execution = { call, certifiedData: undefined, timerChanges: [], undo: [], commit: [] };
+    this.#store.begin();
+    return this.#execution;
+  }
+
+  /** Applies the effects of a message that finished: commit callbacks, stable writes, certified data, timers. */
+  #commit(execution: Execution): void {
+    runCommitCallbacks(execution);
+    this.#store.commit();
+    this.#commitCertifiedData(execution);
+    this.#timers.apply(execution.timerChanges);
+  }
+
+  /** Drops the effects of a message that trapped, or of a query. */
+  #discard(execution: Execution): void {
+    this.#store.discard();
+    this.#rollBack(execution);
   }
 
   #commitCertifiedData(execution: Execution): void {
