@@ -219,7 +219,7 @@ export class WebSocketState {
     if (client === undefined) {
       const away = this.recovery.suspended(text, this.ic.time());
       if (away === undefined) return { Err: wsErrors.clientPrincipalNotConnected(principal) };
-      this.recovery.keepForSuspended(away, bytes.slice(), this.ic.time());
+      this.recovery.keepForSuspended(away, this.#owned(bytes), this.ic.time());
       return OK;
     }
     if (this.#enqueue(client, this.#owned(bytes), false)) return OK;
