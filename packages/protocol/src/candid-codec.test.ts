@@ -64,6 +64,13 @@ describe('ws_open', () => {
     expect(decodeWsOpenArgs(encodeWsOpenArgs(args))).toEqual(args);
   });
 
+  it('reads an argument that carries the opt field empty, or fields it does not know, as one without a resume request', () => {
+    const args = { client_nonce: 4n, gateway_principal: gateway };
+    expect(decodeWsOpenArgs(IDL.encode([CanisterWsOpenArgumentsIdl], [{ ...args, resume: [] }]))).toEqual(args);
+    const later = IDL.Record({ client_nonce: IDL.Nat64, gateway_principal: IDL.Principal, resume: IDL.Opt(IDL.Nat8), extra: IDL.Text });
+    expect(decodeWsOpenArgs(IDL.encode([later], [{ ...args, resume: [], extra: 'x' }]))).toEqual(args);
+  });
+
   it('reads a resume request with the upstream type, which ignores the field (Candid subtyping)', () => {
     const args = { client_nonce: 3n, gateway_principal: gateway, resume: [{ client_key: clientKey, last_incoming_sequence_num: 41n }] as [CanisterWsResumeArguments] };
     expect(IDL.decode([UpstreamWsOpenArgumentsIdl], encodeWsOpenArgs(args))[0]).toEqual({ client_nonce: 3n, gateway_principal: gateway });

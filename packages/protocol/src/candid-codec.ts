@@ -105,8 +105,9 @@ export function encodeWsOpenArgs(args: CanisterWsOpenArguments): Uint8Array {
  * @throws {ProtocolError} `ICWS_ERR_BAD_CANDID`
  */
 export function decodeWsOpenArgs(bytes: Uint8Array): CanisterWsOpenArguments {
-  const fast = codecs.wsOpenUpstream.decode(bytes) ?? codecs.wsOpen.decode(bytes);
-  const args = (fast?.[0] ?? decodeCandid([CanisterWsOpenArgumentsIdl], bytes, 'ws_open argument')[0]) as CanisterWsOpenArguments;
+  const upstream = codecs.wsOpenUpstream.decode(bytes);
+  if (upstream !== undefined) return upstream[0] as CanisterWsOpenArguments;
+  const args = (codecs.wsOpen.decode(bytes)?.[0] ?? decodeCandid([CanisterWsOpenArgumentsIdl], bytes, 'ws_open argument')[0]) as CanisterWsOpenArguments;
   return withoutEmptyOption(args, 'resume');
 }
 

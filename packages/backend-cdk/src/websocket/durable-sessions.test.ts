@@ -5,7 +5,6 @@
  * past the window, gets a fresh session. Writes belong to their message, as heap changes do.
  */
 import type { Principal } from '@icp-sdk/core/principal';
-import type { ClientKey } from '@icws/protocol';
 import { newPrincipal, WsTestCanister } from './test-support/ws-test-canister';
 
 let client: Principal;
@@ -13,15 +12,6 @@ let gateway: Principal;
 beforeEach(() => {
   [client, gateway] = [newPrincipal(), newPrincipal()];
 });
-
-function stream(harness: WsTestCanister, key: ClientKey): Array<[bigint, string]> {
-  return harness
-    .queued(gateway)
-    .filter((m) => m.message.client_key.client_nonce === key.client_nonce && m.message.client_key.client_principal.toText() === key.client_principal.toText())
-    .map((m) => [m.message.sequence_num, m.app?.text ?? Object.keys(m.service!)[0]!]);
-}
-
-const texts = (harness: WsTestCanister) => harness.events.filter((e) => e.kind === 'message').map((e) => (e as { text: string }).text);
 
 describe('createIcWebSocket with durable sessions', () => {
   it('resumes a session after restart(): missed messages again in order, both sequences going on, onResume rather than onOpen', () => {
@@ -38,7 +28,7 @@ describe('createIcWebSocket with durable sessions', () => {
     // The client received the open message and "a" (sequences 1 and 2).
     expect(after.wsResume(client, 2n, gateway, oldKey, 2n)).toEqual({ Ok: null });
     const newKey = { client_principal: client, client_nonce: 2n };
-    expect(stream(after, newKey)).toEqual([
+    expect(after.stream(gateway, newKey)).toEqual([
       [3n, 'OpenMessage'],
       [4n, 'b'],
       [5n, 'c'],
@@ -48,7 +38,7 @@ describe('createIcWebSocket with durable sessions', () => {
     // What the canister received stays counted: a re-sent message is a repeat, the next is taken.
     expect(after.appMessage(newKey, 1n, 'one again')).toEqual({ Ok: null });
     expect(after.appMessage(newKey, 2n, 'two')).toEqual({ Ok: null });
-    expect(texts(after)).toEqual(['two']);
+    expect(after.receivedTexts()).toEqual(['two']);
     after.verify(after.getMessages(gateway, 0n));
   });
 
@@ -80,8 +70,7 @@ describe('createIcWebSocket with durable sessions', () => {
     after.advance(5_001);
     expect(after.wsResume(client, 2n, gateway, oldKey, 1n)).toEqual({ Ok: null });
     expect(after.events).toEqual([{ kind: 'open', client: client.toText() }]);
-    const open = after.queued(gateway).find((m) => m.service !== undefined && 'OpenMessage' in m.service)!.service as { OpenMessage: { resume?: unknown } };
-    expect(open.OpenMessage.resume).toEqual([{ Fresh: { reason: { UnknownSession: null } } }]);
+    expect(after.openMessage(gateway, { client_principal: client, client_nonce: 2n }).OpenMessage.resume).toEqual([{ Fresh: { reason: { UnknownSession: null } } }]);
   });
 
   it('forgets a session the application closed, and one replaced by a fresh open, across restart()', () => {
@@ -105,8 +94,7 @@ describe('createIcWebSocket with durable sessions', () => {
     expect(before.appMessage(key, 1n, 'taken')).toEqual({ Ok: null });
     const after = before.restart();
     after.wsResume(client, 2n, gateway, key, 1n);
-    const resumed = after.queued(gateway).find((m) => m.service !== undefined && 'OpenMessage' in m.service)!.service as { OpenMessage: { resume?: unknown } };
-    expect(resumed.OpenMessage.resume).toEqual([{ Resumed: { recovered_messages: 0n, last_incoming_sequence_num: 1n } }]);
+    expect(after.openMessage(gateway, { client_principal: client, client_nonce: 2n }).OpenMessage.resume).toEqual([{ Resumed: { recovered_messages: 0n, last_incoming_sequence_num: 1n } }]);
   });
 
   it('keeps sessions in the heap only with durableSessions: false: restart() forgets them', () => {

@@ -102,11 +102,6 @@ export class SessionRecovery {
     return { resumed: this.#resumed, fresh: this.#fresh };
   }
 
-  /** @returns the session of the principal whose text is `principalText`, if one is kept. */
-  get(principalText: string): RecoverableSession | undefined {
-    return this.#byPrincipal.get(principalText);
-  }
-
   /** The kept sessions. */
   values(): IterableIterator<RecoverableSession> {
     return this.#byPrincipal.values();
@@ -116,11 +111,6 @@ export class SessionRecovery {
   suspended(principalText: string, nowNs: bigint): RecoverableSession | undefined {
     const session = this.#byPrincipal.get(principalText);
     return session?.suspended !== undefined && !this.#expired(session.suspended, nowNs) ? session : undefined;
-  }
-
-  /** Whether sessions are also kept in stable memory. */
-  get isDurable(): boolean {
-    return this.durable !== undefined;
   }
 
   /** Begins `principal`'s session with the connection of `nonce`, forgetting any earlier one. */

@@ -6,8 +6,8 @@ import {
   decodeServiceMessage,
   encodeServiceMessage,
   encodeWebsocketMessage,
+  formatMessageKeyNonce,
   freshSession,
-  MESSAGE_KEY_NONCE_DIGITS,
   openMessage,
   resumedSession,
   type CanisterWsCloseArguments,
@@ -219,7 +219,7 @@ export class WebSocketState {
     if (client === undefined) {
       const away = this.recovery.suspended(text, this.ic.time());
       if (away === undefined) return { Err: wsErrors.clientPrincipalNotConnected(principal) };
-      this.recovery.keepForSuspended(away, bytes.slice(), this.ic.time());
+      this.recovery.keepForSuspended(away, this.#owned(bytes), this.ic.time());
       return OK;
     }
     if (this.#enqueue(client, this.#owned(bytes), false)) return OK;
@@ -447,9 +447,9 @@ interface CertificationWitness {
   witness(firstKey: Uint8Array, lastKey: Uint8Array): Uint8Array;
 }
 
-/** @returns the key of the message at `nonce` in `gateway`'s queue: `<gateway principal>_<20-digit nonce>`. */
+/** @returns the key of the message at `nonce` in `gateway`'s queue: the protocol's `formatMessageKey`, with the gateway's text cached. */
 function messageKey(gateway: RegisteredGateway, nonce: number): string {
-  return `${gateway.text}_${String(nonce).padStart(MESSAGE_KEY_NONCE_DIGITS, '0')}`;
+  return `${gateway.text}_${formatMessageKeyNonce(BigInt(nonce))}`;
 }
 
 /** @returns the UTF-8 of {@link messageKey}, the message's label in the certification tree. */

@@ -4,9 +4,8 @@
  * sequences going on — or a fresh session that says why; only its own principal may ask.
  */
 import type { Principal } from '@icp-sdk/core/principal';
-import type { ClientKey } from '@icws/protocol';
 import type { WsCloseEvent } from './types';
-import { newPrincipal, WsTestCanister, type DecodedOutput } from './test-support/ws-test-canister';
+import { newPrincipal, WsTestCanister } from './test-support/ws-test-canister';
 
 let harness: WsTestCanister;
 let client: Principal;
@@ -17,24 +16,6 @@ beforeEach(() => {
   [client, gateway1, gateway2] = [newPrincipal(), newPrincipal(), newPrincipal()];
 });
 
-/** @returns what `gateway` has queued for `key`'s connection: sequence number and app text or service kind. */
-function stream(gateway: Principal, key: ClientKey): Array<[bigint, string]> {
-  return harness
-    .queued(gateway)
-    .filter((m) => sameKey(m.message.client_key, key))
-    .map((m: DecodedOutput) => [m.message.sequence_num, m.app?.text ?? Object.keys(m.service!)[0]!]);
-}
-
-/** @returns the open message `gateway` has for `key`. */
-function openMessageFor(gateway: Principal, key: ClientKey) {
-  const open = harness.queued(gateway).find((m) => sameKey(m.message.client_key, key) && m.service !== undefined && 'OpenMessage' in m.service);
-  return open!.service as { OpenMessage: { client_key: ClientKey; resume?: unknown } };
-}
-
-function sameKey(a: ClientKey, b: ClientKey): boolean {
-  return a.client_nonce === b.client_nonce && a.client_principal.toText() === b.client_principal.toText();
-}
-
 describe('ws_open with a resume request', () => {
   it('gives a client whose gateway died its session through another gateway: missed messages again, in order, numbering going on, onResume rather than onOpen', () => {
     const oldKey = harness.open(client, 1n, gateway1);
@@ -42,12 +23,12 @@ describe('ws_open with a resume request', () => {
     // The client received the open message and "a" (sequence 1 and 2), then its gateway died.
     expect(harness.wsResume(client, 2n, gateway2, oldKey, 2n)).toEqual({ Ok: null });
     const newKey = { client_principal: client, client_nonce: 2n };
-    expect(stream(gateway2, newKey)).toEqual([
+    expect(harness.stream(gateway2, newKey)).toEqual([
       [3n, 'OpenMessage'],
       [4n, 'b'],
       [5n, 'c'],
     ]);
-    expect(openMessageFor(gateway2, newKey).OpenMessage.resume).toEqual([{ Resumed: { recovered_messages: 2n, last_incoming_sequence_num: 0n } }]);
+    expect(harness.openMessage(gateway2, newKey).OpenMessage.resume).toEqual([{ Resumed: { recovered_messages: 2n, last_incoming_sequence_num: 0n } }]);
     expect(harness.events).toEqual([
       { kind: 'open', client: client.toText() },
       { kind: 'resume', client: client.toText(), recovered: 2, gateway: gateway2.toText() },
@@ -56,7 +37,7 @@ describe('ws_open with a resume request', () => {
     const byGateway = Object.fromEntries(harness.ws.metrics().gateways.map((g) => [g.gatewayPrincipal.toText(), g.connectedClients]));
     expect(byGateway).toEqual({ [gateway1.toText()]: 0, [gateway2.toText()]: 1 });
     harness.send(newPrincipal(), client, 'd');
-    expect(stream(gateway2, newKey).at(-1)).toEqual([6n, 'd']);
+    expect(harness.stream(gateway2, newKey).at(-1)).toEqual([6n, 'd']);
     harness.verify(harness.getMessages(gateway2, 0n));
   });
 
@@ -66,10 +47,10 @@ describe('ws_open with a resume request', () => {
     expect(harness.appMessage(oldKey, 2n, 'two')).toEqual({ Ok: null });
     harness.wsResume(client, 2n, gateway2, oldKey, 1n);
     const newKey = { client_principal: client, client_nonce: 2n };
-    expect(openMessageFor(gateway2, newKey).OpenMessage.resume).toEqual([{ Resumed: { recovered_messages: 0n, last_incoming_sequence_num: 2n } }]);
+    expect(harness.openMessage(gateway2, newKey).OpenMessage.resume).toEqual([{ Resumed: { recovered_messages: 0n, last_incoming_sequence_num: 2n } }]);
     expect(harness.appMessage(newKey, 2n, 'two again')).toEqual({ Ok: null });
     expect(harness.appMessage(newKey, 3n, 'three')).toEqual({ Ok: null });
-    expect(harness.events.filter((e) => e.kind === 'message').map((e) => (e as { text: string }).text)).toEqual(['one', 'two', 'three']);
+    expect(harness.receivedTexts()).toEqual(['one', 'two', 'three']);
     // The old key is refused: a late message of the dead connection cannot count twice.
     expect(harness.appMessage(oldKey, 3n, 'late')).toEqual({ Err: expect.stringContaining('has a different key') });
   });
@@ -87,7 +68,7 @@ describe('ws_open with a resume request', () => {
     expect(harness.canister.update('broadcast', [new Uint8Array(harness.ws.encodeMessage({ text: 'to all' }))], { caller: other })).toBe(2);
     expect(harness.ws.metrics().recovery).toMatchObject({ suspendedSessions: 1, retainedMessages: 3 });
     harness.wsResume(client, 2n, gateway1, oldKey, 1n);
-    expect(stream(gateway1, { client_principal: client, client_nonce: 2n })).toEqual([
+    expect(harness.stream(gateway1, { client_principal: client, client_nonce: 2n })).toEqual([
       [2n, 'OpenMessage'],
       [3n, 'while away'],
       [4n, 'to all'],
@@ -101,7 +82,7 @@ describe('ws_open with a resume request', () => {
     harness.wsResume(client, 2n, gateway2, oldKey, 1n); // executed; its gateway died before relaying it
     const gateway3 = newPrincipal();
     expect(harness.wsResume(client, 3n, gateway3, oldKey, 1n)).toEqual({ Ok: null });
-    expect(stream(gateway3, { client_principal: client, client_nonce: 3n })).toEqual([
+    expect(harness.stream(gateway3, { client_principal: client, client_nonce: 3n })).toEqual([
       [2n, 'OpenMessage'],
       [3n, 'a'],
       [4n, 'b'],
@@ -119,8 +100,8 @@ describe('ws_open with a resume request', () => {
     expect(harness.ws.metrics().recovery.suspendedSessions).toBe(0);
     expect(harness.wsResume(client, 2n, gateway1, oldKey, 1n)).toEqual({ Ok: null });
     const newKey = { client_principal: client, client_nonce: 2n };
-    expect(stream(gateway1, newKey)).toEqual([[1n, 'OpenMessage']]);
-    expect(openMessageFor(gateway1, newKey).OpenMessage.resume).toEqual([{ Fresh: { reason: { UnknownSession: null } } }]);
+    expect(harness.stream(gateway1, newKey)).toEqual([[1n, 'OpenMessage']]);
+    expect(harness.openMessage(gateway1, newKey).OpenMessage.resume).toEqual([{ Fresh: { reason: { UnknownSession: null } } }]);
     expect(harness.events.at(-1)).toEqual({ kind: 'open', client: client.toText() });
     expect(harness.ws.metrics().recovery.freshSessionsTotal).toBe(1);
   });
@@ -132,24 +113,24 @@ describe('ws_open with a resume request', () => {
     // The client received only the open message; "a" is no longer kept.
     harness.wsResume(client, 2n, gateway1, oldKey, 1n);
     const newKey = { client_principal: client, client_nonce: 2n };
-    expect(openMessageFor(gateway1, newKey).OpenMessage.resume).toEqual([{ Fresh: { reason: { MessagesDropped: null } } }]);
-    expect(stream(gateway1, newKey)).toEqual([[1n, 'OpenMessage']]);
+    expect(harness.openMessage(gateway1, newKey).OpenMessage.resume).toEqual([{ Fresh: { reason: { MessagesDropped: null } } }]);
+    expect(harness.stream(gateway1, newKey)).toEqual([[1n, 'OpenMessage']]);
     expect(harness.events.map((e) => e.kind)).toEqual(['open', 'close', 'open']);
     // Having received "a" as well, it would have got "b" and "c" back.
     const other = newPrincipal();
     const otherKey = harness.open(other, 1n, gateway2);
     harness.send(newPrincipal(), other, 'a', 'b', 'c');
     harness.wsResume(other, 2n, gateway1, otherKey, 2n);
-    expect(stream(gateway1, { client_principal: other, client_nonce: 2n }).map(([, what]) => what)).toEqual(['OpenMessage', 'b', 'c']);
+    expect(harness.stream(gateway1, { client_principal: other, client_nonce: 2n }).map(([, what]) => what)).toEqual(['OpenMessage', 'b', 'c']);
   });
 
   it('gives a fresh session for a nonce the canister never knew, and for a session the application closed', () => {
     harness.open(client, 1n, gateway1);
     harness.wsResume(client, 2n, gateway1, { client_principal: client, client_nonce: 99n }, 0n);
-    expect(openMessageFor(gateway1, { client_principal: client, client_nonce: 2n }).OpenMessage.resume).toEqual([{ Fresh: { reason: { UnknownSession: null } } }]);
+    expect(harness.openMessage(gateway1, { client_principal: client, client_nonce: 2n }).OpenMessage.resume).toEqual([{ Fresh: { reason: { UnknownSession: null } } }]);
     expect(harness.closeClient(newPrincipal(), client)).toEqual({ Ok: null });
     harness.wsResume(client, 3n, gateway1, { client_principal: client, client_nonce: 2n }, 1n);
-    expect(openMessageFor(gateway1, { client_principal: client, client_nonce: 3n }).OpenMessage.resume).toEqual([{ Fresh: { reason: { UnknownSession: null } } }]);
+    expect(harness.openMessage(gateway1, { client_principal: client, client_nonce: 3n }).OpenMessage.resume).toEqual([{ Fresh: { reason: { UnknownSession: null } } }]);
   });
 
   it('refuses a request naming the session of another principal, changing nothing, so the owner can still resume it', () => {
@@ -167,7 +148,7 @@ describe('ws_open with a resume request', () => {
     expect(harness.events.length).toBe(before);
     expect(harness.ws.metrics().registeredGateways).toBe(1);
     expect(harness.wsResume(client, 2n, gateway2, victimKey, 1n)).toEqual({ Ok: null });
-    expect(stream(gateway2, { client_principal: client, client_nonce: 2n }).map(([, what]) => what)).toEqual(['OpenMessage', 'private']);
+    expect(harness.stream(gateway2, { client_principal: client, client_nonce: 2n }).map(([, what]) => what)).toEqual(['OpenMessage', 'private']);
   });
 
   it('refuses a request claiming more messages than the session sent', () => {
@@ -188,13 +169,13 @@ describe('ws_open with a resume request', () => {
     expect(closes[0]).toMatchObject({ resumable: false });
     expect(harness.send(newPrincipal(), client, 'b')).toHaveProperty('Err');
     harness.wsResume(client, 2n, gateway1, oldKey, 1n);
-    expect(openMessageFor(gateway1, { client_principal: client, client_nonce: 2n }).OpenMessage.resume).toEqual([{ Fresh: { reason: { ResumeDisabled: null } } }]);
+    expect(harness.openMessage(gateway1, { client_principal: client, client_nonce: 2n }).OpenMessage.resume).toEqual([{ Fresh: { reason: { ResumeDisabled: null } } }]);
     expect(harness.ws.metrics().recovery).toMatchObject({ retainedMessages: 0, suspendedSessions: 0 });
   });
 
   it('sends upstream clients, which never ask, the upstream open message', () => {
     const key = harness.open(client, 1n, gateway1);
-    expect(openMessageFor(gateway1, key)).toEqual({ OpenMessage: { client_key: key } });
+    expect(harness.openMessage(gateway1, key)).toEqual({ OpenMessage: { client_key: key } });
   });
 
   it('forgets what the client confirmed having in a keep-alive', () => {
@@ -216,7 +197,7 @@ describe('ws_open with a resume request', () => {
     expect({ clients: harness.ws.clients(), metrics: harness.ws.metrics(), queued: harness.queued(gateway1) }).toEqual(before);
     harness.hooks.onResume = undefined;
     expect(harness.wsResume(client, 2n, gateway2, oldKey, 1n)).toEqual({ Ok: null });
-    expect(stream(gateway2, { client_principal: client, client_nonce: 2n })).toEqual([
+    expect(harness.stream(gateway2, { client_principal: client, client_nonce: 2n })).toEqual([
       [2n, 'OpenMessage'],
       [3n, 'a'],
     ]);

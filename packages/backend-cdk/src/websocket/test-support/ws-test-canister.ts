@@ -12,6 +12,7 @@ import {
   encodeServiceMessage,
   keepAliveMessage,
   parseMessageKey,
+  type CanisterOpenMessageContent,
   type CanisterOutputCertifiedMessages,
   type CanisterOutputMessage,
   type CanisterWsGetMessagesResult,
@@ -235,6 +236,25 @@ export class WsTestCanister {
     }
   }
 
+  /** @returns the texts of the app messages the canister's `onMessage` got, in order. */
+  receivedTexts(): string[] {
+    return this.events.flatMap((e) => (e.kind === 'message' ? [e.text] : []));
+  }
+
+  /** @returns what `gateway` has queued for `key`'s connection: each message's sequence number, and its app text or service kind. */
+  stream(gateway: Principal, key: ClientKey): Array<[bigint, string]> {
+    return this.queued(gateway)
+      .filter((m) => sameKey(m.message.client_key, key))
+      .map((m) => [m.message.sequence_num, m.app?.text ?? Object.keys(m.service!)[0]!]);
+  }
+
+  /** @returns the open message `gateway` has queued for `key`'s connection; @throws when there is none. */
+  openMessage(gateway: Principal, key: ClientKey): { OpenMessage: CanisterOpenMessageContent } {
+    const open = this.queued(gateway).find((m) => sameKey(m.message.client_key, key) && m.service !== undefined && 'OpenMessage' in m.service);
+    if (open === undefined) throw new Error(`${hex(gateway.toUint8Array())} has no open message for nonce ${key.client_nonce}`);
+    return open.service as { OpenMessage: CanisterOpenMessageContent };
+  }
+
   /** Calls the test canister's `send` (one update, all messages). */
   send(caller: Principal, to: Principal, ...texts: string[]): WsResult {
     return this.canister.update('send', [to, texts.map(appBytes)], { caller });
@@ -271,6 +291,10 @@ export class WsTestCanister {
       if (hex(sha256(output.content)) !== hex(found.value)) throw new Error(`the content of ${output.key} does not hash to its leaf`);
     }
   }
+}
+
+function sameKey(a: ClientKey, b: ClientKey): boolean {
+  return a.client_nonce === b.client_nonce && a.client_principal.toText() === b.client_principal.toText();
 }
 
 /** @returns a client-to-canister WebsocketMessage. */
