@@ -2,7 +2,7 @@ import { IDL } from '@icp-sdk/core/candid';
 import { CanisterSendResultIdl, createIcWebSocket, defineCanister, update, type WsSettings } from '@icws/backend-cdk';
 import { AppMessage } from './idl';
 
-/** The init argument as Candid: `icws-replica --init 'ping_pong=(opt record { send_ack_interval_ms = 1000 : nat64 })'`. */
+/** The init argument as Candid: `icws-replica --init 'ping_pong=(opt record { send_ack_interval_ms = 120000 : nat64 })'`. */
 const InitArgs = IDL.Opt(
   IDL.Record({
     send_ack_interval_ms: IDL.Opt(IDL.Nat64),

@@ -23,7 +23,7 @@ Hosts canister modules written with @icws/backend-cdk behind the Internet Comput
                           install the module at PATH as NAME, with canister id ID if given
   --init NAME=CANDID      the init argument of canister NAME as Candid text, read against the init
                           types the canister declares, e.g.
-                          --init 'ping_pong=(opt record { send_ack_interval_ms = 1000 : nat64 })'
+                          --init 'ping_pong=(opt record { send_ack_interval_ms = 120000 : nat64 })'
   --watch                 reload a canister when its module's files change, as an upgrade: its
                           stable memory is kept, preUpgrade and postUpgrade run
   --admin-listen HOST:PORT
@@ -45,7 +45,7 @@ const DEFAULT_KEYS_DIR = '.icws/replica';
 export function parseInitFlag(flag: string): { name: string; candid: string } {
   const match = /^([A-Za-z0-9_-]+)=(.*)$/s.exec(flag);
   if (match === null || match[2].trim() === '') {
-    throw new ReplicaError('ICWS_ERR_USAGE', `--init ${flag}: expected NAME=CANDID, e.g. ping_pong='(opt record { send_ack_interval_ms = 1000 : nat64 })'`);
+    throw new ReplicaError('ICWS_ERR_USAGE', `--init ${flag}: expected NAME=CANDID, e.g. ping_pong='(opt record { send_ack_interval_ms = 120000 : nat64 })'`);
   }
   return { name: match[1], candid: match[2] };
 }
