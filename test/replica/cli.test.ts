@@ -35,14 +35,17 @@ describe('icws-replica', () => {
   });
 
   test.each([
-    [['--canister', 'counter'], '--canister counter: expected NAME=PATH[@ID]'],
-    [['--listen', 'localhost', '--canister', `c=${COUNTER}`], '--listen localhost: expected HOST:PORT'],
-    [['--listen', '127.0.0.1:0', '--canister', 'c=./does-not-exist.js'], 'cannot load canister module'],
-    [['--listen', '127.0.0.1:0', '--canister', `c=${COUNTER}@2vxsx-fae`], '2vxsx-fae is not a canister id'],
-  ])('exits with code 2 and says what is wrong for %j', async (args, message) => {
+    [['--canister', 'counter'], '--canister counter: expected NAME=PATH[@ID]', 'with'],
+    [['--listen', 'localhost', '--canister', `c=${COUNTER}`], '--listen localhost: expected HOST:PORT', 'with'],
+    [['--listen', '127.0.0.1:0', '--no-such-flag'], "Unknown option '--no-such-flag'", 'with'],
+    [['--listen', '127.0.0.1:0', '--canister', 'c=./does-not-exist.js'], 'cannot load canister module', 'without'],
+    [['--listen', '127.0.0.1:0', '--canister', `c=${COUNTER}@2vxsx-fae`], '2vxsx-fae is not a canister id', 'without'],
+  ])('exits with code 2 and says what is wrong for %j, %s the usage', async (args, message, usage) => {
     const { code, stderr } = await runToExit(['--state-dir', stateDir, ...args]);
     expect(code).toBe(2);
     expect(stderr).toContain(message);
+    // The usage text helps with a wrong command line only; after a start that failed it buries the reason.
+    expect(stderr.includes('Usage: icws-replica')).toBe(usage === 'with');
   });
 
   /** @returns the subnet id of a read_state certificate's delegation, or undefined without one. */

@@ -161,9 +161,16 @@ async function main(argv: string[]): Promise<void> {
 export function runCli(argv: string[]): void {
   main(argv).catch((err: unknown) => {
     console.error(`icws-replica: ${err instanceof Error ? err.message : String(err)}`);
-    if (!(err instanceof ReplicaError)) console.error(USAGE);
+    if (isUsageError(err)) console.error(USAGE);
     process.exit(2);
   });
+}
+
+/** A flag the command line got wrong (ours or `parseArgs`'s), as opposed to a start that failed. */
+function isUsageError(err: unknown): boolean {
+  if (err instanceof ReplicaError) return err.code === 'ICWS_ERR_USAGE';
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
 }
 
 if (require.main === module) runCli(process.argv.slice(2));
