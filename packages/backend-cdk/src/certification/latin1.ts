@@ -9,11 +9,9 @@ import { reconstruct, type HashTree } from './hash-tree';
 
 /** @returns `bytes` as latin1 text. */
 export function latin1(bytes: Uint8Array): string {
-  if (bytes.length <= 64) {
-    let text = '';
-    for (let i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]);
-    return text;
-  }
+  // One call makes a flat string; appending char by char makes a chain that every comparison and
+  // hash of the key then has to flatten.
+  if (bytes.length <= 64) return String.fromCharCode.apply(null, bytes as unknown as number[]);
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
