@@ -41,8 +41,8 @@ interface SignedPoll {
   readonly nonce: bigint;
   readonly maxMessages: bigint | undefined;
   readonly expiryNs: bigint;
-  readonly path: string;
-  readonly envelope: Uint8Array;
+  /** The whole HTTP request, sent as it is while the poll repeats. */
+  readonly request: Buffer;
   readonly requestId: Uint8Array;
 }
 
@@ -187,7 +187,7 @@ export class IcClient implements IcTransport {
     await this.ready();
     const canister = principalText(canisterId);
     const poll = await this.#signedPoll(canisterId, canister, nonce, maxMessages);
-    const body = await this.#post(poll.path, poll.envelope, WS_GET_MESSAGES_METHOD);
+    const body = await this.#post(poll.request, WS_GET_MESSAGES_METHOD);
     const checked = this.#replies.get(canister);
     if (checked?.poll === poll && checked.body.equals(body) && Date.now() - checked.checkedAtMs < VERIFIED_REPLY_REUSE_MS) return checked.result;
     this.#counters.repliesChecked++;
@@ -225,17 +225,17 @@ export class IcClient implements IcTransport {
     const requestId = requestIdOf(content);
     const senderSig = new Uint8Array(await this.identity.sign(withDomainSeparator(IC_REQUEST_DOMAIN_SEPARATOR, requestId)));
     const envelope = encodeEnvelope({ content, sender_pubkey: this.#senderDer, sender_sig: senderSig });
-    const poll: SignedPoll = { nonce, maxMessages, expiryNs, path: `/api/v2/canister/${canister}/query`, envelope, requestId };
+    const poll: SignedPoll = { nonce, maxMessages, expiryNs, request: this.poster.prepare(`/api/v2/canister/${canister}/query`, envelope), requestId };
     if (this.#polls.size >= MAX_REMEMBERED_CANISTERS) this.#polls.clear();
     this.#polls.set(canister, poll);
     return poll;
   }
 
-  /** Posts a query. @returns the body of the replica's 200 answer */
-  async #post(path: string, envelope: Uint8Array, methodName: string): Promise<Buffer> {
+  /** Sends a query's request. @returns the body of the replica's 200 answer */
+  async #post(request: Buffer, methodName: string): Promise<Buffer> {
     let response: PostResponse;
     try {
-      response = await this.poster.post(path, envelope);
+      response = await this.poster.send(request);
     } catch (err) {
       throw unavailable(this.url, err);
     }
