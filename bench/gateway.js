@@ -7,9 +7,9 @@
 //    with many idle canisters, next to a plain node:http POST's client CPU in the same run,
 //  - gateway memory per idle connection.
 // Env: BENCH_ONLY=latency,relay,capacity,idle,memory (phases to run), BENCH_IDLE_CLIENTS (memory
-// phase, 10000), BENCH_IDLE_CANISTERS (idle phase, 200), BENCH_LATENCY_CLIENTS (20),
-// BENCH_PROFILE=<dir> (CPU profiles of the gateway's and the replica's main threads during the
-// capacity and idle phases).
+// phase, 10000), BENCH_IDLE_CANISTERS (idle phase, 200), BENCH_IDLE_SECONDS (idle phase's windows,
+// 10), BENCH_LATENCY_CLIENTS (20), BENCH_PROFILE=<dir> (CPU profiles of the gateway's and the
+// replica's main threads during the capacity and idle phases).
 const { join } = require('node:path');
 const http = require('node:http');
 const WebSocket = require('ws');
@@ -20,6 +20,8 @@ const { Cbor, startChild, nativeIdentity, signedEnvelope, percentile } = require
 
 const IDLE_CLIENTS = Number(process.env.BENCH_IDLE_CLIENTS ?? 10000);
 const IDLE_CANISTERS = Number(process.env.BENCH_IDLE_CANISTERS ?? 200);
+/** Length of the idle phase's measured windows (without sessions, then polling). */
+const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 10);
 const CAPACITY_CLIENTS = 100;
 /** Round trips each capacity client keeps in flight: a steady load below the replica's pending-call bound. */
 const CAPACITY_IN_FLIGHT = 4;
@@ -250,7 +252,11 @@ async function main() {
   if (clients.length > 0) await sleep(1000);
 
   // Idle polling: the gateway's CPU per poll while it polls many idle canisters (one client on
-  // each), less its CPU with no session over as long a time; one core polls 1000 ms / (10 polls × that) canisters.
+  // each), less its CPU with no session over as long a time (measured after a settling pause, so
+  // start-up work is not taken for idle cost); one core polls 1000 ms / (10 polls × that)
+  // canisters. Opening the clients is measured apart: it relays a ws_open per canister and reads
+  // the node keys the first polls need (read again every 5 minutes, so a cost the polling window
+  // would not see).
   if (run('idle')) {
     const cpuOver = async (ms) => {
       const before = await gateway.ask('cpu');
@@ -258,12 +264,19 @@ async function main() {
       const after = await gateway.ask('cpu');
       return { cpuMs: (cpuSeconds(after) - cpuSeconds(before)) * 1000, polls: after.polls - before.polls };
     };
-    const baseline = await cpuOver(5000);
+    await sleep(2000);
+    const baseline = await cpuOver(IDLE_SECONDS * 1000);
     const ids = canisterTexts.map((text) => Principal.fromText(text));
+    const openBefore = await gateway.ask('cpu');
+    const openStarted = performance.now();
     const idleClients = await openClients(ids.length, url, ids, 50);
-    await sleep(1000);
-    const polling = await profiled('idle', () => cpuOver(5000));
+    await sleep(2000);
+    const openAfter = await gateway.ask('cpu');
+    const openSeconds = (performance.now() - openStarted) / 1000;
+    const polling = await profiled('idle', () => cpuOver(IDLE_SECONDS * 1000));
     const perPollMs = (polling.cpuMs - baseline.cpuMs) / polling.polls;
+    // Less the polls made meanwhile, at the rate measured, and the CPU without sessions.
+    const openMs = (cpuSeconds(openAfter) - cpuSeconds(openBefore)) * 1000 - (openAfter.polls - openBefore.polls) * perPollMs - (baseline.cpuMs / IDLE_SECONDS) * openSeconds;
     // The reference: a node:http client posting a poll-sized query (what a poll costs in HTTP alone).
     const identity = nativeIdentity();
     const content = {
@@ -273,8 +286,9 @@ async function main() {
     const body = Buffer.from(Cbor.encode(signedEnvelope(identity, content)));
     const httpMs = await nodeHttpPostCpuMs(replicaUrl, `/api/v2/canister/${ids[0].toText()}/query`, body, 2000);
     console.log(
-      `idle polling: ${ids.length} idle canisters, ${Math.round(polling.polls / 5)} polls/s (${ids.length * (1000 / POLL_INTERVAL_MS)} due), gateway CPU ${perPollMs.toFixed(3)} ms per poll ` +
-        `= ${Math.round(1000 / ((1000 / POLL_INTERVAL_MS) * perPollMs))} idle canisters per gateway core at ${POLL_INTERVAL_MS} ms | ` +
+      `idle polling: ${ids.length} idle canisters, ${Math.round(polling.polls / IDLE_SECONDS)} polls/s (${ids.length * (1000 / POLL_INTERVAL_MS)} due), gateway CPU ${perPollMs.toFixed(3)} ms per poll ` +
+        `= ${Math.round(1000 / ((1000 / POLL_INTERVAL_MS) * perPollMs))} idle canisters per gateway core at ${POLL_INTERVAL_MS} ms (over ${IDLE_SECONDS} s, less ${(baseline.cpuMs / IDLE_SECONDS).toFixed(1)} CPU-ms/s without sessions); ` +
+        `opening them (ws_open, first polls, node keys) ${(openMs / ids.length).toFixed(2)} CPU-ms per canister | ` +
         `reference, one node:http POST of a poll: ${httpMs.toFixed(3)} CPU-ms of its client (${Math.round(1000 / ((1000 / POLL_INTERVAL_MS) * httpMs))} canisters per core)`,
     );
     for (const client of idleClients) client.socket.close();

@@ -7,6 +7,7 @@ import type { Principal } from '@icp-sdk/core/principal';
 import pino, { type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { systemClock } from './clock';
+import { CoarseClock } from './coarse-clock';
 import { GatewayError } from './errors';
 import { checkConfig, DEFAULT_CONFIG, parseAddress, type GatewayConfig } from './config';
 import { ConnectionLimiter } from './connection-limits';
@@ -25,6 +26,8 @@ import { NO_TRACING, otlpTracesUrl, type GatewayTracer } from './tracing';
 
 const VERSION = '0.1.0';
 const DRAIN_TIMEOUT_MS = 10_000;
+/** The grid of the pollers' timers: polls due within a few ms of each other share one timer. */
+const POLL_TIMER_RESOLUTION_MS = 4;
 
 export type GatewayOptions = Partial<GatewayConfig> & {
   /** A logger to use instead of one made from `logLevel`. */
@@ -90,6 +93,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   const metrics = createMetrics();
   const pending = new Set<Promise<unknown>>();
   const sessions = new Set<ClientSession>();
+  const pollClock = new CoarseClock(clock, POLL_TIMER_RESOLUTION_MS);
   const pollRetry = new RetryPolicy({ minDelayMs: config.pollingIntervalMs, maxDelayMs: Math.max(config.pollingIntervalMs, MAX_POLL_BACKOFF_MS), clock });
   const router = new Router({
     createPoller: (canisterId, sink) =>
@@ -100,7 +104,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
         intervalMs: config.pollingIntervalMs,
         timeoutMs: config.pollTimeoutMs,
         retry: pollRetry,
-        clock,
+        clock: pollClock,
         metrics,
         log,
         errors,

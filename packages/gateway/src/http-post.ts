@@ -22,6 +22,11 @@ const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 /** Largest response head (status line and headers) read. */
 const MAX_HEAD_BYTES = 64 * 1024;
 const HEAD_END = Buffer.from('\r\n\r\n');
+/** The response headers the poster reads (lower case). */
+const HEADERS_READ = new Set(['content-length', 'transfer-encoding', 'connection', 'x-icws-error-code']);
+const HEADER_NAME_LENGTHS = new Set([...HEADERS_READ].map((name) => name.length));
+/** Longest time between two checks of the connections' deadlines. */
+const MAX_SWEEP_INTERVAL_MS = 500;
 const CRLF = Buffer.from('\r\n');
 
 /**
@@ -30,7 +35,10 @@ const CRLF = Buffer.from('\r\n');
  * writing the request in one buffer and reading only the status, the body and the headers it needs
  * costs a fraction of node:http's per-request machinery. Responses with a Content-Length, chunked
  * ones and ones ended by closing the connection are read; a request that meets a kept-alive
- * connection the server had just closed is sent again once on a new one.
+ * connection the server had just closed is sent again once on a new one. The request and idle
+ * timeouts are deadlines one timer checks a few times per timeout while connections are open
+ * (so they end up to a quarter of the shorter timeout late), rather than two timers set and
+ * cleared per request.
  */
 export class CborPoster {
   readonly #idle: Connection[] = [];
@@ -38,6 +46,8 @@ export class CborPoster {
   readonly #head: string;
   readonly #idleTimeoutMs: number;
   readonly #requestTimeoutMs: number;
+  readonly #sweepEveryMs: number;
+  #sweeper: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(
@@ -47,6 +57,7 @@ export class CborPoster {
     this.#head = `Host: ${origin.host}\r\nContent-Type: application/cbor\r\nContent-Length: `;
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 4_000;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
+    this.#sweepEveryMs = Math.max(1, Math.min(MAX_SWEEP_INTERVAL_MS, Math.floor(Math.min(this.#idleTimeoutMs, this.#requestTimeoutMs) / 4)));
   }
 
   /** Connections open now, idle or busy; for tests and metrics. */
@@ -60,11 +71,20 @@ export class CborPoster {
    *   none arrives within the request timeout
    */
   post(path: string, body: Uint8Array): Promise<PostResponse> {
+    return this.send(this.#request(path, body, Buffer.allocUnsafe));
+  }
+
+  /** @returns the bytes of a POST of `body` to `path` (in a buffer of their own), to {@link send} once or more */
+  prepare(path: string, body: Uint8Array): Buffer {
+    return this.#request(path, body, Buffer.allocUnsafeSlow);
+  }
+
+  /**
+   * Sends a request {@link prepare} made (the same bytes may be sent again, e.g. a poll that
+   * repeats). @returns and @throws as {@link post}
+   */
+  send(request: Buffer): Promise<PostResponse> {
     if (this.#closed) return Promise.reject(new Error(`the connections to ${this.origin.origin} are closed`));
-    const head = `POST ${path} HTTP/1.1\r\n${this.#head}${body.length}\r\n\r\n`;
-    const request = Buffer.allocUnsafe(Buffer.byteLength(head, 'latin1') + body.length);
-    const at = request.write(head, 0, 'latin1');
-    request.set(body, at);
     return this.#send(request, true);
   }
 
@@ -73,12 +93,21 @@ export class CborPoster {
     this.#closed = true;
     for (const connection of [...this.#open]) connection.destroy(new Error(`the connections to ${this.origin.origin} were closed`));
     this.#idle.length = 0;
+    this.#stopSweeping();
+  }
+
+  #request(path: string, body: Uint8Array, allocate: (size: number) => Buffer): Buffer {
+    const head = `POST ${path} HTTP/1.1\r\n${this.#head}${body.length}\r\n\r\n`;
+    const request = allocate(Buffer.byteLength(head, 'latin1') + body.length);
+    const at = request.write(head, 0, 'latin1');
+    request.set(body, at);
+    return request;
   }
 
   #send(request: Buffer, mayRetry: boolean): Promise<PostResponse> {
     const reused = this.#idle.pop();
     const connection = reused ?? this.#connect();
-    return connection.request(request, this.#requestTimeoutMs).then(
+    return connection.request(request).then(
       (response) => {
         if (response.keepAlive && !this.#closed) this.#release(connection);
         else connection.destroy();
@@ -102,18 +131,31 @@ export class CborPoster {
     socket.setNoDelay(true);
     const connection = new Connection(socket, this.origin, () => this.#forget(connection));
     this.#open.add(connection);
+    this.#sweeper ??= setInterval(() => this.#sweep(), this.#sweepEveryMs).unref();
     return connection;
   }
 
   #release(connection: Connection): void {
     this.#idle.push(connection);
-    connection.idleFor(this.#idleTimeoutMs);
+    connection.idleSince(Date.now());
   }
 
   #forget(connection: Connection): void {
     this.#open.delete(connection);
     const at = this.#idle.indexOf(connection);
     if (at !== -1) this.#idle.splice(at, 1);
+    if (this.#open.size === 0) this.#stopSweeping();
+  }
+
+  /** Fails the requests past the request timeout, closes the connections idle past the idle timeout. */
+  #sweep(): void {
+    const now = Date.now();
+    for (const connection of [...this.#open]) connection.expire(now, this.#requestTimeoutMs, this.#idleTimeoutMs);
+  }
+
+  #stopSweeping(): void {
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
   }
 }
 
@@ -127,13 +169,15 @@ class StaleConnectionError extends Error {
 interface Pending {
   resolve(result: { response: PostResponse; keepAlive: boolean }): void;
   reject(err: Error): void;
-  timer: NodeJS.Timeout;
+  /** When the request was sent, ms since the epoch. */
+  readonly sentAtMs: number;
 }
 
 /** One connection and the reading of one response at a time. */
 class Connection {
   #pending: Pending | undefined;
-  #idleTimer: NodeJS.Timeout | undefined;
+  /** When the connection was last released, ms since the epoch; undefined while in use. */
+  #idleSinceMs: number | undefined;
   readonly #parser = new ResponseParser();
   #used = false;
   #destroyed = false;
@@ -149,36 +193,40 @@ class Connection {
     socket.on('end', () => this.#onEnd());
   }
 
-  request(bytes: Buffer, timeoutMs: number): Promise<{ response: PostResponse; keepAlive: boolean }> {
-    clearTimeout(this.#idleTimer);
+  request(bytes: Buffer): Promise<{ response: PostResponse; keepAlive: boolean }> {
+    this.#idleSinceMs = undefined;
     return new Promise((resolve, reject) => {
-      // Not a stale connection: the server may be working on the request, so it is not sent again.
-      const timer = setTimeout(() => this.destroy(new Error(`no response from ${this.origin.origin} within ${timeoutMs} ms`), false), timeoutMs);
-      this.#pending = { resolve, reject, timer };
+      this.#pending = { resolve, reject, sentAtMs: Date.now() };
       this.#parser.reset();
       this.socket.write(bytes);
     });
   }
 
-  /** Closes the connection after `ms` unused. */
-  idleFor(ms: number): void {
+  /** Marks the connection unused from `nowMs` on. */
+  idleSince(nowMs: number): void {
     this.#used = true;
-    clearTimeout(this.#idleTimer);
-    this.#idleTimer = setTimeout(() => this.destroy(), ms);
-    this.#idleTimer.unref();
+    this.#idleSinceMs = nowMs;
+  }
+
+  /** Fails the request under way once `requestTimeoutMs` old; closes the connection once unused for `idleTimeoutMs`. */
+  expire(nowMs: number, requestTimeoutMs: number, idleTimeoutMs: number): void {
+    if (this.#pending !== undefined && nowMs - this.#pending.sentAtMs >= requestTimeoutMs) {
+      // Not a stale connection: the server may be working on the request, so it is not sent again.
+      this.destroy(new Error(`no response from ${this.origin.origin} within ${requestTimeoutMs} ms`), false);
+    } else if (this.#idleSinceMs !== undefined && nowMs - this.#idleSinceMs >= idleTimeoutMs) {
+      this.destroy();
+    }
   }
 
   /** @param mayBeStale - whether a failure before any byte of the response may be a kept-alive connection the server had closed */
   destroy(err?: Error, mayBeStale = true): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    clearTimeout(this.#idleTimer);
     this.socket.destroy();
     this.onGone();
     const pending = this.#pending;
     this.#pending = undefined;
     if (pending === undefined) return;
-    clearTimeout(pending.timer);
     const failure = err ?? new Error(`the connection to ${this.origin.origin} was closed`);
     pending.reject(mayBeStale && this.#used && !this.#parser.started ? new StaleConnectionError(failure) : failure);
   }
@@ -204,7 +252,6 @@ class Connection {
   #settle(done: { response: PostResponse; keepAlive: boolean }): void {
     const pending = this.#pending!;
     this.#pending = undefined;
-    clearTimeout(pending.timer);
     pending.resolve(done);
   }
 }
@@ -256,15 +303,23 @@ class ResponseParser {
       if (this.#buffer.length > MAX_HEAD_BYTES) throw new Error(`a response head longer than ${MAX_HEAD_BYTES} bytes`);
       return false;
     }
-    const lines = this.#buffer.toString('latin1', 0, end).split('\r\n');
+    const head = this.#buffer.toString('latin1', 0, end);
     this.#buffer = this.#buffer.subarray(end + HEAD_END.length);
-    const match = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0]);
-    if (match === null) throw new Error(`not an HTTP/1.1 response: ${JSON.stringify(lines[0].slice(0, 60))}`);
+    let lineEnd = head.indexOf('\r\n');
+    const statusLine = lineEnd === -1 ? head : head.slice(0, lineEnd);
+    const match = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
+    if (match === null) throw new Error(`not an HTTP/1.1 response: ${JSON.stringify(statusLine.slice(0, 60))}`);
     this.#status = Number(match[1]);
     this.#headers = {};
-    for (let i = 1; i < lines.length; i++) {
-      const colon = lines[i].indexOf(':');
-      if (colon > 0) this.#headers[lines[i].slice(0, colon).trim().toLowerCase()] = lines[i].slice(colon + 1).trim();
+    // Only the few headers read are kept; the others are skipped without making strings of them.
+    while (lineEnd !== -1) {
+      const start = lineEnd + 2;
+      lineEnd = head.indexOf('\r\n', start);
+      const stop = lineEnd === -1 ? head.length : lineEnd;
+      const colon = head.indexOf(':', start);
+      if (colon <= start || colon > stop || !HEADER_NAME_LENGTHS.has(colon - start)) continue;
+      const name = head.slice(start, colon).toLowerCase();
+      if (HEADERS_READ.has(name)) this.#headers[name] = head.slice(colon + 1, stop).trim();
     }
     const length = this.#headers['content-length'];
     if (this.#status < 200 || this.#status === 204 || this.#status === 304) this.#remaining = 0;

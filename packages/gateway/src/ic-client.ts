@@ -41,8 +41,8 @@ interface SignedPoll {
   readonly nonce: bigint;
   readonly maxMessages: bigint | undefined;
   readonly expiryNs: bigint;
-  readonly path: string;
-  readonly envelope: Uint8Array;
+  /** The whole HTTP request, sent as it is while the poll repeats. */
+  readonly request: Buffer;
   readonly requestId: Uint8Array;
 }
 
@@ -60,6 +60,8 @@ export interface PollCounters {
   envelopesSigned: number;
   /** Replies decoded and checked (the others were the same bytes as the reply before). */
   repliesChecked: number;
+  /** Reads of a subnet's node keys (once per subnet every few minutes, and for a canister outside the subnets read). */
+  subnetStateReads: number;
 }
 
 /**
@@ -76,7 +78,7 @@ export class IcClient implements IcTransport {
   readonly #polls = new Map<string, SignedPoll>();
   readonly #replies = new Map<string, CheckedReply>();
   readonly #senderDer: Uint8Array;
-  readonly pollCounters: PollCounters = { envelopesSigned: 0, repliesChecked: 0 };
+  readonly #counters = { envelopesSigned: 0, repliesChecked: 0 };
 
   private constructor(
     private readonly agent: HttpAgent,
@@ -102,6 +104,11 @@ export class IcClient implements IcTransport {
     // The poller retries on its own schedule; polls do not go through the agent (see getMessages).
     const agent = HttpAgent.createSync({ host: icNetworkUrl, identity, shouldFetchRootKey: false, retryTimes: 0, verifyQuerySignatures: false });
     return new IcClient(agent, identity, new CborPoster(new URL(icNetworkUrl)), isMainnetHost(icNetworkUrl));
+  }
+
+  /** What the polls cost so far. */
+  get pollCounters(): PollCounters {
+    return { ...this.#counters, subnetStateReads: this.#querySignatures.subnetStateReads };
   }
 
   get url(): URL {
@@ -180,10 +187,10 @@ export class IcClient implements IcTransport {
     await this.ready();
     const canister = principalText(canisterId);
     const poll = await this.#signedPoll(canisterId, canister, nonce, maxMessages);
-    const body = await this.#post(poll.path, poll.envelope, WS_GET_MESSAGES_METHOD);
+    const body = await this.#post(poll.request, WS_GET_MESSAGES_METHOD);
     const checked = this.#replies.get(canister);
     if (checked?.poll === poll && checked.body.equals(body) && Date.now() - checked.checkedAtMs < VERIFIED_REPLY_REUSE_MS) return checked.result;
-    this.pollCounters.repliesChecked++;
+    this.#counters.repliesChecked++;
     const answer = Cbor.decode<QueryResponse>(body);
     const response = { ...answer, requestId: poll.requestId as RequestId, httpDetails: { ok: true, status: 200, statusText: 'OK', headers: [] } } as ApiQueryResponse;
     await this.#querySignatures.verify(canisterId, response);
@@ -206,7 +213,7 @@ export class IcClient implements IcTransport {
     const expiryNs = queryExpiryNs();
     const last = this.#polls.get(canister);
     if (last !== undefined && last.nonce === nonce && last.maxMessages === maxMessages && last.expiryNs === expiryNs) return last;
-    this.pollCounters.envelopesSigned++;
+    this.#counters.envelopesSigned++;
     const content: QueryContent<Principal> = {
       request_type: 'query',
       canister_id: canisterId,
@@ -218,17 +225,17 @@ export class IcClient implements IcTransport {
     const requestId = requestIdOf(content);
     const senderSig = new Uint8Array(await this.identity.sign(withDomainSeparator(IC_REQUEST_DOMAIN_SEPARATOR, requestId)));
     const envelope = encodeEnvelope({ content, sender_pubkey: this.#senderDer, sender_sig: senderSig });
-    const poll: SignedPoll = { nonce, maxMessages, expiryNs, path: `/api/v2/canister/${canister}/query`, envelope, requestId };
+    const poll: SignedPoll = { nonce, maxMessages, expiryNs, request: this.poster.prepare(`/api/v2/canister/${canister}/query`, envelope), requestId };
     if (this.#polls.size >= MAX_REMEMBERED_CANISTERS) this.#polls.clear();
     this.#polls.set(canister, poll);
     return poll;
   }
 
-  /** Posts a query. @returns the body of the replica's 200 answer */
-  async #post(path: string, envelope: Uint8Array, methodName: string): Promise<Buffer> {
+  /** Sends a query's request. @returns the body of the replica's 200 answer */
+  async #post(request: Buffer, methodName: string): Promise<Buffer> {
     let response: PostResponse;
     try {
-      response = await this.poster.post(path, envelope);
+      response = await this.poster.send(request);
     } catch (err) {
       throw unavailable(this.url, err);
     }

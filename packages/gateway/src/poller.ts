@@ -1,7 +1,7 @@
 import type { Principal } from '@icp-sdk/core/principal';
 import { messageKeyNonce, principalText, type CanisterOutputCertifiedMessages } from '@icws/protocol';
 import type { Logger } from 'pino';
-import type { Clock, Timer } from './clock';
+import type { Clock } from './clock';
 import { ErrorLog } from './error-log';
 import { GatewayError } from './errors';
 import type { IcTransport } from './ic-transport';
@@ -124,25 +124,37 @@ export class CanisterPoller implements PollerHandle {
   }
 
   /** One poll from `nonce`, asking for `maxMessages` when given, failing after the poll timeout. */
-  async #poll(nonce: bigint, maxMessages: bigint | undefined): Promise<CanisterOutputCertifiedMessages> {
+  #poll(nonce: bigint, maxMessages: bigint | undefined): Promise<CanisterOutputCertifiedMessages> {
     const { canisterId, source, timeoutMs, metrics, clock } = this.#options;
     const endTimer = metrics.pollLatency.startTimer();
     const span = (this.#options.tracer ?? NO_TRACING).startPoll(canisterId, nonce);
-    let timer: Timer | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = clock.setTimer(() => reject(new GatewayError('ICWS_ERR_POLL_TIMEOUT', `ws_get_messages did not answer within ${timeoutMs} ms (--poll-timeout)`)), timeoutMs);
+    // One promise settled by whichever comes first, the answer or the timeout.
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const fail = (error: unknown): void => {
+        if (settled) return;
+        settled = true;
+        timer.cancel();
+        endTimer();
+        span.end({ error });
+        reject(error);
+      };
+      const timer = clock.setTimer(() => fail(new GatewayError('ICWS_ERR_POLL_TIMEOUT', `ws_get_messages did not answer within ${timeoutMs} ms (--poll-timeout)`)), timeoutMs);
+      let answer: Promise<CanisterOutputCertifiedMessages>;
+      try {
+        answer = source.getMessages(canisterId, nonce, maxMessages);
+      } catch (error) {
+        return fail(error);
+      }
+      answer.then((batch) => {
+        if (settled) return;
+        settled = true;
+        timer.cancel();
+        endTimer();
+        span.end({ batch });
+        resolve(batch);
+      }, fail);
     });
-    try {
-      const batch = await Promise.race([source.getMessages(canisterId, nonce, maxMessages), timeout]);
-      span.end({ batch });
-      return batch;
-    } catch (error) {
-      span.end({ error });
-      throw error;
-    } finally {
-      timer?.cancel();
-      endTimer();
-    }
   }
 
   #sleep(ms: number): Promise<void> {

@@ -9,10 +9,16 @@ import { nodeKeysFromCertificate } from './subnet-node-keys';
 
 /** Node keys are read again after this long, as the agent does, so a changed subnet is noticed. */
 const NODE_KEYS_MAX_AGE_MS = 5 * 60_000;
+/** Canisters whose subnet is remembered; past it they are all forgotten (and found again by their ranges). */
+const MAX_REMEMBERED_CANISTERS = 16_384;
 
-interface NodeKeys {
+/** One subnet's node keys, read from one certificate. */
+interface SubnetKeys {
+  readonly subnetId: string;
   readonly keys: Map<string, KeyObject>;
   readonly fetchedAtMs: number;
+  /** Whether the certificate's verified canister ranges of the subnet hold a canister. */
+  covers(canisterId: Principal): boolean;
 }
 
 /** Where a {@link QuerySignatureVerifier} reads the subnet state from. */
@@ -28,9 +34,21 @@ export interface SubnetStateSource {
  * of the canister's subnet, read from the certified subnet state, under a delegation that covers
  * the canister), but with node:crypto: the agent's pure-JavaScript check costs about 3 ms per
  * poll, and a gateway polls every canister ten times a second.
+ *
+ * Node keys are kept per subnet: reading them costs a `read_state` and one or two BLS signature
+ * checks (tens of milliseconds), so a canister whose id lies in the verified canister ranges of a
+ * subnet already read uses that subnet's keys, and each subnet's keys are read again once when
+ * they are {@link NODE_KEYS_MAX_AGE_MS} old, not once per canister.
  */
 export class QuerySignatureVerifier {
-  readonly #nodeKeys = new Map<string, Promise<NodeKeys>>();
+  /** By subnet id: the keys last read. */
+  readonly #subnets = new Map<string, SubnetKeys>();
+  /** By canister id text: the subnet keys found to cover it. */
+  readonly #canisters = new Map<string, SubnetKeys>();
+  /** Reads under way, by canister id text. */
+  readonly #reads = new Map<string, Promise<SubnetKeys>>();
+  /** Reads of the subnet state so far; for tests and benchmarks. */
+  subnetStateReads = 0;
 
   constructor(
     private readonly source: SubnetStateSource,
@@ -48,30 +66,65 @@ export class QuerySignatureVerifier {
     for (const { timestamp, signature, identity } of signatures) {
       const message = signedMessage(response, timestamp);
       const nodeId = principalText(principalFromBytes(identity));
-      let key = (await this.#keys(canisterId, false)).keys.get(nodeId);
+      let key = (this.#known(canisterId) ?? (await this.#read(canisterId, false))).keys.get(nodeId);
       // A node that joined the subnet since the keys were read.
-      key ??= (await this.#keys(canisterId, true)).keys.get(nodeId);
+      key ??= (await this.#read(canisterId, true)).keys.get(nodeId);
       if (key === undefined) throw refusal(canisterId, `it is signed by ${nodeId}, which is not a node of the canister's subnet`);
       if (!verify(null, message, key, signature)) throw refusal(canisterId, `the signature of node ${nodeId} does not match the reply`);
     }
   }
 
-  #keys(canisterId: Principal, refresh: boolean): Promise<NodeKeys> {
+  /** @returns the fresh keys of the canister's subnet when they are known, without reading anything */
+  #known(canisterId: Principal): SubnetKeys | undefined {
     const id = principalText(canisterId);
-    const cached = this.#nodeKeys.get(id);
-    if (cached !== undefined && !refresh) {
-      return cached.then((entry) => (this.clock.now() - entry.fetchedAtMs < NODE_KEYS_MAX_AGE_MS ? entry : this.#keys(canisterId, true)));
+    const known = this.#canisters.get(id);
+    if (known !== undefined && this.#subnets.get(known.subnetId) === known && this.#fresh(known)) return known;
+    for (const subnet of this.#subnets.values()) {
+      if (!this.#fresh(subnet) || !subnet.covers(canisterId)) continue;
+      if (this.#canisters.size >= MAX_REMEMBERED_CANISTERS) this.#canisters.clear();
+      this.#canisters.set(id, subnet);
+      return subnet;
     }
-    const fetched = this.source.readSubnetState(canisterId).then(async (certificate) => {
+    return undefined;
+  }
+
+  #fresh(subnet: SubnetKeys): boolean {
+    return this.clock.now() - subnet.fetchedAtMs < NODE_KEYS_MAX_AGE_MS;
+  }
+
+  /**
+   * Reads the node keys of the canister's subnet, sharing a read under way for the canister.
+   * Unless `refresh`, it first waits for the reads under way for other canisters, and takes their
+   * keys when their ranges hold the canister: the canisters polled at once when a gateway starts,
+   * or those of a subnet whose keys went stale together, then cost one read.
+   */
+  async #read(canisterId: Principal, refresh: boolean): Promise<SubnetKeys> {
+    const id = principalText(canisterId);
+    if (!refresh && this.#reads.size > 0 && !this.#reads.has(id)) {
+      await Promise.allSettled(this.#reads.values());
+      const known = this.#known(canisterId);
+      if (known !== undefined) return known;
+    }
+    const pending = this.#reads.get(id);
+    if (pending !== undefined) return pending;
+    this.subnetStateReads++;
+    const read = this.source.readSubnetState(canisterId).then(async (certificate) => {
       const nowMs = this.clock.now();
       const status = await nodeKeysFromCertificate(certificate, { rootKey: this.source.rootKey(), canisterId, nowMs });
       const keys = new Map<string, KeyObject>();
       for (const [nodeId, der] of status.nodeKeys) keys.set(nodeId, createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' }));
-      return { keys, fetchedAtMs: nowMs };
+      const subnet: SubnetKeys = { subnetId: status.subnetId, keys, fetchedAtMs: nowMs, covers: status.covers };
+      this.#subnets.set(subnet.subnetId, subnet);
+      if (this.#canisters.size >= MAX_REMEMBERED_CANISTERS) this.#canisters.clear();
+      this.#canisters.set(id, subnet);
+      return subnet;
     });
-    this.#nodeKeys.set(id, fetched);
-    fetched.catch(() => this.#nodeKeys.get(id) === fetched && this.#nodeKeys.delete(id));
-    return fetched;
+    this.#reads.set(id, read);
+    const forget = (): void => {
+      if (this.#reads.get(id) === read) this.#reads.delete(id);
+    };
+    read.then(forget, forget);
+    return read;
   }
 }
 

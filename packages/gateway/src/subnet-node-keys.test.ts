@@ -47,6 +47,12 @@ describe('nodeKeysFromCertificate', () => {
       for (const der of nodeKeys.values()) expect(der).toHaveLength(44);
     });
 
+    it("says which canisters the delegation's ranges hold", async () => {
+      const { covers } = await at(subnetState.canisterInRange);
+      expect(covers(Principal.fromText(subnetState.canisterInRange))).toBe(true);
+      expect(covers(Principal.fromText(subnetState.canisterOutOfRange))).toBe(false);
+    });
+
     it('refuses it for a canister outside the delegation', async () => {
       const err = await failure(at(subnetState.canisterOutOfRange));
       expect(err.code).toBe('ICWS_ERR_NODE_KEYS');
@@ -80,6 +86,11 @@ describe('nodeKeysFromCertificate', () => {
       expect(subnetId).toBe(replica.subnetId.toText());
       expect([...nodeKeys.keys()]).toEqual([replica.nodeKey.nodeId.toText()]);
       expect(nodeKeys.get(replica.nodeKey.nodeId.toText())).toEqual(replica.nodeKey.publicKeyDer);
+    });
+
+    it.each(['both', 'older', 'newer'] as const)("says which canisters the delegation's ranges hold (%s layout)", async (layout) => {
+      const { covers } = await read(redelegate(certificate, replica.rootKey, [[canisterId, canisterIdNear(canisterId, 2)]], layout));
+      expect([-1, 0, 1, 2, 3].map((offset) => covers(canisterIdNear(canisterId, offset)))).toEqual([false, true, true, true, false]);
     });
 
     it('refuses a delegation re-signed for ranges without the canister', async () => {

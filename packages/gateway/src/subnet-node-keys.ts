@@ -1,5 +1,15 @@
-import { AgentError, CanisterStatus, Certificate, CertificateNotAuthorizedErrorCode, lookup_path, LookupPathStatus } from '@icp-sdk/core/agent';
-import type { Principal } from '@icp-sdk/core/principal';
+import {
+  AgentError,
+  CanisterStatus,
+  Cbor,
+  Certificate,
+  CertificateNotAuthorizedErrorCode,
+  check_canister_ranges,
+  lookup_path,
+  LookupPathStatus,
+  type HashTree,
+} from '@icp-sdk/core/agent';
+import { Principal } from '@icp-sdk/core/principal';
 import { GatewayError } from './errors';
 import { decodeUleb128 } from '@icws/protocol';
 
@@ -11,6 +21,12 @@ export interface SubnetNodeKeys {
   readonly subnetId: string;
   /** DER Ed25519 public keys by node id (text). */
   readonly nodeKeys: ReadonlyMap<string, Uint8Array>;
+  /**
+   * @returns whether the certificate's verified canister ranges of the subnet (its delegation's,
+   *   or its own tree's when it has no delegation) hold `canisterId`, so that these keys sign for
+   *   it too; false when the ranges are not in the certificate
+   */
+  covers(canisterId: Principal): boolean;
 }
 
 /** Options of {@link nodeKeysFromCertificate}. */
@@ -53,12 +69,28 @@ export async function nodeKeysFromCertificate(bytes: Uint8Array, options: NodeKe
     // Checks the canister ranges of the subnet state too, and reads `subnet/<id>/node/*/public_key`.
     const { subnetId, nodeKeys } = CanisterStatus.fetchNodeKeys(certificate, canisterId, rootKey);
     if (nodeKeys.size === 0) throw new Error('no node keys');
-    return { subnetId, nodeKeys };
+    return { subnetId, nodeKeys, covers: rangesCheck(verified, subnetId) };
   } catch (cause) {
     throw refusal(canisterId, `the subnet state names no node keys for the canister: ${(cause as Error).message}`, cause);
   }
 }
 
+/**
+ * @returns a check of a canister id against the subnet's ranges in the verified certificate: in
+ *   the delegation's certificate (which the root key signed) when there is one, else in its own tree
+ */
+function rangesCheck(verified: Certificate, subnetId: string): (canisterId: Principal) => boolean {
+  const delegation = verified.cert.delegation;
+  const tree = delegation === undefined ? verified.cert.tree : Cbor.decode<{ tree: HashTree }>(new Uint8Array(delegation.certificate)).tree;
+  const subnet = Principal.fromText(subnetId);
+  return (canisterId) => {
+    try {
+      return check_canister_ranges({ canisterId, subnetId: subnet, tree });
+    } catch {
+      return false;
+    }
+  };
+}
 
 function refusal(canisterId: Principal, why: string, cause?: unknown): GatewayError {
   return new GatewayError('ICWS_ERR_NODE_KEYS', `the node keys of canister ${canisterId.toText()}'s subnet are not trusted: ${why}`, { cause });
