@@ -211,8 +211,9 @@ async function checkTree(certificate: VerifiedCertificate, bytes: Uint8Array): P
 
 /**
  * A cache keyed by byte strings that forgets its oldest entries beyond `capacity`. Entries are
- * found by a hash of the length and the last bytes (a certificate ends with its signature, a tree
- * with a hash) and confirmed by comparing every byte, so lookups allocate nothing.
+ * found by a hash of all the bytes and confirmed by comparing every byte, so lookups allocate
+ * nothing. (The certificates of a delegated subnet all end with the same delegation, and trees
+ * often share their ends: a hash of the last bytes alone would put them all in one bucket.)
  */
 class BytesCache<V> {
   readonly #buckets = new Map<number, Array<{ bytes: Uint8Array; value: V }>>();
@@ -249,9 +250,9 @@ class BytesCache<V> {
   }
 }
 
-/** FNV-1a over the length and the last 32 bytes. */
+/** FNV-1a over the length and every byte. */
 function fingerprint(bytes: Uint8Array): number {
   let hash = (0x811c9dc5 ^ bytes.length) >>> 0;
-  for (let i = Math.max(0, bytes.length - 32); i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193) >>> 0;
-  return hash;
+  for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+  return hash >>> 0;
 }
