@@ -20,7 +20,9 @@ const PKCS8_ED25519_PREFIX = Uint8Array.of(0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0
 const ED25519 = { name: 'Ed25519' } as const;
 
 /**
- * An Ed25519 {@link SignIdentity} that signs with WebCrypto when the platform supports Ed25519 there.
+ * An Ed25519 {@link SignIdentity} whose key is a non-extractable WebCrypto key where the platform
+ * supports Ed25519 there; it signs with that key through `node:crypto` in Node, through WebCrypto
+ * elsewhere, and in JavaScript where WebCrypto lacks Ed25519.
  * @internal exported for tests; use {@link generateRandomIdentity}
  */
 export class RandomEd25519Identity extends SignIdentity {
