@@ -44,8 +44,8 @@ const protocolSource = {
 };
 
 /**
- * `src/build-locations.ts` tells the worker verifier (and `platform-crypto.ts`) how to reach Node's
- * `require`, and the worker verifier its Web Worker file. Its source serves the CommonJS build; the ES-module builds have no `require` and
+ * `src/build-locations.ts` tells the worker verifier how to reach Node's `require` and the Web
+ * Worker file. Its source serves the CommonJS build; the ES-module builds have no `require` and
  * find their files through `import.meta.url`, so they get the module below instead. The
  * `new Worker(new URL('./file', import.meta.url))` form is the one bundlers (webpack 5, Vite,
  * Parcel) recognise and bundle as a worker.
@@ -53,7 +53,7 @@ const protocolSource = {
 const buildLocations = (workerFile) => ({
   name: 'icws-build-locations',
   resolveId(id, importer) {
-    return id === './build-locations' && (importer?.endsWith('bls-worker-spawn.ts') || importer?.endsWith('platform-crypto.ts')) ? '\0icws-build-locations' : null;
+    return id === './build-locations' && importer?.endsWith('bls-worker-spawn.ts') ? '\0icws-build-locations' : null;
   },
   load(id) {
     if (id !== '\0icws-build-locations') return null;

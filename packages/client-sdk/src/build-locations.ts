@@ -1,6 +1,5 @@
 /**
- * How the worker verifier (`bls-worker-spawn.ts`) reaches Node's modules and its Web Worker file,
- * and `platform-crypto.ts` Node's crypto.
+ * How the worker verifier (`bls-worker-spawn.ts`) reaches Node's modules and its Web Worker file.
  * Each build has its own answer, so the ES-module builds replace this module (rollup.config.mjs):
  * there `require` does not exist and the files sit beside the bundle (`import.meta.url`). This
  * version serves the CommonJS build and the sources.

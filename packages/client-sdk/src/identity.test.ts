@@ -37,7 +37,7 @@ describe('generateRandomIdentity', () => {
     expect(seed.every((b) => b === 0)).toBe(true);
   });
 
-  it('signs with the same key in Node natively as in JavaScript (Ed25519 signatures are deterministic)', async () => {
+  it('signs with the same key through WebCrypto as in JavaScript (Ed25519 signatures are deterministic)', async () => {
     const seed = crypto.getRandomValues(new Uint8Array(32));
     const reference = Ed25519KeyIdentity.generate(new Uint8Array(seed));
     const identity = new RandomEd25519Identity(seed, crypto.subtle);

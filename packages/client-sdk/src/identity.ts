@@ -3,16 +3,15 @@
  *
  * The key pair is made synchronously (the identity is usually passed straight into a config), with
  * `@icp-sdk/core/identity`'s Ed25519 code, then imported into WebCrypto as a non-extractable key and the
- * raw bytes wiped. Every message a client sends is signed, so the identity signs as cheaply as the
- * platform allows: in Node with `node:crypto`'s synchronous Ed25519 on the same key (a few tens of
- * microseconds of CPU), in browsers with WebCrypto, and where WebCrypto has no Ed25519 (older
- * browsers) with the pure-JS signer (about 0.6 ms). Its `transformRequest` signs calls as
- * `SignIdentity`'s does, with request ids from `./request-id.ts` (cached field hashes, native SHA-256).
+ * raw bytes wiped. Every message a client sends is signed: through WebCrypto a signature costs
+ * about 0.03–0.06 ms of CPU in Node 20 (measured on the project's 2-core machine), the pure-JS
+ * signer about 0.6 ms, which is kept where WebCrypto has no Ed25519 (older browsers). Its
+ * `transformRequest` signs calls as `SignIdentity`'s does, with request ids from `./request-id.ts`
+ * (the hashes of the fields that repeat from call to call are kept).
  */
 import { Endpoint, IC_REQUEST_DOMAIN_SEPARATOR, SignIdentity, type HttpAgentRequest, type PublicKey, type Signature } from '@icp-sdk/core/agent';
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
 import { withDomainSeparator } from '@icws/protocol';
-import { nativeCrypto } from './platform-crypto';
 import { fastRequestIdOf } from './request-id';
 
 // PKCS#8 PrivateKeyInfo of an Ed25519 key (RFC 8410), followed by the 32-byte seed.
@@ -20,9 +19,7 @@ const PKCS8_ED25519_PREFIX = Uint8Array.of(0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0
 const ED25519 = { name: 'Ed25519' } as const;
 
 /**
- * An Ed25519 {@link SignIdentity} whose key is a non-extractable WebCrypto key where the platform
- * supports Ed25519 there; it signs with that key through `node:crypto` in Node, through WebCrypto
- * elsewhere, and in JavaScript where WebCrypto lacks Ed25519.
+ * An Ed25519 {@link SignIdentity} that signs with WebCrypto when the platform supports Ed25519 there.
  * @internal exported for tests; use {@link generateRandomIdentity}
  */
 export class RandomEd25519Identity extends SignIdentity {
@@ -31,8 +28,6 @@ export class RandomEd25519Identity extends SignIdentity {
   /** Until the WebCrypto key is ready, or for good where WebCrypto lacks Ed25519. */
   #fallback: Ed25519KeyIdentity | undefined;
   readonly #key: Promise<CryptoKey | undefined>;
-  /** Node's synchronous signer of the WebCrypto key, once it is ready, in Node. */
-  #signNatively: ((data: Uint8Array) => Uint8Array) | undefined;
 
   /**
    * @param seed - 32 random bytes; wiped once imported
@@ -48,7 +43,6 @@ export class RandomEd25519Identity extends SignIdentity {
       if (key !== undefined) {
         fallback.getKeyPair().secretKey.fill(0);
         this.#fallback = undefined;
-        this.#signNatively = nativeCrypto()?.ed25519Signer(key);
       }
       return key;
     });
@@ -63,7 +57,6 @@ export class RandomEd25519Identity extends SignIdentity {
   async sign(blob: Uint8Array): Promise<Signature> {
     const key = await this.#key;
     if (key === undefined) return this.#fallback!.sign(blob);
-    if (this.#signNatively !== undefined) return this.#signNatively(blob) as Signature;
     const signature = await globalThis.crypto.subtle.sign(ED25519, key, blob as Uint8Array<ArrayBuffer>);
     return new Uint8Array(signature) as Signature;
   }
@@ -83,7 +76,7 @@ export class RandomEd25519Identity extends SignIdentity {
     };
   }
 
-  /** @returns whether signatures are made by native code (`native`: node:crypto or WebCrypto) or by pure JavaScript (`js`). */
+  /** @returns whether signatures are made by WebCrypto (`native`) or by pure JavaScript (`js`). */
   async backend(): Promise<'native' | 'js'> {
     return (await this.#key) === undefined ? 'js' : 'native';
   }

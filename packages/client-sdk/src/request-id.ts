@@ -1,24 +1,12 @@
 /**
- * Request ids of the calls the SDK's own identities sign. Every message a client sends is a call
+ * Request ids of the calls the SDK's own identity signs. Every message a client sends is a call
  * whose content differs from the last one only in its argument and nonce: `@icws/protocol`'s
  * request id keeps the hashes of the field names and of the values that repeat (request type,
- * canister, method, sender, the expiry rounded to the minute), and hashes with Node's native
- * SHA-256 where there is one. It gives the ids the agent's `requestIdOf` gives (the tests compare
+ * canister, method, sender, the expiry rounded to the minute), where the agent's `requestIdOf`
+ * hashes every field of every call again. It gives the ids the agent gives (the tests compare
  * them); content with values it does not take is left to the agent.
  */
-import { createRequestIdOf, requestIdOf as javaScriptRequestIdOf, type HashableValue, type RequestIdOf } from '@icws/protocol';
-import { nativeCrypto } from './platform-crypto';
-
-let requestIdOf: RequestIdOf | undefined;
-
-/** The request ids this module makes, with the SHA-256 of the platform. */
-function hasher(): RequestIdOf {
-  if (requestIdOf === undefined) {
-    const native = nativeCrypto();
-    requestIdOf = native === undefined ? javaScriptRequestIdOf : createRequestIdOf(native.sha256);
-  }
-  return requestIdOf;
-}
+import { requestIdOf, type HashableValue } from '@icws/protocol';
 
 /**
  * @param content - a request's content, as the agent builds it (`CallRequest`)
@@ -33,7 +21,7 @@ export function fastRequestIdOf(content: object): Uint8Array | undefined {
     if (hashable === UNSUPPORTED) return undefined;
     fields[key] = hashable;
   }
-  return hasher()(fields);
+  return requestIdOf(fields);
 }
 
 const UNSUPPORTED = Symbol('unsupported');
