@@ -57,6 +57,17 @@ describe('MessageVerifier', () => {
       expect(v.verifications).toBe(1);
     });
 
+    it("accepts each message of one poll's tree for many clients, and only under its own key", async () => {
+      const many = Array.from({ length: 100 }, (_, i) => ({ key: `gw_${String(i).padStart(20, '0')}`, content: utf8.encode(`for client ${i}`) }));
+      const { cert, tree } = await certify(replica, canisterId, caller, many);
+      const v = verifier();
+      for (const { key, content } of [...many].reverse()) await v.verify({ key, content, cert, tree });
+      expect(v.verifications).toBe(1);
+      expect((await failure(v.verify({ key: many[7]!.key, content: many[8]!.content, cert, tree }))).code).toBe('ICWS_ERR_INVALID_CONTENT');
+      const absent = await failure(v.verify({ key: 'gw_00000000000000000100', content: many[0]!.content, cert, tree }));
+      expect(absent.message).toBe('the certified tree has no message at websocket/gw_00000000000000000100');
+    });
+
     it('verifies each distinct certificate once', async () => {
       const v = verifier();
       await v.verify(batch[0]!);

@@ -21,9 +21,13 @@
  */
 import {
   Cbor,
+  flatten_forks,
   hashValue,
   lookup_path,
+  lookup_subtree,
   LookupPathStatus,
+  LookupSubtreeStatus,
+  NodeType,
   reconstruct,
   type HashTree,
 } from '@icp-sdk/core/agent';
@@ -59,7 +63,17 @@ export interface CertifiedMessage {
 /** A certificate being (or having been) verified, with the trees checked against it. */
 interface CertificateEntry {
   verified: Promise<VerifiedCertificate>;
-  trees: BytesCache<Promise<HashTree>>;
+  trees: BytesCache<Promise<CheckedTree>>;
+}
+
+/**
+ * A tree checked against its certificate, with its message leaves by key: one poll's tree carries
+ * the messages of every client of the gateway, and a lookup by path walks the labels one by one.
+ */
+interface CheckedTree {
+  tree: HashTree;
+  /** The leaves under `websocket`, by message key; `undefined` when the tree has none or repeats a label. */
+  leaves: Map<string, Uint8Array> | undefined;
 }
 
 /** Caches of one canister under one root key. */
@@ -125,12 +139,12 @@ export class MessageVerifier {
         `the certificate of message ${message.key} was signed ${Math.round(age / 1000)} s ago, more than the ${this.#maxAgeInMinutes} minutes allowed (maxCertificateAgeInMinutes)`,
       );
     }
-    const tree = await treeOf(entry, certificate, message.tree);
-    const leaf = lookup_path([CERTIFICATION_LABEL, message.key], tree);
-    if (leaf.status !== LookupPathStatus.Found || !(leaf.value instanceof Uint8Array)) {
+    const checked = await treeOf(entry, certificate, message.tree);
+    const leaf = checked.leaves?.get(message.key) ?? lookupLeaf(checked.tree, message.key);
+    if (leaf === undefined) {
       throw new IcWebSocketError(Code.INVALID_CONTENT, `the certified tree has no message at ${CERTIFICATION_LABEL}/${message.key}`);
     }
-    if (!equalBytes(hashValue(message.content), leaf.value)) {
+    if (!equalBytes(hashValue(message.content), leaf)) {
       throw new IcWebSocketError(Code.INVALID_CONTENT, `the content of message ${message.key} is not the content the canister certified (SHA-256 differs)`);
     }
     return { certificateTimeMs: certificate.timeMs };
@@ -184,7 +198,7 @@ export class MessageVerifier {
 }
 
 /** @returns the tree in `bytes`, checked once against `certificate` (whose entry caches it). */
-function treeOf(entry: CertificateEntry, certificate: VerifiedCertificate, bytes: Uint8Array): Promise<HashTree> {
+function treeOf(entry: CertificateEntry, certificate: VerifiedCertificate, bytes: Uint8Array): Promise<CheckedTree> {
   let tree = entry.trees.get(bytes);
   if (tree === undefined) {
     tree = checkTree(certificate, bytes);
@@ -194,7 +208,7 @@ function treeOf(entry: CertificateEntry, certificate: VerifiedCertificate, bytes
   return tree;
 }
 
-async function checkTree(certificate: VerifiedCertificate, bytes: Uint8Array): Promise<HashTree> {
+async function checkTree(certificate: VerifiedCertificate, bytes: Uint8Array): Promise<CheckedTree> {
   let tree: HashTree;
   let root: Uint8Array;
   try {
@@ -206,13 +220,56 @@ async function checkTree(certificate: VerifiedCertificate, bytes: Uint8Array): P
   if (!equalBytes(root, certificate.certifiedData)) {
     throw new IcWebSocketError(Code.INVALID_TREE, "the hash tree of a relayed message is not the one the canister certified (its root hash differs from the canister's certified data)");
   }
-  return tree;
+  return { tree, leaves: leavesOf(tree) };
+}
+
+/** @returns the value of the leaf at `websocket/<key>` in `tree`, if it holds one. */
+function lookupLeaf(tree: HashTree, key: string): Uint8Array | undefined {
+  const leaf = lookup_path([CERTIFICATION_LABEL, key], tree);
+  return leaf.status === LookupPathStatus.Found && leaf.value instanceof Uint8Array ? leaf.value : undefined;
+}
+
+const labelDecoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * @returns the leaves right under `websocket` in a checked tree, by their labels as text: what
+ *   {@link lookupLeaf} finds for each of them. `undefined` when there is no such subtree, or its
+ *   labels are not in strictly increasing order (not a well-formed tree: lookups are left to the
+ *   path walk); labels that are not UTF-8 are left out (no key names them).
+ */
+function leavesOf(tree: HashTree): Map<string, Uint8Array> | undefined {
+  const subtree = lookup_subtree([CERTIFICATION_LABEL], tree);
+  if (subtree.status !== LookupSubtreeStatus.Found) return undefined;
+  const leaves = new Map<string, Uint8Array>();
+  let previous: Uint8Array | undefined;
+  for (const node of flatten_forks(subtree.value)) {
+    if (node[0] !== NodeType.Labeled) continue;
+    const [, label, child] = node;
+    if (previous !== undefined && compareBytes(previous, label) >= 0) return undefined;
+    previous = label;
+    let key: string;
+    try {
+      key = labelDecoder.decode(label);
+    } catch {
+      continue;
+    }
+    if (child[0] === NodeType.Leaf && child[1] instanceof Uint8Array) leaves.set(key, child[1]);
+  }
+  return leaves;
+}
+
+/** Lexicographic order of byte strings, as hash tree labels are sorted. */
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
 }
 
 /**
  * A cache keyed by byte strings that forgets its oldest entries beyond `capacity`. Entries are
- * found by a hash of the length and the last bytes (a certificate ends with its signature, a tree
- * with a hash) and confirmed by comparing every byte, so lookups allocate nothing.
+ * found by a hash of all the bytes and confirmed by comparing every byte, so lookups allocate
+ * nothing. (The certificates of a delegated subnet all end with the same delegation, and trees
+ * often share their ends: a hash of the last bytes alone would put them all in one bucket.)
  */
 class BytesCache<V> {
   readonly #buckets = new Map<number, Array<{ bytes: Uint8Array; value: V }>>();
@@ -249,9 +306,9 @@ class BytesCache<V> {
   }
 }
 
-/** FNV-1a over the length and the last 32 bytes. */
+/** FNV-1a over the length and every byte. */
 function fingerprint(bytes: Uint8Array): number {
   let hash = (0x811c9dc5 ^ bytes.length) >>> 0;
-  for (let i = Math.max(0, bytes.length - 32); i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193) >>> 0;
-  return hash;
+  for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+  return hash >>> 0;
 }

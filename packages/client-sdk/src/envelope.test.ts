@@ -4,6 +4,7 @@ import { Principal } from '@icp-sdk/core/principal';
 import { decodeClientRequest } from '@icws/protocol';
 import { EnvelopeSigner, INGRESS_EXPIRY_MS } from './envelope';
 import { IcWebSocketError } from './errors';
+import { generateRandomIdentity } from './identity';
 
 const canisterId = Principal.fromText('bkyz2-fmaaa-aaaaa-qaaaq-cai');
 const arg = Uint8Array.of(0x44, 0x49, 0x44, 0x4c, 0, 0);
@@ -39,6 +40,22 @@ describe('EnvelopeSigner', () => {
       const signer = new EnvelopeSigner(Ed25519KeyIdentity.generate(), canisterId);
       const [a, b] = await Promise.all([signer.sign('ws_message', arg), signer.sign('ws_message', arg)]);
       expect(decodeClientRequest(a).envelope.content.nonce).not.toEqual(decodeClientRequest(b).envelope.content.nonce);
+    });
+
+    it('gives each of many envelopes a nonce of its own, 16 random bytes', async () => {
+      const signer = new EnvelopeSigner(Ed25519KeyIdentity.generate(), canisterId);
+      const frames = await Promise.all(Array.from({ length: 300 }, () => signer.sign('ws_message', arg)));
+      const nonces = frames.map((frame) => decodeClientRequest(frame).envelope.content.nonce!);
+      expect(nonces.every((nonce) => nonce.length === 16)).toBe(true);
+      expect(new Set(nonces.map((nonce) => Buffer.from(nonce).toString('hex'))).size).toBe(300);
+    });
+
+    it("signs with the SDK's random identity as with any SignIdentity: the signature verifies over the request id", async () => {
+      const identity = generateRandomIdentity();
+      const { envelope } = decodeClientRequest(await new EnvelopeSigner(identity, canisterId).sign('ws_message', arg));
+      expect(envelope.sender_pubkey).toEqual(identity.getPublicKey().toDer());
+      const message = new Uint8Array([...IC_REQUEST_DOMAIN_SEPARATOR, ...requestIdOf(envelope.content as unknown as Record<string, unknown>)]);
+      expect(Ed25519KeyIdentity.verify(envelope.sender_sig!, message, rawKey(envelope.sender_pubkey!))).toBe(true);
     });
 
     it('carries the delegation chain of a DelegationIdentity, signed by the session key', async () => {

@@ -1,11 +1,11 @@
 /**
  * Signed `call` envelopes for `ws_open` and `ws_message`, made exactly as `HttpAgent.call` makes
- * them (request content, `Expiry`, `makeNonce`, then the identity's `transformRequest`, which signs
+ * them (request content, `Expiry`, a random 16-byte nonce as `makeNonce` makes, then the identity's `transformRequest`, which signs
  * `"\x0Aic-request" ++ requestIdOf(content)` and adds the sender key and any delegation chain), and
  * wrapped in the `ClientRequest` frame the gateway relays. Any `SignIdentity` works, including a
  * `DelegationIdentity` from Internet Identity.
  */
-import { Endpoint, Expiry, makeNonce, SubmitRequestType, type CallRequest, type SignIdentity } from '@icp-sdk/core/agent';
+import { Endpoint, Expiry, SubmitRequestType, type CallRequest, type Nonce, type SignIdentity } from '@icp-sdk/core/agent';
 import type { Principal } from '@icp-sdk/core/principal';
 import { encodeClientRequest, type CallEnvelope } from '@icws/protocol';
 import { describeError, IcWebSocketError, IcWebSocketErrorCode } from './errors';
@@ -48,7 +48,7 @@ export class EnvelopeSigner {
       arg,
       sender: this.principal,
       ingress_expiry: Expiry.fromDeltaInMilliseconds(this.ingressExpiryMs),
-      nonce: makeNonce(),
+      nonce: nextNonce(),
     };
     let signed: unknown;
     try {
@@ -88,4 +88,20 @@ function toCallEnvelope(signed: unknown, content: CallRequest): CallEnvelope {
   if (body.sender_sig !== undefined) envelope.sender_sig = body.sender_sig;
   if (body.sender_delegation !== undefined) envelope.sender_delegation = body.sender_delegation;
   return envelope;
+}
+
+/** Nonces are cut from random bytes drawn this many at a time: one call to the platform's RNG per 256 envelopes. */
+const NONCE_POOL_BYTES = 4096;
+const NONCE_BYTES = 16;
+let noncePool = new Uint8Array(0);
+let nonceAt = 0;
+
+/** @returns 16 fresh random bytes, as `makeNonce` gives (each byte of the pool is used once). */
+function nextNonce(): Nonce {
+  if (nonceAt + NONCE_BYTES > noncePool.length) {
+    noncePool = globalThis.crypto.getRandomValues(new Uint8Array(NONCE_POOL_BYTES));
+    nonceAt = 0;
+  }
+  nonceAt += NONCE_BYTES;
+  return noncePool.slice(nonceAt - NONCE_BYTES, nonceAt) as Nonce;
 }

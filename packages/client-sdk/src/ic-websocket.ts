@@ -5,7 +5,7 @@
  * messages, several gateways, and optional reconnection with backoff that resumes the session.
  * The protocol itself lives in `session.ts`; what outlives a session in `continuity.ts`.
  */
-import { IDL } from '@icp-sdk/core/candid';
+import type { IDL } from '@icp-sdk/core/candid';
 import type { Principal } from '@icp-sdk/core/principal';
 import { backoff } from './backoff';
 import { CloseCode } from './codes';
@@ -24,6 +24,7 @@ import {
   type ReceivedMessageDetails,
 } from './events';
 import { MessageVerifier } from './certification';
+import { messageCodecOf, type MessageCodec } from './message-codec';
 import { MessageStream } from './message-stream';
 import { rootKeyProvider } from './root-key';
 import { Session, type OpenOutcome, type SessionEnd, type SocketConstructor } from './session';
@@ -66,6 +67,7 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
   #urlIndex = 0;
   readonly #protocols: string | string[] | undefined;
   readonly #messageType: IDL.Type;
+  readonly #codec: MessageCodec;
   readonly #signer: EnvelopeSigner;
   readonly #verifier: MessageVerifier;
   readonly #WebSocket: SocketConstructor;
@@ -99,6 +101,7 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
     const resolved = resolveConfig(config);
     this.canisterId = resolved.canisterId;
     this.#messageType = resolved.messageType;
+    this.#codec = messageCodecOf(resolved.messageType);
     this.#urls = gatewayUrls(urlOrUrls);
     this.#protocols = protocols;
     this.#WebSocket = resolved.WebSocket;
@@ -173,7 +176,7 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
     let bytes: Uint8Array;
     try {
       // this package's IDL, the one the message type was built with (see serviceOf)
-      bytes = IDL.encode([this.#messageType], [message]);
+      bytes = this.#codec.encode(message);
     } catch (cause) {
       throw new IcWebSocketError(Code.INVALID_MESSAGE, `the message does not fit the canister's message type ${this.#messageType.display()}: ${describeError(cause)}`, {
         cause,
@@ -338,8 +341,7 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
     if (session !== this.#session) return;
     let message: M;
     try {
-      // @dfinity/candid 3.4 ignores byteOffset: decode a copy of a view
-      message = IDL.decode([this.#messageType], content.byteOffset === 0 ? content : content.slice())[0] as M;
+      message = this.#codec.decode(content) as M;
     } catch (cause) {
       return session.fail(
         new IcWebSocketError(Code.BAD_APP_MESSAGE, `the canister sent a message that is not of its message type ${this.#messageType.display()}: ${describeError(cause)}`, {
