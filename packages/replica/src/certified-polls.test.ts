@@ -108,6 +108,20 @@ describe('ws_get_messages on a replica', () => {
     throw new Error('no poll arrived while a round was signed in 20 attempts');
   });
 
+  it('lets a poll that has had every certified message wait for the round under way, and answers it with that round', async () => {
+    await start({ signer: 'inline' });
+    await replica.update(id, 'slowSend', nothing, client);
+    const { batch } = await poll();
+    const next = BigInt(batch.messages.length); // the open message and message 1
+    let finished = 0;
+    const calls = Array.from({ length: 5 }, () => replica.update(id, 'slowSend', nothing, client).then(() => finished++));
+    expect(await caught('executing', () => finished > 0)).toBe(true);
+    const { texts } = await poll(next);
+    expect(texts).toEqual(['message 2', 'message 3', 'message 4', 'message 5', 'message 6']);
+    expect(replica.stats.queriesFromCertifiedState).toBe(0);
+    await Promise.all(calls);
+  });
+
   it('lets other queries wait for the round under way, as before', async () => {
     await start({ signer: 'inline' });
     let finished = 0;

@@ -426,18 +426,20 @@ export class Replica {
   /**
    * Executes a query against the certified state, at its certified time. While a round is under
    * way, a query the canister captured for it (`ic.setCertifiedQueries`) runs at once against the
-   * state the latest certificate covers, if that certificate is recent; any other waits until
-   * that round (or an empty one, when the certificate is stale) is certified.
+   * state the latest certificate covers, if that certificate is recent, unless it defers to the
+   * current state; any other waits until that round (or an empty one, when the certificate is
+   * stale) is certified.
    * @throws ReplicaError `ICWS_ERR_REPLICA_CLOSED` when the replica is closed meanwhile
    */
   async query(canisterId: Principal, methodName: string, arg: Uint8Array, caller: Principal): Promise<CallOutcome> {
     this.#assertOpen();
     if (!this.#certificateUsable()) {
       const captured = this.#certifiedQuery(canisterId, methodName);
-      if (captured !== undefined) {
+      const outcome = captured?.instance.executeCaptured({ methodName, arg, caller, mode: 'query', timeNs: this.#certifiedTimeNs }, captured.method);
+      if (outcome !== undefined) {
         this.stats.queriesExecuted++;
         this.stats.queriesFromCertifiedState++;
-        return captured.instance.execute({ methodName, arg, caller, mode: 'query', timeNs: this.#certifiedTimeNs }, captured.method);
+        return outcome;
       }
       await this.#certifiedState();
     }
