@@ -122,6 +122,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       maxClientBufferBytes: config.maxClientBufferBytes,
       maxQueuedFrames: config.maxQueuedFrames,
       maxQueuedBytes: config.maxQueuedBytes,
+      maxRelayWaitMs: config.maxRelayWaitMs,
     },
     timeouts: {
       openTimeoutMs: config.openTimeoutMs,

@@ -14,7 +14,7 @@ import { silentLog, testMetrics } from './gateway-parts';
 import { batch, CANISTER_ID, canisterMessage, clientKey, GATEWAY_PRINCIPAL, wsOpenFrame } from './frames';
 
 /** The session limits the unit tests start from. */
-export const TEST_LIMITS: SessionLimits = { maxFrameBytes: 64 * 1024, maxOpenFrameBytes: 64 * 1024, maxClientBufferBytes: 1024 * 1024, maxQueuedFrames: 8, maxQueuedBytes: 256 * 1024 };
+export const TEST_LIMITS: SessionLimits = { maxFrameBytes: 64 * 1024, maxOpenFrameBytes: 64 * 1024, maxClientBufferBytes: 1024 * 1024, maxQueuedFrames: 8, maxQueuedBytes: 256 * 1024, maxRelayWaitMs: 5_000 };
 /** The session timeouts the unit tests start from. */
 export const TEST_TIMEOUTS: SessionTimeouts = { openTimeoutMs: 10_000, pingIntervalMs: 30_000, maxMissedPongs: 2 };
 
