@@ -14,10 +14,7 @@ export interface RelayQueueLimits {
   /**
    * How long a call may wait, while the replica answers, before it is relayed: a call that waited
    * longer by the time its turn came ends the queue, and so does a call arriving behind one that
-   * has. Past half of it, an arriving call ends the queue with a chance that rises from 0 to 1 at
-   * the bound: when the replica falls behind every sender at once, sessions end one after another,
-   * each relieving the others, rather than all together. Time the replica was unreachable is not
-   * counted: the retry window covers restarts.
+   * has. Time the replica was unreachable is not counted: the retry window covers restarts.
    */
   readonly maxWaitMs: number;
 }
@@ -46,8 +43,6 @@ export interface RelayQueueOptions {
   readonly limits: RelayQueueLimits;
   /** Tells how long calls have waited. */
   readonly clock: Pick<Clock, 'now'>;
-  /** Draws in [0, 1) for the early refusals of the wait bound. @default Math.random */
-  readonly random?: () => number;
   /** Told of each relayed call, in order. */
   readonly onRelayed?: (outcome: RelayOutcome) => void;
   /** Told of the call that could not be relayed; the queue has closed. */
@@ -115,7 +110,7 @@ export class RelayQueue {
     const { maxFrames, maxBytes, maxWaitMs } = this.#options.limits;
     if (this.#frames + 1 > maxFrames) return 'frames';
     if (this.#bytes + bytes > maxBytes) return 'bytes';
-    if (this.#overdue(maxWaitMs)) return 'wait';
+    if (this.oldestWaitMs > maxWaitMs) return 'wait';
     this.#frames++;
     this.#bytes += bytes;
     this.#waiting.push({ job, bytes, arrivedAt: this.#options.clock.now() });
@@ -123,14 +118,13 @@ export class RelayQueue {
     return undefined;
   }
 
-  /** @returns whether a call arriving now is refused by the wait bound (see {@link RelayQueueLimits.maxWaitMs}). */
-  #overdue(maxWaitMs: number): boolean {
+  /**
+   * How long the oldest call queued or in flight has waited, the time the replica could not be
+   * reached left out; 0 with none.
+   */
+  get oldestWaitMs(): number {
     const arrivedAt = this.#inFlightArrivedAt ?? this.#waiting[0]?.arrivedAt;
-    if (arrivedAt === undefined) return false;
-    const waitedMs = this.#waitedMs(arrivedAt);
-    if (waitedMs > maxWaitMs) return true;
-    const half = maxWaitMs / 2;
-    return waitedMs > half && (this.#options.random ?? Math.random)() < (waitedMs - half) / half;
+    return arrivedAt === undefined ? 0 : this.#waitedMs(arrivedAt);
   }
 
   /** @returns how long a call that arrived at `arrivedAt` has waited, the replica's outages left out. */

@@ -327,10 +327,10 @@ describe('ClientSession', () => {
       await open();
       stall(transport);
       socket.receive(callFrame('ws_message', 'a'));
-      await clock.advance(2_500);
+      await clock.advance(5_000);
       socket.receive(callFrame('ws_message', 'b'));
       expect(session.state).toBe('open');
-      await clock.advance(2_501);
+      await clock.advance(1);
       socket.receive(callFrame('ws_message', 'c'));
       expect(session.state).toBe('closed');
       expect(socket.closes).toEqual([
@@ -354,6 +354,35 @@ describe('ClientSession', () => {
       expect(session.state).toBe('closed');
       expect(socket.closes[0]).toMatchObject({ code: CloseCode.TRY_AGAIN_LATER, reason: expect.stringMatching(/^ICWS_ERR_RELAY_BACKLOG: /) });
       expect(transport.relayedArgs.slice(1)).toEqual(['a']);
+    });
+
+    it('tells how long its oldest call has waited, and the guard of each call queued and relayed', async () => {
+      const counted: string[] = [];
+      const overload = { arrived: () => void counted.push('arrived'), relayed: () => void counted.push('relayed') };
+      const { socket, transport, open, session, clock } = sessionHarness({ overload });
+      await open();
+      const answer = deferred<RelayOutcome>();
+      transport.onRelay = () => answer.promise;
+      expect(session.relayWaitMs).toBe(0);
+      socket.receive(callFrame('ws_message', 'a'));
+      await clock.advance(1_500);
+      expect(session.relayWaitMs).toBe(1_500);
+      answer.resolve({ status: 'executed' });
+      await settle();
+      expect(session.relayWaitMs).toBe(0);
+      expect(counted).toEqual(['arrived', 'relayed', 'arrived', 'relayed']); // ws_open, then the call
+    });
+
+    it('closes with 1013 ICWS_ERR_OVERLOADED when shed', async () => {
+      const { socket, open, session, metrics } = setup();
+      await open();
+      session.shed();
+      expect(session.state).toBe('closed');
+      expect(socket.closes[0]).toMatchObject({ code: CloseCode.TRY_AGAIN_LATER, reason: expect.stringMatching(/^ICWS_ERR_OVERLOADED: /) });
+      expect(await errorCount(metrics, 'overload_shed')).toBe(1);
+      expect(await closedCount(metrics, 'ICWS_ERR_OVERLOADED')).toBe(1);
+      session.shed();
+      expect(await errorCount(metrics, 'overload_shed')).toBe(1);
     });
 
     it('counts the calls waiting while opening, ws_open included', async () => {

@@ -26,6 +26,7 @@ import { isReplicaOverloaded, type IcTransport, type RelayOutcome } from './ic-t
 import { Heartbeat } from './heartbeat';
 import { InboundMeter } from './inbound-meter';
 import type { GatewayMetrics } from './metrics';
+import type { OverloadGuard, SheddableSession } from './overload-guard';
 import { RelayQueue, type RelayJob, type RelayQueueOverflow } from './relay-queue';
 import type { RetryPolicy } from './retry-policy';
 import type { Recipient, Route, Router } from './router';
@@ -99,6 +100,8 @@ export interface SessionHost {
   readonly tracer?: GatewayTracer;
   /** Keeps track of work that a drain must wait for. */
   track(work: Promise<unknown>): void;
+  /** Told of each call queued and relayed, to shed load when the replica falls behind all clients. */
+  readonly overload?: Pick<OverloadGuard, 'arrived' | 'relayed'>;
 }
 
 /**
@@ -127,7 +130,7 @@ const MAX_FRAME_HEADER_BYTES = 14;
  * One client connection: frames in from the socket, calls out through its {@link RelayQueue},
  * certified messages in from the {@link Router}.
  */
-export class ClientSession implements Recipient {
+export class ClientSession implements Recipient, SheddableSession {
   #state: SessionState = 'awaiting_open';
   #canisterId: Principal | undefined;
   #clientKey: ClientKey | undefined;
@@ -238,6 +241,18 @@ export class ClientSession implements Recipient {
     this.close(new GatewayError(code, message));
   }
 
+  /** How long the oldest of the client's calls queued or in flight has waited for the replica; 0 with none. */
+  get relayWaitMs(): number {
+    return this.#state === 'closed' ? 0 : (this.#queue?.oldestWaitMs ?? 0);
+  }
+
+  /** Closes the session to shed load: the replica does not keep up with all the clients' calls. */
+  shed(): void {
+    if (this.#state === 'closed') return;
+    this.#host.metrics.errors.inc({ kind: 'overload_shed' });
+    this.#fail('ICWS_ERR_OVERLOADED', 'the replica does not keep up with the calls of all clients; the newest sessions close to shed the excess: reconnect later');
+  }
+
   /** What the socket read so far is parsed: an unfinished frame before opening must stay small. */
   #chunkParsed(): void {
     this.#meter.chunkParsed();
@@ -334,6 +349,7 @@ export class ClientSession implements Recipient {
       limits: { maxFrames: limits.maxQueuedFrames, maxBytes: limits.maxQueuedBytes, maxWaitMs: limits.maxRelayWaitMs },
       clock,
       onRelayed: (outcome: RelayOutcome) => {
+        this.#host.overload?.relayed();
         const call = this.#calls.shift();
         if (call !== this.#openCall) call?.end({ outcome: outcome.status });
         metrics.messagesRelayed.inc({ direction: 'client_to_canister' });
@@ -370,6 +386,7 @@ export class ClientSession implements Recipient {
   #enqueue(job: RelayJob, call = this.#startCall(job.request)): void {
     const overflow = this.#queue!.push(job);
     if (overflow === undefined) {
+      this.#host.overload?.arrived();
       this.#calls.push(call);
       return;
     }

@@ -5,7 +5,7 @@
 import type { CanisterOutputCertifiedMessages } from '@icws/protocol';
 import { RetryPolicy } from '../retry-policy';
 import { Router, type BatchSink } from '../router';
-import { ClientSession, type SessionLimits, type SessionTimeouts } from '../session';
+import { ClientSession, type SessionHost, type SessionLimits, type SessionTimeouts } from '../session';
 import type { GatewayTracer } from '../tracing';
 import { FakeClock, settle } from './fake-clock';
 import { FakeSocket } from './fake-socket';
@@ -25,6 +25,8 @@ export interface SessionHarnessOptions {
   tracer?: GatewayTracer;
   /** The session's number. @default 1 */
   id?: number;
+  /** Told of the calls queued and relayed. */
+  overload?: SessionHost['overload'];
 }
 
 /** @returns a session awaiting `ws_open`, its parts, and helpers that play the canister's side. */
@@ -57,6 +59,7 @@ export function sessionHarness(options: SessionHarnessOptions = {}) {
       metrics,
       log: silentLog,
       ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
+      ...(options.overload === undefined ? {} : { overload: options.overload }),
       track: (work) => void tracked.push(work),
     },
     options.id ?? 1,
