@@ -1,6 +1,7 @@
 // Runs the gateway in its own process so its memory can be read alone. Prints its URL and principal
 // as one JSON line; answers "memory" on stdin with process.memoryUsage() after a GC, and "cpu" with
-// its CPU use so far and the number of polls it made, and the profiling commands of support.js. An optional second argument is JSON of more
+// its CPU use so far, the number of polls it made, its errors by kind and the sessions it closed by
+// code (its Prometheus counters), and the profiling commands of support.js. An optional second argument is JSON of more
 // gateway options (e.g. `{"maxConnectionsPerIp":1000}`).
 const { startGateway } = require('@icws/gateway');
 const { mkdtempSync } = require('node:fs');
@@ -23,7 +24,11 @@ async function main() {
     if (profileCommand(line)) return;
     if (line.trim() === 'cpu') {
       const polls = (await gateway.metrics.pollLatency.get()).values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
-      console.log(JSON.stringify({ cpu: process.cpuUsage(), polls }));
+      const byLabel = async (counter, label) =>
+        Object.fromEntries((await counter.get()).values.map((v) => [v.labels[label], v.value]));
+      const errors = await byLabel(gateway.metrics.errors, 'kind');
+      const closed = await byLabel(gateway.metrics.sessionsClosed, 'code');
+      console.log(JSON.stringify({ cpu: process.cpuUsage(), polls, errors, closed }));
     }
     if (line.trim() === 'memory') {
       global.gc?.();

@@ -22,8 +22,14 @@ const idlFactory = () => service;
 const REPLY = / ping$/;
 const TICK_MS = 10;
 
-/** Counts since the last report (window) and since the start (totals), shared by all clients. */
-const counts = { sent: 0, received: 0, duplicates: 0, unexpected: 0, refused: 0, cut: 0, rtts: [] };
+/**
+ * Counts since the last report (window) and since the start (totals), shared by all clients. Each
+ * round trip is also split at the time the canister executed the echo (the reply's timestamp, the
+ * replica's wall clock, on this same machine): `ins` from the send to then (signing, the gateway's
+ * relay queue, the replica's round), `outs` from then to the reply's arrival here (certification,
+ * the poll, delivery, the client's checks and this process's own event-loop delay).
+ */
+const counts = { sent: 0, received: 0, duplicates: 0, unexpected: 0, refused: 0, cut: 0, rtts: [], ins: [], outs: [] };
 /** Error, close and reconnection events by kind, code and the gateway's code in the reason. */
 const events = {};
 const count = (key) => (events[key] = (events[key] ?? 0) + 1);
@@ -37,6 +43,8 @@ class SoakClient {
     this.id = id;
     this.seq = 0;
     this.pending = new Map();
+    /** Wall-clock send times, to compare with the canister's timestamp. */
+    this.sentWallMs = new Map();
     this.seen = new Uint8Array(64);
     this.closing = false;
     this.ws = new IcWebSocket(
@@ -52,9 +60,11 @@ class SoakClient {
         reconnect: settings.reconnect ? { minDelayMs: 500, maxDelayMs: 5_000 } : false,
       }),
     );
-    this.ws.onmessage = (event) => this.#onText(event.data.text);
+    this.ws.onmessage = (event) => this.#onText(event.data.text, event.data.timestamp);
     this.ws.onerror = (event) => count(`error ${event.error?.code ?? 'unknown'}${leadingCode(event.error?.message, ' ')}`);
     this.ws.addEventListener('reconnecting', (event) => this.#ended('reconnecting', event));
+    // A fresh session after a reconnection: what was in flight is gone. A resumed one re-sends it.
+    this.ws.addEventListener('newsession', () => this.#cut());
     this.ws.onclose = (event) => this.#ended('close', event);
   }
 
@@ -68,10 +78,11 @@ class SoakClient {
       return;
     }
     this.pending.set(seq, now);
+    this.sentWallMs.set(seq, Date.now());
     counts.sent++;
   }
 
-  #onText(text) {
+  #onText(text, executedNs) {
     if (text === 'ping') return; // the canister's greeting on open
     const dot = text.lastIndexOf('.');
     const seq = Number(text.slice(dot + 1).replace(REPLY, ''));
@@ -79,17 +90,28 @@ class SoakClient {
     if (!REPLY.test(text) || text.slice(0, dot) !== this.id || !Number.isInteger(seq)) return void counts.unexpected++;
     if (sentAt === undefined) return void (this.#seen(seq) ? counts.duplicates++ : counts.unexpected++);
     this.pending.delete(seq);
+    const sentWallMs = this.sentWallMs.get(seq);
+    this.sentWallMs.delete(seq);
     this.#markSeen(seq);
     counts.received++;
     counts.rtts.push(performance.now() - sentAt);
+    const executedMs = Number(executedNs / 1_000_000n);
+    counts.ins.push(executedMs - sentWallMs);
+    counts.outs.push(Date.now() - executedMs);
   }
 
-  // Messages in flight when a connection ends never come back: the next session is another client key.
+  // Messages in flight when the connection closes for good never come back; while it reconnects
+  // they wait: a resumed session re-sends what the canister did not receive.
   #ended(kind, event) {
-    counts.cut += this.pending.size;
-    this.pending.clear();
+    if (kind === 'close') this.#cut();
     if (this.closing && kind === 'close' && event.code === 1000) return;
     count(`${kind} ${event.code} ${event.error?.code ?? ''}${leadingCode(event.reason, ' ')}`.trim());
+  }
+
+  #cut() {
+    counts.cut += this.pending.size;
+    this.pending.clear();
+    this.sentWallMs.clear();
   }
 
   #seen(seq) {
@@ -168,7 +190,7 @@ function report() {
     loopDelayMaxMs: loopDelay.max / 1e6,
     cpuShare: (cpu.user + cpu.system) / 1000 / (now - timeMark),
   };
-  Object.assign(counts, { sent: 0, received: 0, duplicates: 0, unexpected: 0, refused: 0, cut: 0, rtts: [] });
+  Object.assign(counts, { sent: 0, received: 0, duplicates: 0, unexpected: 0, refused: 0, cut: 0, rtts: [], ins: [], outs: [] });
   loopDelay.reset();
   cpuMark = process.cpuUsage();
   timeMark = now;

@@ -2,8 +2,9 @@
 // checked, as users' clients do) each send an echo to the ping-pong canister every 1/rate s
 // through the gateway, for a bounded time, all on 127.0.0.1. The replica, the gateway and the load
 // generators run in processes of their own. Every report period it prints one line (traffic,
-// round trips of the window, memory); at the end, totals, round trips overall, the memory slopes,
-// the clients' errors and closes by code, and a raw `ws` echo with as many connections on
+// round trips of the window, memory); at the end, totals, round trips overall, the memory slopes
+// (over the whole run, after the warm-up, and once the protocol's windows of kept state are full,
+// which only a run of 6 minutes or more reaches), the clients' errors and closes by code, and a raw `ws` echo with as many connections on
 // loopback as the reference of the same run.
 //
 //   node bench/soak.js --clients=200 --rate=2 --seconds=600   (or SOAK_CLIENTS=200 … node bench/soak.js)
@@ -26,6 +27,7 @@
 //   --reconnect SOAK_RECONNECT=1  clients reopen (with backoff) after a transient close   off
 //   --per-ip-limit SOAK_PER_IP_LIMIT  the gateway's connections per address: all clients come
 //                  from 127.0.0.1, where users come from many addresses   max(256, 2 × clients)
+//   --max-pending-calls SOAK_MAX_PENDING_CALLS  the replica's --max-pending-calls    its default
 // SOAK_LOAD_NODE_FLAGS gives the load generators node flags (e.g. "--cpu-prof --cpu-prof-dir=/tmp").
 const os = require('node:os');
 const { join } = require('node:path');
@@ -46,6 +48,7 @@ const SETTINGS = [
   ['echo', 'SOAK_ECHO', 10],
   ['reconnect', 'SOAK_RECONNECT', 0],
   ['per-ip-limit', 'SOAK_PER_IP_LIMIT', undefined],
+  ['max-pending-calls', 'SOAK_MAX_PENDING_CALLS', undefined],
 ];
 
 /** @returns the settings from flags and environment; exits naming the setting on a bad value. */
@@ -83,6 +86,17 @@ function fail(message) {
   console.error(`soak: ${message}`);
   process.exit(2);
 }
+
+/**
+ * The windows of state the protocol keeps, in seconds, which fill during the first minutes of a
+ * run: the replica's request statuses (one per call, kept until its ingress expiry, which the
+ * client SDK sets 5 minutes ahead), and in the canister the messages of the last ack interval and
+ * the copies kept for resumes (the kit's recovery window, 2 minutes by default). Memory can be
+ * flat only once all of them are full; a margin covers the last samples' lag.
+ */
+const STATUS_WINDOW_S = 300;
+const RECOVERY_WINDOW_S = 120;
+const WINDOW_MARGIN_S = 30;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const mb = (bytes) => bytes / 2 ** 20;
@@ -125,7 +139,8 @@ async function main() {
   );
 
   const init = `(opt record { send_ack_interval_ms = opt (${s['ack-interval']} : nat64); max_number_of_returned_messages = opt (${s['max-returned']} : nat64) })`;
-  const replica = startChild(join(__dirname, 'ping-pong-host.js'), [init]);
+  const replicaOptions = s['max-pending-calls'] === undefined ? {} : { maxPendingCalls: s['max-pending-calls'] };
+  const replica = startChild(join(__dirname, 'ping-pong-host.js'), [init, '', JSON.stringify(replicaOptions)]);
   const { url: replicaUrl, canisterId, rootKey } = await replica.next();
   const gateway = startChild(join(__dirname, 'gateway-host.js'), [replicaUrl, JSON.stringify({ maxConnectionsPerIp: s['per-ip-limit'] })]);
   const { url: gatewayUrl } = await gateway.next();
@@ -159,7 +174,10 @@ async function main() {
       const t = (performance.now() - t0) / 1000;
       const askGateway = async () => [await gateway.ask('memory'), await gateway.ask('cpu')];
       const [r, [g, gc]] = await Promise.all([replica.ask('memory'), askGateway()]);
-      samples.push({ t, replica: r.memory, replicaCpu: r.cpu.user + r.cpu.system, gateway: g.memory, gatewayCpu: gc.cpu.user + gc.cpu.system, polls: gc.polls, sessions: g.sessions });
+      samples.push({
+        t, replica: r.memory, replicaCpu: r.cpu.user + r.cpu.system, pendingCalls: r.stats.pendingCalls, callsRefused: r.stats.callsRefused, rounds: r.stats.rounds, updates: r.stats.updatesExecuted,
+        gateway: g.memory, gatewayCpu: gc.cpu.user + gc.cpu.system, polls: gc.polls, sessions: g.sessions, gatewayErrors: gc.errors, gatewayClosed: gc.closed,
+      });
       await sleep(s.sample * 1000);
     }
   })();
@@ -168,10 +186,12 @@ async function main() {
   const totals = { sent: 0, received: 0, duplicates: 0, unexpected: 0, refused: 0, cut: 0 };
   const events = {};
   const allRtts = [];
+  const allIns = [];
+  const allOuts = [];
   const generator = { loopP99: 0, loopMax: 0, cpu: [] };
   const collect = async () => {
     const reports = await askAll('report');
-    const window = { sent: 0, received: 0, refused: 0, overdue: 0, pending: 0, rtts: [] };
+    const window = { sent: 0, received: 0, refused: 0, overdue: 0, pending: 0, rtts: [], ins: [] };
     const lastEvents = {};
     for (const r of reports) {
       for (const key of Object.keys(totals)) totals[key] += r[key];
@@ -180,6 +200,9 @@ async function main() {
         window.rtts.push(rtt);
         allRtts.push(rtt);
       }
+      for (const x of r.ins) allIns.push(x);
+      for (const x of r.outs) allOuts.push(x);
+      window.ins.push(...r.ins);
       addEvents(lastEvents, r.events);
       generator.loopP99 = Math.max(generator.loopP99, r.loopDelayP99Ms);
       generator.loopMax = Math.max(generator.loopMax, r.loopDelayMaxMs);
@@ -197,8 +220,11 @@ async function main() {
     console.log(
       `${String(Math.round(elapsed)).padStart(4)} s  sent ${int(totals.sent)}  received ${int(totals.received)}  ` +
         `lost ${int(window.overdue + totals.cut)} (no reply after ${s['lost-after']} s${totals.cut ? `, ${int(totals.cut)} cut by a close` : ''})  ` +
-        `refused ${int(totals.refused)}  closes ${closes}  | window: ${int(window.rtts.length / windowSeconds)} replies/s, rtt ${rttSummary(window.rtts)}  ` +
-        `| replica CPU ${share('replicaCpu')} RSS ${mb(last.replica.rss).toFixed(0)} MB heap ${mb(last.replica.heapUsed).toFixed(0)} MB  ` +
+        `refused ${int(totals.refused)}  closes ${closes}  | window: ${int(window.rtts.length / windowSeconds)} replies/s, rtt ${rttSummary(window.rtts)} ` +
+        `(to the canister p50 ${ms(percentile(window.ins, 50))} ms, p99 ${ms(percentile(window.ins, 99))} ms)  ` +
+        `| replica CPU ${share('replicaCpu')} RSS ${mb(last.replica.rss).toFixed(0)} MB heap ${mb(last.replica.heapUsed).toFixed(0)} MB, ` +
+        `${int((last.rounds - from.rounds) / seconds)} rounds/s of ${int((last.updates - from.updates) / Math.max(last.rounds - from.rounds, 1))} calls, ` +
+        `calls pending up to ${int(Math.max(...samples.filter((x) => x.t >= from.t).map((x) => x.pendingCalls)))}, refused ${int(last.callsRefused - from.callsRefused)}  ` +
         `| gateway CPU ${share('gatewayCpu')} RSS ${mb(last.gateway.rss).toFixed(0)} MB, ${last.sessions} sessions, ${int((last.polls - from.polls) / seconds)} polls/s  | generator loop p99 ${ms(Math.max(...reports.map((r) => r.loopDelayP99Ms)))} ms, ` +
         `CPU ${reports.map((r) => `${Math.round(r.cpuShare * 100)}%`).join('+')}`,
     );
@@ -235,29 +261,55 @@ async function main() {
   const closedLoop = await echoRun('closed');
   echoServer.close();
 
-  const steady = samples.filter((x) => x.t >= s.warmup);
-  const minutes = steady.map((x) => x.t / 60);
-  const replicaSlope = slope(minutes, steady.map((x) => mb(x.replica.rss)));
-  const gatewaySlope = slope(minutes, steady.map((x) => mb(x.gateway.rss)));
-  const heapSlope = slope(minutes, steady.map((x) => mb(x.replica.heapUsed)));
+  const windowsFullAt = Math.max(STATUS_WINDOW_S, s['ack-interval'] / 1000, RECOVERY_WINDOW_S) + WINDOW_MARGIN_S;
+  const slopes = (fromSeconds) => {
+    const kept = samples.filter((x) => x.t >= fromSeconds);
+    const minutes = kept.map((x) => x.t / 60);
+    const of = (read) => slope(minutes, kept.map((x) => mb(read(x))));
+    return { samples: kept.length, replica: of((x) => x.replica.rss), heap: of((x) => x.replica.heapUsed), gateway: of((x) => x.gateway.rss) };
+  };
   const first = samples[0];
   const last = samples[samples.length - 1];
-  const perMin = (v) => (v === undefined ? 'n/a (fewer than 3 samples after the warm-up)' : `${v >= 0 ? '+' : ''}${v.toFixed(2)} MB/min`);
+  const perMin = (v) => (v === undefined ? 'n/a (fewer than 3 samples)' : `${v >= 0 ? '+' : ''}${v.toFixed(2)} MB/min`);
   const eventList = Object.entries(events).sort((a, b) => b[1] - a[1]);
   const cpus = generator.cpu.length ? generator.cpu : [0];
 
   console.log(`\n== soak summary: ${s.clients} clients × ${s.rate}/s for ${s.seconds} s, ${s.procs} load-generator process(es), reconnect ${s.reconnect ? 'on' : 'off'}`);
-  console.log(`messages: sent ${int(totals.sent)}, received ${int(totals.received)}, lost ${int(lost)} (never came back; ${int(totals.cut)} of them in flight when their connection closed), duplicates ${int(totals.duplicates)}, refused ${int(totals.refused)} (not sent: the connection was not open), unexpected ${int(totals.unexpected)}`);
+  console.log(`messages: sent ${int(totals.sent)}, received ${int(totals.received)}, lost ${int(lost)} (never came back; ${int(totals.cut)} of them in flight when their connection closed), duplicates ${int(totals.duplicates)}, refused ${int(totals.refused)} (not sent: send threw, codes below), unexpected ${int(totals.unexpected)}`);
   console.log(`throughput: ${int(totals.received / s.seconds)} replies/s received against ${int(s.clients * s.rate)} offered`);
   console.log(`round trip (send → certified reply at the client): ${rttSummary(allRtts)} over ${int(allRtts.length)} replies`);
   console.log(
-    `memory slope (least squares over ${steady.length} samples every ${s.sample} s after a ${s.warmup} s warm-up): replica RSS ${perMin(replicaSlope)} (heap ${perMin(heapSlope)}), gateway RSS ${perMin(gatewaySlope)}`,
+    `  of which send → the echo executed in the canister (signing, the gateway's relay, the replica's round): ${rttSummary(allIns)}; ` +
+      `executed → reply at the client (certification, poll, delivery, the client's checks, the generator's event loop): ${rttSummary(allOuts)}`,
   );
+  const slopeLine = (label, fromSeconds) => {
+    const x = slopes(fromSeconds);
+    console.log(`  ${label}, ${x.samples} samples: replica RSS ${perMin(x.replica)} (heap ${perMin(x.heap)}), gateway RSS ${perMin(x.gateway)}`);
+  };
+  const runEnd = last.t;
+  console.log(`memory slope (least squares of samples every ${s.sample} s):`);
+  slopeLine(`whole run, 0–${Math.round(runEnd)} s`, 0);
+  slopeLine(`after a ${s.warmup} s warm-up, ${s.warmup}–${Math.round(runEnd)} s`, s.warmup);
+  const windows = `request statuses ${STATUS_WINDOW_S} s, the ack interval's messages ${s['ack-interval'] / 1000} s, resume copies ${RECOVERY_WINDOW_S} s, + ${WINDOW_MARGIN_S} s`;
+  if (runEnd - windowsFullAt >= 60) {
+    slopeLine(`steady state, after the protocol's windows filled (${windows}), ${windowsFullAt}–${Math.round(runEnd)} s`, windowsFullAt);
+    console.log(`  memory is flat at steady state when this last line's slopes are near 0; the lines above include the windows filling`);
+  } else {
+    console.log(
+      `  steady state: not reached. The protocol's windows (${windows}) are full from ${windowsFullAt} s on, and this run ended at ${Math.round(runEnd)} s: ` +
+        `the slopes above include their filling, so they do not show whether memory is flat; run at least ${windowsFullAt + 60} s for that (--seconds)`,
+    );
+  }
   console.log(
     `memory from first to last sample: replica RSS ${mb(first.replica.rss).toFixed(0)} → ${mb(last.replica.rss).toFixed(0)} MB (heap ${mb(first.replica.heapUsed).toFixed(0)} → ${mb(last.replica.heapUsed).toFixed(0)} MB), ` +
       `gateway RSS ${mb(first.gateway.rss).toFixed(0)} → ${mb(last.gateway.rss).toFixed(0)} MB`,
   );
   console.log(`client errors and closes by code: ${eventList.length ? eventList.map(([key, n]) => `${key} ×${n}`).join('; ') : 'none'}`);
+  const counted = (counts) => (Object.keys(counts ?? {}).length ? Object.entries(counts).map(([key, n]) => `${key} ×${int(n)}`).join(', ') : 'none');
+  console.log(
+    `server signals: replica refused ${int(last.callsRefused)} calls as overloaded (503, --max-pending-calls), at most ${int(Math.max(...samples.map((x) => x.pendingCalls)))} pending in a sample; ` +
+      `gateway errors by kind: ${counted(last.gatewayErrors)}; gateway closes by code: ${counted(last.gatewayClosed)}`,
+  );
   console.log(
     `load generators: ${s.procs} process(es), event-loop delay p99 up to ${ms(generator.loopP99)} ms (max ${ms(generator.loopMax)} ms), ` +
       `CPU per process ${Math.round(percentile(cpus, 50) * 100)}% median, ${Math.round(Math.max(...cpus) * 100)}% highest window`,

@@ -93,6 +93,8 @@ describe('a replica restart with durable state', () => {
       }
       ws.send({ n: 0n, text: 'while down' });
 
+      // Resumes before the kill are counted in the first replica's heap, which the restart drops.
+      const resumedBefore = seen.length;
       second = await startCli(['--listen', `127.0.0.1:${port}`, '--state-dir', state.dir, '--canister', `stream=${MODULE}`]);
       expect(second.lines[0]).toBe(`canister stream ${canisterId}`);
       canister = await actorOf<Stream>(second.url, canisterId, streamIdl);
@@ -111,12 +113,13 @@ describe('a replica restart with durable state', () => {
       const delivered = numbers.filter((n) => n === inFlight);
       expect(numbers).toEqual([...certified.filter((n) => n !== inFlight || delivered.length > 0)].sort((a, b) => (a < b ? -1 : 1)));
       expect(await canister.received()).toEqual(texts);
-      // Never a new session. On a loaded machine a late ack can look like silence once more, and the
-      // client resumes again: harmless, as the messages above show.
-      expect(seen.length).toBeGreaterThanOrEqual(1);
+      // Never a new session. On a loaded machine a keep-alive can miss the canister's timeout, which
+      // closes the connection (KeepAliveTimeout) and the client resumes once more: harmless, as the
+      // messages above show.
+      expect(seen.length).toBeGreaterThan(resumedBefore);
       for (const event of seen) expect(event).toMatch(/^resumed \d+$/);
       const events = await canister.events();
-      expect(events.length).toBeGreaterThanOrEqual(seen.length);
+      expect(events).toHaveLength(seen.length - resumedBefore);
       for (const event of events) expect(event).toMatch(/^resume \d+$/);
     } finally {
       ws.close();

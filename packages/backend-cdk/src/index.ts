@@ -6,6 +6,7 @@ export {
   query,
   isCanisterDefinition,
   printedLine,
+  DEFER_TO_CURRENT_STATE,
   upgradeHooks,
   upgradeHooksOf,
   type UpgradeHooks,

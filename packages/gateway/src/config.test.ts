@@ -90,6 +90,13 @@ describe('gateway configuration', () => {
     expect(parse([], { MAX_QUEUED_FRAMES: '5' }).maxQueuedFrames).toBe(5);
   });
 
+  test('bounds the wait of relayed calls at 5 s unless told otherwise', () => {
+    expect(parse([]).maxRelayWaitMs).toBe(5_000);
+    expect(parse(['--max-relay-wait-ms', '2000']).maxRelayWaitMs).toBe(2_000);
+    expect(parse([], { MAX_RELAY_WAIT_MS: '10000' }).maxRelayWaitMs).toBe(10_000);
+    expect(() => parse(['--max-relay-wait-ms', '0'])).toThrow('--max-relay-wait-ms=0');
+  });
+
   test.each([
     [['--max-queued-frames', '0'], '--max-queued-frames=0: expected a positive whole number'],
     [['--max-queued-frames', '2.5'], '--max-queued-frames=2.5: expected a positive whole number'],

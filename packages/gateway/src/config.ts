@@ -26,6 +26,12 @@ export interface GatewayConfig {
   readonly maxQueuedFrames: number;
   /** A client with more bytes of calls than this waiting to be relayed is dropped (close code 1009). */
   readonly maxQueuedBytes: number;
+  /**
+   * A client whose call waited longer than this for the replica (while it answers) before it could
+   * be relayed, or arrives behind one that has, is dropped (close code 1013): the replica does not
+   * keep up.
+   */
+  readonly maxRelayWaitMs: number;
   /** A connection that has not sent `ws_open` this long after its handshake is closed (1013). */
   readonly openTimeoutMs: number;
   /** Largest client frame until the session is open: `ws_open` is small. */
@@ -67,6 +73,7 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   maxFrameBytes: 2 * 1024 * 1024,
   maxQueuedFrames: DEFAULT_RELAY_QUEUE_LIMITS.maxFrames,
   maxQueuedBytes: DEFAULT_RELAY_QUEUE_LIMITS.maxBytes,
+  maxRelayWaitMs: DEFAULT_RELAY_QUEUE_LIMITS.maxWaitMs,
   openTimeoutMs: 10_000,
   maxOpenFrameBytes: 64 * 1024,
   pingIntervalMs: 30_000,
@@ -111,6 +118,7 @@ const FLAGS: readonly FlagSpec[] = [
   { flag: 'max-client-buffer', env: 'MAX_CLIENT_BUFFER', key: 'maxClientBufferBytes', kind: 'bytes', help: 'bytes of unsent frames after which a slow client is dropped' },
   { flag: 'max-queued-frames', env: 'MAX_QUEUED_FRAMES', key: 'maxQueuedFrames', kind: 'count', help: "calls of one client waiting to be relayed after which it is dropped (1008)" },
   { flag: 'max-queued-bytes', env: 'MAX_QUEUED_BYTES', key: 'maxQueuedBytes', kind: 'bytes', help: "bytes of one client's calls waiting to be relayed after which it is dropped (1009)" },
+  { flag: 'max-relay-wait-ms', env: 'MAX_RELAY_WAIT_MS', key: 'maxRelayWaitMs', kind: 'ms', help: "ms one client's call may wait for the replica before it is relayed, after which the client is dropped (1013)" },
   { flag: 'open-timeout-ms', env: 'OPEN_TIMEOUT_MS', key: 'openTimeoutMs', kind: 'ms', help: 'ms after the handshake by which a client must have sent ws_open (else 1013)' },
   { flag: 'max-open-frame-bytes', env: 'MAX_OPEN_FRAME_BYTES', key: 'maxOpenFrameBytes', kind: 'bytes', help: 'largest client frame until the session is open (else 1009)' },
   { flag: 'ping-interval-ms', env: 'PING_INTERVAL_MS', key: 'pingIntervalMs', kind: 'ms', help: 'ms between pings of a client' },

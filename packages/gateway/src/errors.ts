@@ -25,6 +25,8 @@ export const GATEWAY_ERROR_CODES = defineErrorCodes({
   ICWS_ERR_OPEN_REFUSED: { kind: 'reject', closeCode: CloseCode.POLICY_VIOLATION, summary: 'the canister refused or rejected `ws_open`' },
   ICWS_ERR_RELAY_QUEUE_FULL: { kind: 'input', closeCode: CloseCode.POLICY_VIOLATION, summary: 'more calls waiting to be relayed than `--max-queued-frames`' },
   ICWS_ERR_RELAY_QUEUE_TOO_LARGE: { kind: 'input', closeCode: CloseCode.TOO_BIG, summary: 'more bytes of calls waiting to be relayed than `--max-queued-bytes`' },
+  ICWS_ERR_RELAY_BACKLOG: { kind: 'transport', closeCode: CloseCode.TRY_AGAIN_LATER, summary: "a client's call waited longer than `--max-relay-wait-ms` for a replica that answers before it could be relayed, or arrived behind one that had: the replica does not keep up; every call relayed started within that bound of its arrival" },
+  ICWS_ERR_OVERLOADED: { kind: 'transport', closeCode: CloseCode.TRY_AGAIN_LATER, summary: 'more calls arrived than the replica relayed while calls waited past half of `--max-relay-wait-ms`: the newest sessions with calls waiting are closed, as many as the excess' },
   ICWS_ERR_CLIENT_TOO_SLOW: { kind: 'transport', closeCode: CloseCode.TRY_AGAIN_LATER, summary: 'the client reads too slowly: its send buffer passed `--max-client-buffer`' },
   ICWS_ERR_OPEN_TIMEOUT: { kind: 'timeout', closeCode: CloseCode.TRY_AGAIN_LATER, summary: 'no `ws_open` within `--open-timeout-ms` of the handshake' },
   ICWS_ERR_PING_TIMEOUT: { kind: 'timeout', closeCode: CloseCode.TRY_AGAIN_LATER, summary: 'the client answered none of `--max-missed-pongs` pings in a row, sent every `--ping-interval-ms`' },

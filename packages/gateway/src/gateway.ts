@@ -16,6 +16,7 @@ import { HealthMonitor } from './health';
 import { IcClient } from './ic-client';
 import { loadOrCreateGatewayIdentity } from './identity';
 import { createMetrics, type GatewayMetrics } from './metrics';
+import { OverloadGuard } from './overload-guard';
 import { CanisterPoller, MAX_POLL_BACKOFF_MS } from './poller';
 import { RELAY_RETRY_SCHEDULE } from './relay-queue';
 import { RetryPolicy } from './retry-policy';
@@ -114,6 +115,14 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     metrics,
     log,
   });
+  // Judged every second, against half the wait bound: the sessions' own bound stays the backstop.
+  const overload = new OverloadGuard({
+    clock,
+    intervalMs: 1_000,
+    lateAfterMs: config.maxRelayWaitMs / 2,
+    sessions: () => sessions,
+    onShed: (count, judgement) => log.warn({ code: 'ICWS_ERR_OVERLOADED', shed: count, ...judgement }, 'the replica does not keep up with the calls of all clients; the newest sessions closed'),
+  });
   const host: SessionHost = {
     gatewayPrincipal: principal,
     transport: ic,
@@ -126,6 +135,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       maxClientBufferBytes: config.maxClientBufferBytes,
       maxQueuedFrames: config.maxQueuedFrames,
       maxQueuedBytes: config.maxQueuedBytes,
+      maxRelayWaitMs: config.maxRelayWaitMs,
     },
     timeouts: {
       openTimeoutMs: config.openTimeoutMs,
@@ -140,6 +150,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       pending.add(work);
       void work.finally(() => pending.delete(work));
     },
+    overload,
   };
 
   const tls = config.tlsCertificatePemPath !== undefined && config.tlsCertificateKeyPemPath !== undefined;
@@ -194,6 +205,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   const { host: listenHost, port } = parseAddress(config.gatewayAddress, '--gateway-address');
   await listen(server, port, listenHost);
   listening = true;
+  overload.start();
   if (rootKeyKnown) setReadiness('ready');
   const url = new URL(`${tls ? 'wss' : 'ws'}://${shownAddress(server)}`);
 
@@ -238,6 +250,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     async close() {
       if (draining) return;
       draining = true;
+      overload.stop();
       setReadiness('draining');
       // HTTP is still answered while the sessions drain, so /ready tells load balancers to stop.
       for (const session of [...sessions]) session.close(new GatewayError('ICWS_ERR_SHUTTING_DOWN', 'the gateway is shutting down'));

@@ -3,7 +3,7 @@ import type { RelayOutcome } from './ic-transport';
 import { RelayQueue, type RelayQueueLimits, type RelayQueueOptions } from './relay-queue';
 import { RetryPolicy } from './retry-policy';
 import { FakeClock, settle } from './testing/fake-clock';
-import { deferred, envelopeRefused, FakeTransport, replicaUnavailable } from './testing/fake-transport';
+import { deferred, envelopeRefused, FakeTransport, replicaOverloaded, replicaUnavailable } from './testing/fake-transport';
 import { CANISTER_ID, messageCall, WS_OPEN_OK } from './testing/frames';
 
 function setup(limits: Partial<RelayQueueLimits> = {}, options: Partial<RelayQueueOptions> = {}) {
@@ -11,16 +11,19 @@ function setup(limits: Partial<RelayQueueLimits> = {}, options: Partial<RelayQue
   const transport = new FakeTransport();
   const failures: unknown[] = [];
   const relayed: RelayOutcome[] = [];
+  const stalls: number[] = [];
   const queue = new RelayQueue({
     canisterId: CANISTER_ID,
     transport,
     retry: new RetryPolicy({ minDelayMs: 200, maxDelayMs: 2_000, windowMs: 30_000, random: () => 0, clock }),
-    limits: { maxFrames: 64, maxBytes: 1024 * 1024, ...limits },
+    limits: { maxFrames: 64, maxBytes: 1024 * 1024, maxWaitMs: 5_000, ...limits },
+    clock,
     onRelayed: (outcome) => relayed.push(outcome),
     onFailed: (err) => failures.push(err),
+    onStalled: () => stalls.push(clock.now()),
     ...options,
   });
-  return { clock, transport, queue, failures, relayed };
+  return { clock, transport, queue, failures, relayed, stalls };
 }
 
 /** Makes every relay wait until the test lets it finish. */
@@ -131,6 +134,95 @@ describe('RelayQueue', () => {
       gated(roomy.transport);
       roomy.queue.push({ request: messageCall('a') });
       expect(roomy.queue.push({ request: messageCall('b') })).toBe('frames');
+    });
+
+    describe('the wait bound', () => {
+      it('refuses a call that arrives once the call in flight has waited longer than the bound, and takes one that arrives before', async () => {
+        const { queue, transport, clock } = setup({ maxWaitMs: 5_000 });
+        gated(transport);
+        queue.push({ request: messageCall('a') });
+        await clock.advance(5_000);
+        expect(queue.push({ request: messageCall('b') })).toBeUndefined();
+        expect(queue.oldestWaitMs).toBe(5_000);
+        await clock.advance(1);
+        expect(queue.push({ request: messageCall('c') })).toBe('wait');
+        expect(queue.frames).toBe(2);
+      });
+
+      it('measures from the oldest call not yet relayed: once it is, from the next', async () => {
+        const { queue, transport, clock } = setup({ maxWaitMs: 5_000 });
+        const gate = gated(transport);
+        queue.push({ request: messageCall('a') });
+        await clock.advance(3_000);
+        queue.push({ request: messageCall('b') });
+        await clock.advance(2_001);
+        expect(queue.push({ request: messageCall('c') })).toBe('wait');
+        await gate.next(); // a relayed; b, 2,001 ms old, in flight
+        expect(queue.push({ request: messageCall('c') })).toBeUndefined();
+        expect(transport.relayedArgs).toEqual(['a', 'b']);
+      });
+
+      it('counts the time the replica refused the call as overloaded', async () => {
+        const { queue, transport, clock } = setup({ maxWaitMs: 5_000 });
+        transport.onRelay = async () => {
+          throw replicaOverloaded();
+        };
+        queue.push({ request: messageCall('a') });
+        await clock.advance(5_001);
+        expect(queue.push({ request: messageCall('b') })).toBe('wait');
+      });
+
+      it('leaves out the time the replica could not be reached: the retry window covers that', async () => {
+        const { queue, transport, clock } = setup({ maxWaitMs: 5_000 });
+        let down = true;
+        const answers: Array<() => void> = [];
+        transport.onRelay = () => {
+          if (down) return Promise.reject(replicaUnavailable());
+          return new Promise<RelayOutcome>((resolve) => answers.push(() => resolve({ status: 'executed' })));
+        };
+        queue.push({ request: messageCall('a') });
+        await clock.advance(10_000);
+        down = false;
+        await clock.advance(2_000); // the next attempt reaches the replica, which takes its time
+        expect(answers).toHaveLength(1);
+        expect(queue.push({ request: messageCall('b') })).toBeUndefined();
+        await clock.advance(5_000);
+        expect(queue.push({ request: messageCall('c') })).toBe('wait');
+      });
+
+      it('ends the queue when the next call waited longer than the bound before it could start, relaying none after', async () => {
+        const { queue, transport, clock, stalls, failures } = setup({ maxWaitMs: 5_000 });
+        const gate = gated(transport);
+        queue.push({ request: messageCall('a') });
+        await clock.advance(1_000);
+        queue.push({ request: messageCall('b') });
+        queue.push({ request: messageCall('c') });
+        await clock.advance(5_001);
+        await gate.next();
+        expect(transport.relayedArgs).toEqual(['a']);
+        expect(stalls).toHaveLength(1);
+        expect(failures).toEqual([]);
+        expect(queue.frames).toBe(0);
+      });
+
+      it('starts a call that waited up to the bound', async () => {
+        const { queue, transport, clock, stalls } = setup({ maxWaitMs: 5_000 });
+        const gate = gated(transport);
+        queue.push({ request: messageCall('a') });
+        queue.push({ request: messageCall('b') });
+        await clock.advance(5_000);
+        await gate.next();
+        expect(transport.relayedArgs).toEqual(['a', 'b']);
+        expect(stalls).toEqual([]);
+      });
+
+      it('takes any call while nothing waits, however long ago the last one came', async () => {
+        const { queue, clock } = setup({ maxWaitMs: 5_000 });
+        queue.push({ request: messageCall('a') });
+        await clock.advance(60_000);
+        expect(queue.frames).toBe(0);
+        expect(queue.push({ request: messageCall('b') })).toBeUndefined();
+      });
     });
 
     it('does not relay a refused call', async () => {

@@ -322,6 +322,69 @@ describe('ClientSession', () => {
       expect(socket.closes).toEqual([{ code: CloseCode.TOO_BIG, reason: 'ICWS_ERR_RELAY_QUEUE_TOO_LARGE: over 3000 bytes of calls queued; wait for replies or raise --max-queued-bytes' }]);
     });
 
+    it('closes with 1013 naming --max-relay-wait-ms when a call arrives behind one that waited longer for the replica', async () => {
+      const { socket, transport, open, session, clock, metrics } = setup({ maxRelayWaitMs: 5_000 });
+      await open();
+      stall(transport);
+      socket.receive(callFrame('ws_message', 'a'));
+      await clock.advance(5_000);
+      socket.receive(callFrame('ws_message', 'b'));
+      expect(session.state).toBe('open');
+      await clock.advance(1);
+      socket.receive(callFrame('ws_message', 'c'));
+      expect(session.state).toBe('closed');
+      expect(socket.closes).toEqual([
+        { code: CloseCode.TRY_AGAIN_LATER, reason: 'ICWS_ERR_RELAY_BACKLOG: calls waited over 5000 ms for the replica (--max-relay-wait-ms); reconnect later' },
+      ]);
+      expect(await errorCount(metrics, 'relay_backlog')).toBe(1);
+      expect(await closedCount(metrics, 'ICWS_ERR_RELAY_BACKLOG')).toBe(1);
+      expect(transport.relayedArgs.slice(1)).toEqual(['a']);
+    });
+
+    it('closes with 1013 as well when a queued call waited longer than --max-relay-wait-ms before it could start', async () => {
+      const { socket, transport, open, session, clock } = setup({ maxRelayWaitMs: 5_000 });
+      await open();
+      const answer = deferred<RelayOutcome>();
+      transport.onRelay = () => answer.promise;
+      socket.receive(callFrame('ws_message', 'a'));
+      socket.receive(callFrame('ws_message', 'b'));
+      await clock.advance(5_001);
+      answer.resolve({ status: 'executed' });
+      await settle();
+      expect(session.state).toBe('closed');
+      expect(socket.closes[0]).toMatchObject({ code: CloseCode.TRY_AGAIN_LATER, reason: expect.stringMatching(/^ICWS_ERR_RELAY_BACKLOG: /) });
+      expect(transport.relayedArgs.slice(1)).toEqual(['a']);
+    });
+
+    it('tells how long its oldest call has waited, and the guard of each call queued and relayed', async () => {
+      const counted: string[] = [];
+      const overload = { arrived: () => void counted.push('arrived'), relayed: () => void counted.push('relayed') };
+      const { socket, transport, open, session, clock } = sessionHarness({ overload });
+      await open();
+      const answer = deferred<RelayOutcome>();
+      transport.onRelay = () => answer.promise;
+      expect(session.relayWaitMs).toBe(0);
+      socket.receive(callFrame('ws_message', 'a'));
+      await clock.advance(1_500);
+      expect(session.relayWaitMs).toBe(1_500);
+      answer.resolve({ status: 'executed' });
+      await settle();
+      expect(session.relayWaitMs).toBe(0);
+      expect(counted).toEqual(['arrived', 'relayed', 'arrived', 'relayed']); // ws_open, then the call
+    });
+
+    it('closes with 1013 ICWS_ERR_OVERLOADED when shed', async () => {
+      const { socket, open, session, metrics } = setup();
+      await open();
+      session.shed();
+      expect(session.state).toBe('closed');
+      expect(socket.closes[0]).toMatchObject({ code: CloseCode.TRY_AGAIN_LATER, reason: expect.stringMatching(/^ICWS_ERR_OVERLOADED: /) });
+      expect(await errorCount(metrics, 'overload_shed')).toBe(1);
+      expect(await closedCount(metrics, 'ICWS_ERR_OVERLOADED')).toBe(1);
+      session.shed();
+      expect(await errorCount(metrics, 'overload_shed')).toBe(1);
+    });
+
     it('counts the calls waiting while opening, ws_open included', async () => {
       const { socket } = setup({ maxQueuedFrames: 3 });
       socket.receive(wsOpenFrame());

@@ -26,7 +26,8 @@ import { isReplicaOverloaded, type IcTransport, type RelayOutcome } from './ic-t
 import { Heartbeat } from './heartbeat';
 import { InboundMeter } from './inbound-meter';
 import type { GatewayMetrics } from './metrics';
-import { RelayQueue, type RelayJob } from './relay-queue';
+import type { OverloadGuard, SheddableSession } from './overload-guard';
+import { RelayQueue, type RelayJob, type RelayQueueOverflow } from './relay-queue';
 import type { RetryPolicy } from './retry-policy';
 import type { Recipient, Route, Router } from './router';
 import { NO_TRACING, type CallSpanEnd, type GatewayTracer, type TraceSpan } from './tracing';
@@ -67,6 +68,8 @@ export interface SessionLimits {
   readonly maxQueuedFrames: number;
   /** Bytes of calls waiting to be relayed or in flight (`--max-queued-bytes`). */
   readonly maxQueuedBytes: number;
+  /** How long a call may wait to be relayed while the replica answers (`--max-relay-wait-ms`). */
+  readonly maxRelayWaitMs: number;
 }
 
 /** How long a session waits for its client; each has a gateway flag. */
@@ -97,6 +100,8 @@ export interface SessionHost {
   readonly tracer?: GatewayTracer;
   /** Keeps track of work that a drain must wait for. */
   track(work: Promise<unknown>): void;
+  /** Told of each call queued and relayed, to shed load when the replica falls behind all clients. */
+  readonly overload?: Pick<OverloadGuard, 'arrived' | 'relayed'>;
 }
 
 /**
@@ -125,7 +130,7 @@ const MAX_FRAME_HEADER_BYTES = 14;
  * One client connection: frames in from the socket, calls out through its {@link RelayQueue},
  * certified messages in from the {@link Router}.
  */
-export class ClientSession implements Recipient {
+export class ClientSession implements Recipient, SheddableSession {
   #state: SessionState = 'awaiting_open';
   #canisterId: Principal | undefined;
   #clientKey: ClientKey | undefined;
@@ -236,6 +241,18 @@ export class ClientSession implements Recipient {
     this.close(new GatewayError(code, message));
   }
 
+  /** How long the oldest of the client's calls queued or in flight has waited for the replica; 0 with none. */
+  get relayWaitMs(): number {
+    return this.#state === 'closed' ? 0 : (this.#queue?.oldestWaitMs ?? 0);
+  }
+
+  /** Closes the session to shed load: the replica does not keep up with all the clients' calls. */
+  shed(): void {
+    if (this.#state === 'closed') return;
+    this.#host.metrics.errors.inc({ kind: 'overload_shed' });
+    this.#fail('ICWS_ERR_OVERLOADED', 'the replica does not keep up with the calls of all clients; the newest sessions close to shed the excess: reconnect later');
+  }
+
   /** What the socket read so far is parsed: an unfinished frame before opening must stay small. */
   #chunkParsed(): void {
     this.#meter.chunkParsed();
@@ -324,13 +341,15 @@ export class ClientSession implements Recipient {
   }
 
   #createQueue(canisterId: Principal): RelayQueue {
-    const { transport, relayRetry, limits, metrics, router } = this.#host;
+    const { transport, relayRetry, limits, metrics, router, clock } = this.#host;
     return new RelayQueue({
       canisterId,
       transport,
       retry: relayRetry,
-      limits: { maxFrames: limits.maxQueuedFrames, maxBytes: limits.maxQueuedBytes },
+      limits: { maxFrames: limits.maxQueuedFrames, maxBytes: limits.maxQueuedBytes, maxWaitMs: limits.maxRelayWaitMs },
+      clock,
       onRelayed: (outcome: RelayOutcome) => {
+        this.#host.overload?.relayed();
         const call = this.#calls.shift();
         if (call !== this.#openCall) call?.end({ outcome: outcome.status });
         metrics.messagesRelayed.inc({ direction: 'client_to_canister' });
@@ -350,6 +369,7 @@ export class ClientSession implements Recipient {
         if (refused) this.#fail('ICWS_ERR_ENVELOPE_REFUSED', refusalText(message));
         else this.#fail('ICWS_ERR_REPLICA_UNAVAILABLE', `could not relay to the canister: ${message}`);
       },
+      onStalled: () => this.#refuse('wait'),
       onRetry: (err: unknown, attempt: number) => {
         // Every overloaded answer counts, the retried ones here and the last one in onFailed.
         if (isReplicaOverloaded(err)) {
@@ -366,17 +386,31 @@ export class ClientSession implements Recipient {
   #enqueue(job: RelayJob, call = this.#startCall(job.request)): void {
     const overflow = this.#queue!.push(job);
     if (overflow === undefined) {
+      this.#host.overload?.arrived();
       this.#calls.push(call);
       return;
     }
-    this.#host.metrics.errors.inc({ kind: 'relay_queue_full' });
-    const { maxQueuedFrames, maxQueuedBytes } = this.#host.limits;
-    const error =
-      overflow === 'frames'
-        ? new GatewayError('ICWS_ERR_RELAY_QUEUE_FULL', `over ${maxQueuedFrames} calls queued; wait for replies or raise --max-queued-frames`)
-        : new GatewayError('ICWS_ERR_RELAY_QUEUE_TOO_LARGE', `over ${maxQueuedBytes} bytes of calls queued; wait for replies or raise --max-queued-bytes`);
-    call.end({ outcome: 'failed', error });
+    this.#refuse(overflow, call);
+  }
+
+  /** Closes the session for a relay bound met: by `call` arriving, or by the queue. */
+  #refuse(overflow: RelayQueueOverflow, call?: TraceSpan<CallSpanEnd>): void {
+    const error = this.#overflowError(overflow);
+    this.#host.metrics.errors.inc({ kind: overflow === 'wait' ? 'relay_backlog' : 'relay_queue_full' });
+    call?.end({ outcome: 'failed', error });
     this.close(error);
+  }
+
+  #overflowError(overflow: RelayQueueOverflow): GatewayError {
+    const { maxQueuedFrames, maxQueuedBytes, maxRelayWaitMs } = this.#host.limits;
+    switch (overflow) {
+      case 'frames':
+        return new GatewayError('ICWS_ERR_RELAY_QUEUE_FULL', `over ${maxQueuedFrames} calls queued; wait for replies or raise --max-queued-frames`);
+      case 'bytes':
+        return new GatewayError('ICWS_ERR_RELAY_QUEUE_TOO_LARGE', `over ${maxQueuedBytes} bytes of calls queued; wait for replies or raise --max-queued-bytes`);
+      case 'wait':
+        return new GatewayError('ICWS_ERR_RELAY_BACKLOG', `calls waited over ${maxRelayWaitMs} ms for the replica (--max-relay-wait-ms); reconnect later`);
+    }
   }
 
   #startCall(request: DecodedClientRequest): TraceSpan<CallSpanEnd> {

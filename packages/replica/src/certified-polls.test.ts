@@ -1,7 +1,8 @@
 /**
- * `ws_get_messages` does not wait for the round under way: it answers from the state the latest
- * certificate covers, with that certificate, and the messages of the round under way come with
- * the next one. Other queries still wait for the round.
+ * `ws_get_messages` of a canister polled lately does not wait for the round under way when the
+ * state the latest certificate covers has messages for it: it answers from that state, with that
+ * certificate, and the messages of the round under way come with the next one. A poll that has had
+ * every such message, and other queries, wait for the round.
  */
 import { Cbor, Certificate, lookup_path, lookupResultToBuffer, LookupPathStatus, reconstruct, type HashTree } from '@icp-sdk/core/agent';
 import { IDL } from '@icp-sdk/core/candid';
@@ -79,6 +80,7 @@ describe('ws_get_messages on a replica', () => {
   it('answers at once while a round executes, from the certified state, with its valid certificate', async () => {
     await start({ signer: 'inline' });
     await replica.update(id, 'slowSend', nothing, client);
+    await poll(); // a gateway polls the canister
     let finished = 0;
     const calls = Array.from({ length: 5 }, () => replica.update(id, 'slowSend', nothing, client).then(() => finished++));
     expect(await caught('executing', () => finished > 0)).toBe(true);
@@ -92,6 +94,7 @@ describe('ws_get_messages on a replica', () => {
 
   it('answers at once while a round is signed (on the worker)', async () => {
     await start();
+    await poll();
     for (let attempt = 1; attempt <= 20; attempt++) {
       let finished = false;
       const call = replica.update(id, 'slowSend', nothing, client).then(() => (finished = true));
@@ -108,6 +111,20 @@ describe('ws_get_messages on a replica', () => {
     throw new Error('no poll arrived while a round was signed in 20 attempts');
   });
 
+  it('lets a poll that has had every certified message wait for the round under way, and answers it with that round', async () => {
+    await start({ signer: 'inline' });
+    await replica.update(id, 'slowSend', nothing, client);
+    const { batch } = await poll();
+    const next = BigInt(batch.messages.length); // the open message and message 1
+    let finished = 0;
+    const calls = Array.from({ length: 5 }, () => replica.update(id, 'slowSend', nothing, client).then(() => finished++));
+    expect(await caught('executing', () => finished > 0)).toBe(true);
+    const { texts } = await poll(next);
+    expect(texts).toEqual(['message 2', 'message 3', 'message 4', 'message 5', 'message 6']);
+    expect(replica.stats.queriesFromCertifiedState).toBe(0);
+    await Promise.all(calls);
+  });
+
   it('lets other queries wait for the round under way, as before', async () => {
     await start({ signer: 'inline' });
     let finished = 0;
@@ -122,6 +139,7 @@ describe('ws_get_messages on a replica', () => {
   it('keeps answering from the certified state while a canister is installed', async () => {
     await start({ signer: 'inline' });
     await replica.update(id, 'slowSend', nothing, client);
+    await poll();
     replica.install('another', canister);
     expect((await poll()).texts).toEqual(['message 1']);
     expect(replica.stats.queriesFromCertifiedState).toBe(1);
@@ -135,8 +153,20 @@ describe('ws_get_messages on a replica', () => {
     });
     const other = replica.install('other', certifying(1));
     await replica.update(id, 'slowSend', nothing, client);
+    await poll();
     replica.upgrade(other, certifying(2));
     expect((await poll()).texts).toEqual(['message 1']);
     expect(replica.stats.queriesFromCertifiedState).toBe(1);
+  });
+
+  it('keeps no certificate for a canister nobody polled lately: its first poll during a round waits for it', async () => {
+    await start({ signer: 'inline' });
+    await replica.update(id, 'slowSend', nothing, client);
+    let finished = 0;
+    const calls = Array.from({ length: 3 }, () => replica.update(id, 'slowSend', nothing, client).then(() => finished++));
+    expect(await caught('executing', () => finished > 0)).toBe(true);
+    expect((await poll()).texts).toEqual(['message 1', 'message 2', 'message 3', 'message 4']);
+    expect(replica.stats.queriesFromCertifiedState).toBe(0);
+    await Promise.all(calls);
   });
 });

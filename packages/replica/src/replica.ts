@@ -163,6 +163,13 @@ export class Replica {
   #treeCertified = false;
   /** Queries answering from the certified state while a round is under way, by canister (`ic.setCertifiedQueries`). */
   #certifiedQueries = new Map<CanisterInstance, CanisterMethods>();
+  /**
+   * When each canister with certified queries was last queried (replica time, ns), by
+   * {@link canisterKey}: only those queried lately get their certificate kept when the tree
+   * changes, so a round costs nothing for canisters nobody polls. By id, not instance, so that an
+   * upgrade neither forgets a canister's polls nor keeps its old heap reachable.
+   */
+  readonly #queriedAtNs = new Map<string, bigint>();
   /** Captured at the end of the round being signed; certified with it. */
   #pendingQueries: Map<CanisterInstance, CanisterMethods> | undefined;
   #signature: Uint8Array | undefined;
@@ -426,26 +433,31 @@ export class Replica {
   /**
    * Executes a query against the certified state, at its certified time. While a round is under
    * way, a query the canister captured for it (`ic.setCertifiedQueries`) runs at once against the
-   * state the latest certificate covers, if that certificate is recent; any other waits until
-   * that round (or an empty one, when the certificate is stale) is certified.
+   * state the latest certificate covers, if that certificate is recent, unless it defers to the
+   * current state; any other waits until that round (or an empty one, when the certificate is
+   * stale) is certified.
    * @throws ReplicaError `ICWS_ERR_REPLICA_CLOSED` when the replica is closed meanwhile
    */
   async query(canisterId: Principal, methodName: string, arg: Uint8Array, caller: Principal): Promise<CallOutcome> {
     this.#assertOpen();
     if (!this.#certificateUsable()) {
       const captured = this.#certifiedQuery(canisterId, methodName);
-      if (captured !== undefined) {
+      if (captured !== undefined) this.#queriedAtNs.set(canisterKey(canisterId), this.clock.nowNs());
+      const outcome = captured?.instance.executeCaptured({ methodName, arg, caller, mode: 'query', timeNs: this.#certifiedTimeNs }, captured.method);
+      if (outcome !== undefined) {
         this.stats.queriesExecuted++;
         this.stats.queriesFromCertifiedState++;
-        return captured.instance.execute({ methodName, arg, caller, mode: 'query', timeNs: this.#certifiedTimeNs }, captured.method);
+        return outcome;
       }
       await this.#certifiedState();
     }
     // From here to the end the query runs without a break, so the state stays the certified one.
-    const instance = this.#canisters.get(canisterKey(canisterId));
+    const key = canisterKey(canisterId);
+    const instance = this.#canisters.get(key);
     if (instance === undefined) {
       return rejected(RejectCode.DestinationInvalid, 'IC0301', `Canister ${canisterId.toText()} not found`);
     }
+    if (this.#certifiedQueries.has(instance)) this.#queriedAtNs.set(key, this.clock.nowNs());
     this.stats.queriesExecuted++;
     return instance.execute({ methodName, arg, caller, mode: 'query', timeNs: this.#certifiedTimeNs });
   }
@@ -549,11 +561,16 @@ export class Replica {
     return this.clock.nowNs() - this.#certifiedTimeNs <= MAX_CERTIFICATE_REUSE_NS;
   }
 
-  /** @returns the query `methodName` of the canister as captured with the certified state, if it may answer now. */
+  /**
+   * @returns the query `methodName` of the canister as captured with the certified state, if it
+   *   may answer now: the certificate is recent, and kept (or the tree is still the certified one)
+   */
   #certifiedQuery(canisterId: Principal, methodName: string): { instance: CanisterInstance; method: MethodDefinition } | undefined {
-    const instance = this.#canisters.get(canisterKey(canisterId));
+    const key = canisterKey(canisterId);
+    const instance = this.#canisters.get(key);
     const queries = instance === undefined ? undefined : this.#certifiedQueries.get(instance);
     if (queries === undefined || !Object.hasOwn(queries, methodName) || !this.#certificateRecent()) return undefined;
+    if (!this.#treeCertified && !this.#dataCertificates.has(key)) return undefined;
     const method = queries[methodName];
     return method.mode === 'query' ? { instance: instance!, method } : undefined;
   }
@@ -561,11 +578,16 @@ export class Replica {
   /**
    * Called before the state tree changes (a round starts, a canister is installed): keeps the
    * certificates the captured queries will hand out until the next signature, made while the tree
-   * is still the certified one.
+   * is still the certified one, for the canisters queried within the certificate reuse period;
+   * a canister queried after a long silence waits for the round, as any query.
    */
   #beforeTreeChange(): void {
     if (!this.#treeCertified) return;
-    for (const instance of this.#certifiedQueries.keys()) this.#dataCertificate(instance.id);
+    const since = this.clock.nowNs() - MAX_CERTIFICATE_REUSE_NS;
+    for (const instance of this.#certifiedQueries.keys()) {
+      const queriedAtNs = this.#queriedAtNs.get(canisterKey(instance.id));
+      if (queriedAtNs !== undefined && queriedAtNs >= since) this.#dataCertificate(instance.id);
+    }
     this.#treeCertified = false;
   }
 

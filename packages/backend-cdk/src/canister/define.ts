@@ -37,10 +37,12 @@ export interface CanisterContext {
    * any message, the host calls `capture`, which returns query methods (by name) bound to a frozen
    * copy of what they read; while a later round is under way, a call of one of those methods runs
    * the captured one, at the time of the round it was captured in and with that round's
-   * certificate as `dataCertificate()`. Other queries, and all queries while no round is under
-   * way, run on the current state as before. A canister has one `capture`; a later call replaces
-   * it. `capture` must be cheap (it runs every round) and must not use this context. Hosts that
-   * lack it leave the method out.
+   * certificate as `dataCertificate()`. A captured method that has nothing newer to tell than the
+   * round under way returns {@link DEFER_TO_CURRENT_STATE}: the call then waits for
+   * that round and runs on the current state. Other queries, and all queries while no round is
+   * under way, run on the current state as before. A canister has one `capture`; a later call
+   * replaces it. `capture` must be cheap (it runs every round) and must not use this context.
+   * Hosts that lack it leave the method out.
    */
   setCertifiedQueries?(capture: () => CanisterMethods): void;
   /**
@@ -78,6 +80,13 @@ export interface CanisterContext {
    */
   readonly stableStore: StableStore;
 }
+
+/**
+ * What a query captured with {@link CanisterContext.setCertifiedQueries} returns to have the call
+ * wait for the round under way and run on the current state instead: it has nothing to answer
+ * that the round under way could not make newer (a poll that has had every message certified).
+ */
+export const DEFER_TO_CURRENT_STATE: unique symbol = Symbol('icws: answer from the current state');
 
 type Decoded<T> = T extends IDL.Type<infer V> ? V : never;
 /** The TypeScript values of a tuple of Candid types. */

@@ -19,7 +19,7 @@ import {
   type GatewayPrincipal,
   principalText,
 } from '@icws/protocol';
-import type { CanisterContext } from '../canister/define';
+import { DEFER_TO_CURRENT_STATE, type CanisterContext } from '../canister/define';
 import { ClientRegistry, type RegisteredClient } from './client-registry';
 import { wsErrors } from './errors';
 import { queueRange, type QueueView } from './gateway-queue';
@@ -162,7 +162,10 @@ export class WebSocketState {
     return {
       getMessages: (caller, nonce, maxMessages) => {
         const entry = queues.get(principalText(caller));
-        return entry === undefined ? emptyMessages() : this.#poll(entry.gateway, entry.queue, certification, nonce, maxMessages);
+        // A poll that has had every message of the frozen state waits for the round under way,
+        // which may queue more for it: answering it empty would send it to sleep a polling interval.
+        if (entry === undefined || nonce >= BigInt(entry.queue.nextNonce)) return DEFER_TO_CURRENT_STATE;
+        return this.#poll(entry.gateway, entry.queue, certification, nonce, maxMessages);
       },
     };
   }
@@ -438,8 +441,11 @@ function numbersOf(client: RegisteredClient): { nonce: bigint; lastOutgoingSeque
 
 /** A frozen state of the WebSocket protocol: see {@link WebSocketState.certifiedView}. @internal */
 export interface WsCertifiedView {
-  /** {@link WebSocketState.getMessages} against the frozen state. */
-  getMessages(caller: Principal, nonce: bigint, maxMessages?: bigint): CanisterWsGetMessagesResult;
+  /**
+   * {@link WebSocketState.getMessages} against the frozen state, or {@link DEFER_TO_CURRENT_STATE}
+   * when it holds no message from `nonce` on (or no queue of the caller).
+   */
+  getMessages(caller: Principal, nonce: bigint, maxMessages?: bigint): CanisterWsGetMessagesResult | typeof DEFER_TO_CURRENT_STATE;
 }
 
 /** What a poll needs of the certification: witnesses of key ranges. */

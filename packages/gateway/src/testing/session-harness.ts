@@ -5,7 +5,7 @@
 import type { CanisterOutputCertifiedMessages } from '@icws/protocol';
 import { RetryPolicy } from '../retry-policy';
 import { Router, type BatchSink } from '../router';
-import { ClientSession, type SessionLimits, type SessionTimeouts } from '../session';
+import { ClientSession, type SessionHost, type SessionLimits, type SessionTimeouts } from '../session';
 import type { GatewayTracer } from '../tracing';
 import { FakeClock, settle } from './fake-clock';
 import { FakeSocket } from './fake-socket';
@@ -14,7 +14,7 @@ import { silentLog, testMetrics } from './gateway-parts';
 import { batch, CANISTER_ID, canisterMessage, clientKey, GATEWAY_PRINCIPAL, wsOpenFrame } from './frames';
 
 /** The session limits the unit tests start from. */
-export const TEST_LIMITS: SessionLimits = { maxFrameBytes: 64 * 1024, maxOpenFrameBytes: 64 * 1024, maxClientBufferBytes: 1024 * 1024, maxQueuedFrames: 8, maxQueuedBytes: 256 * 1024 };
+export const TEST_LIMITS: SessionLimits = { maxFrameBytes: 64 * 1024, maxOpenFrameBytes: 64 * 1024, maxClientBufferBytes: 1024 * 1024, maxQueuedFrames: 8, maxQueuedBytes: 256 * 1024, maxRelayWaitMs: 5_000 };
 /** The session timeouts the unit tests start from. */
 export const TEST_TIMEOUTS: SessionTimeouts = { openTimeoutMs: 10_000, pingIntervalMs: 30_000, maxMissedPongs: 2 };
 
@@ -25,6 +25,8 @@ export interface SessionHarnessOptions {
   tracer?: GatewayTracer;
   /** The session's number. @default 1 */
   id?: number;
+  /** Told of the calls queued and relayed. */
+  overload?: SessionHost['overload'];
 }
 
 /** @returns a session awaiting `ws_open`, its parts, and helpers that play the canister's side. */
@@ -57,6 +59,7 @@ export function sessionHarness(options: SessionHarnessOptions = {}) {
       metrics,
       log: silentLog,
       ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
+      ...(options.overload === undefined ? {} : { overload: options.overload }),
       track: (work) => void tracked.push(work),
     },
     options.id ?? 1,

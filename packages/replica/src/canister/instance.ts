@@ -1,5 +1,6 @@
 import type { Principal } from '@icp-sdk/core/principal';
 import {
+  DEFER_TO_CURRENT_STATE,
   printedLine,
   upgradeHooksOf,
   type CanisterContext,
@@ -141,10 +142,33 @@ export class CanisterInstance {
   }
 
   /**
+   * Runs a query captured with the certified state (see {@link captureCertifiedQueries}) as `execute` does.
+   * @returns its outcome, or `undefined` when it returned `DEFER_TO_CURRENT_STATE`
+   */
+  executeCaptured(call: CanisterCall, method: MethodDefinition): CallOutcome | undefined {
+    let deferred = false;
+    const outcome = this.#execute(call, method, (_, result) => {
+      if (result !== DEFER_TO_CURRENT_STATE) return encodeReply(method.retTypes, result, call.methodName);
+      deferred = true;
+      return new Uint8Array();
+    });
+    return deferred ? undefined : outcome;
+  }
+
+  /**
    * Executes one message; whatever the method throws becomes a reject.
    * @param method - runs this definition (a captured query) instead of the canister's method of the call's name
    */
   execute(call: CanisterCall, method: MethodDefinition | undefined = this.#method(call.methodName)): CallOutcome {
+    return this.#execute(call, method, (definition, result) => encodeReply(definition.retTypes, result, call.methodName));
+  }
+
+  /** {@link execute}, with the method's result turned into the reply by `reply`. */
+  #execute(
+    call: CanisterCall,
+    method: MethodDefinition | undefined,
+    reply: (method: MethodDefinition, result: unknown) => Uint8Array,
+  ): CallOutcome {
     if (method === undefined || (call.mode === 'query' && method.mode !== 'query')) {
       const kind = call.mode === 'query' ? 'query' : 'update or query';
       return rejected(
@@ -159,7 +183,7 @@ export class CanisterInstance {
     } catch (err) {
       return this.#trapped(`failed to decode the arguments of '${call.methodName}': ${describeError(err)}`);
     }
-    return this.#run(call, () => encodeReply(method.retTypes, method.implementation(...(args as never[])), call.methodName));
+    return this.#run(call, () => reply(method, method.implementation(...(args as never[]))));
   }
 
   #method(name: string): MethodDefinition | undefined {
