@@ -1,15 +1,16 @@
 // Gateway with the replica behind it, driven by cheap clients (native Ed25519 keys, no certificate
 // checks), so the figures are the server side's capacity, not what an SDK client sees:
 //  - reply latency (client → canister → client) at the default 100 ms polling interval,
-//  - relay rate, and the CPU gateway and replica spend per round trip at a steady load, next to a
-//    raw `ws` echo server's CPU per round trip in the same run,
+//  - relay rate, and the CPU gateway and replica spend per round trip at a steady load (measured
+//    over 10 s once a warm-up has seen the CPU per round trip settle, so JIT compilation is not
+//    counted), next to a raw `ws` echo server's CPU per round trip in the same run, measured alike,
 //  - how many idle canisters one gateway core polls every 100 ms, from the gateway's CPU per poll
 //    with many idle canisters, next to a plain node:http POST's client CPU in the same run,
 //  - gateway memory per idle connection.
 // Env: BENCH_ONLY=latency,relay,capacity,idle,memory (phases to run), BENCH_IDLE_CLIENTS (memory
 // phase, 10000), BENCH_IDLE_CANISTERS (idle phase, 200), BENCH_IDLE_SECONDS (idle phase's windows,
 // 10), BENCH_LATENCY_CLIENTS (20), BENCH_PROFILE=<dir> (CPU profiles of the gateway's and the
-// replica's main threads during the capacity and idle phases).
+// replica's main threads during the capacity phase's measured window and the idle phase).
 const { join } = require('node:path');
 const http = require('node:http');
 const WebSocket = require('ws');
@@ -25,7 +26,8 @@ const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 10);
 const CAPACITY_CLIENTS = 100;
 /** Round trips each capacity client keeps in flight: a steady load below the replica's pending-call bound. */
 const CAPACITY_IN_FLIGHT = 4;
-const CAPACITY_SECONDS = 6;
+/** Length of the capacity phase's measured window, after its warm-up (see STEADY_WARM_UP). */
+const CAPACITY_SECONDS = 10;
 const POLL_INTERVAL_MS = 100;
 const ONLY = process.env.BENCH_ONLY?.split(',');
 const PROFILE = process.env.BENCH_PROFILE;
@@ -93,19 +95,31 @@ async function openClients(count, url, canisterIds, concurrency = 200) {
 /** CPU seconds (user + system) a host reported on stdin ("cpu" or "memory" answer). */
 const cpuSeconds = (answer) => (answer.cpu.user + answer.cpu.system) / 1e6;
 
+/** How a closed loop warms up before its measured window: 1 s unless told otherwise. */
+const QUICK_WARM_UP = { windowSeconds: 1, minSeconds: 1, maxSeconds: 1 };
+/**
+ * The capacity phase's warm-up: windows of `windowSeconds` until the CPU per round trip of two in a
+ * row agrees within `tolerance`, at least `minSeconds`, at most `maxSeconds`. Profiles showed JIT
+ * compilation (on V8's own threads, counted as the process's CPU) busy for the first 5–8 s of load.
+ */
+const STEADY_WARM_UP = { windowSeconds: 2, minSeconds: 8, maxSeconds: 20, tolerance: 0.1 };
+
 /**
  * Keeps `inFlight` messages in flight per connection for `seconds` (each reply sends the next),
- * after a second of warm-up. @returns round trips completed in the measured window and its length.
+ * after a warm-up (see {@link STEADY_WARM_UP}); `measure(phase)` samples the hosts, its `cpu` (CPU
+ * seconds) is what the warm-up watches. The measured window is also sampled at its middle, so the
+ * halves can be compared.
+ * @returns round trips completed in the measured window (and in each half), its length, the samples
+ *   and what the warm-up did
  */
-async function closedLoop(connections, inFlight, seconds, measure) {
-  let counting = false;
+async function closedLoop(connections, inFlight, seconds, measure, warmUp = QUICK_WARM_UP) {
   let roundTrips = 0;
   let stop = false;
   const done = connections.map((connection) => new Promise((resolve) => {
     let outstanding = 0;
     connection.onFrame = () => {
       outstanding--;
-      if (counting) roundTrips++;
+      roundTrips++;
       if (!stop) {
         outstanding++;
         connection.sendOne();
@@ -116,18 +130,45 @@ async function closedLoop(connections, inFlight, seconds, measure) {
       connection.sendOne();
     }
   }));
-  await sleep(1000);
+  const warmStart = performance.now();
+  const windows = [];
+  let settled = false;
+  if (warmUp.tolerance === undefined) await sleep(warmUp.minSeconds * 1000);
+  else {
+    let previous = { sample: await measure('warm-up'), trips: roundTrips };
+    for (let elapsed = warmUp.windowSeconds; elapsed <= warmUp.maxSeconds; elapsed += warmUp.windowSeconds) {
+      await sleep(warmUp.windowSeconds * 1000);
+      const sample = await measure('warm-up');
+      windows.push((1000 * (sample.cpu - previous.sample.cpu)) / (roundTrips - previous.trips));
+      previous = { sample, trips: roundTrips };
+      const [a, b] = windows.slice(-2);
+      settled = elapsed >= warmUp.minSeconds && windows.length >= 2 && Math.abs(a - b) <= warmUp.tolerance * Math.min(a, b);
+      if (settled) break;
+    }
+  }
+  const warmSeconds = (performance.now() - warmStart) / 1000;
   const before = await measure('before');
-  counting = true;
+  const tripsBefore = roundTrips;
   const t0 = performance.now();
-  await sleep(seconds * 1000);
-  counting = false;
+  await sleep((seconds * 1000) / 2);
+  const middle = await measure('middle');
+  const tripsMiddle = roundTrips;
+  await sleep((seconds * 1000) / 2);
+  const tripsAfter = roundTrips;
   const wall = (performance.now() - t0) / 1000;
   const after = await measure('after');
   stop = true;
   await Promise.all(done);
   for (const connection of connections) connection.onFrame = undefined;
-  return { roundTrips, wall, before, after };
+  return {
+    roundTrips: tripsAfter - tripsBefore,
+    halves: [tripsMiddle - tripsBefore, tripsAfter - tripsMiddle],
+    wall,
+    before,
+    middle,
+    after,
+    warmUp: { seconds: warmSeconds, windows, settled },
+  };
 }
 
 /** Client CPU of one node:http POST on a kept-alive connection, the HTTP client a gateway could use. */
@@ -210,15 +251,24 @@ async function main() {
   if (run('capacity')) {
     let sent = 0;
     for (const client of clients) client.sendOne = () => client.send(`c${sent++}`);
-    const measure = async () => {
+    // Profiles cover the measured window only, not the warm-up.
+    const measure = async (phase) => {
       const [g, r] = await Promise.all([gateway.ask('cpu'), replica.ask('memory')]);
-      return { gateway: cpuSeconds(g), replica: cpuSeconds(r), rounds: r.stats.rounds, polls: g.polls, queries: r.stats.queriesExecuted, fromCertified: r.stats.queriesFromCertifiedState };
+      if (PROFILE && phase === 'before') await Promise.all([gateway.ask('profile-start'), replica.ask('profile-start')]);
+      if (PROFILE && phase === 'after') {
+        await Promise.all([gateway.ask(`profile-stop ${join(PROFILE, 'gateway-capacity.cpuprofile')}`), replica.ask(`profile-stop ${join(PROFILE, 'replica-capacity.cpuprofile')}`)]);
+      }
+      const gatewayCpu = cpuSeconds(g);
+      const replicaCpu = cpuSeconds(r);
+      return { cpu: gatewayCpu + replicaCpu, gateway: gatewayCpu, replica: replicaCpu, rounds: r.stats.rounds, polls: g.polls, queries: r.stats.queriesExecuted, fromCertified: r.stats.queriesFromCertifiedState };
     };
-    const server = await profiled('capacity', () => closedLoop(clients, CAPACITY_IN_FLIGHT, CAPACITY_SECONDS, measure));
+    const server = await closedLoop(clients, CAPACITY_IN_FLIGHT, CAPACITY_SECONDS, measure, STEADY_WARM_UP);
     // Then the replica's allocation per round trip at the same load, sampled (sampling slows it a little).
-    const allocation = await closedLoop(clients, CAPACITY_IN_FLIGHT, 3, (phase) =>
-      replica.ask(phase === 'before' ? 'alloc-start' : `alloc-stop${PROFILE ? ` ${join(PROFILE, 'replica-capacity.heapprofile')}` : ''}`),
-    );
+    const allocation = await closedLoop(clients, CAPACITY_IN_FLIGHT, 3, async (phase) => {
+      if (phase === 'before') return replica.ask('alloc-start');
+      if (phase === 'after') return replica.ask(`alloc-stop${PROFILE ? ` ${join(PROFILE, 'replica-capacity.heapprofile')}` : ''}`);
+      return undefined;
+    });
     const echoHost = startChild(join(__dirname, 'ws-echo-host.js'));
     const { url: echoUrl } = await echoHost.next();
     const frame = Buffer.alloc(420, 7); // about a signed ws_message envelope's size
@@ -229,23 +279,29 @@ async function main() {
       socket.once('open', () => resolve(Object.assign(connection, { socket })));
       socket.once('error', reject);
     })));
-    const echo = await closedLoop(echoes, CAPACITY_IN_FLIGHT, CAPACITY_SECONDS, async () => ({ cpu: cpuSeconds(await echoHost.ask('cpu')) }));
+    const echo = await closedLoop(echoes, CAPACITY_IN_FLIGHT, CAPACITY_SECONDS, async () => ({ cpu: cpuSeconds(await echoHost.ask('cpu')) }), STEADY_WARM_UP);
     for (const connection of echoes) connection.socket.close();
     echoHost.stop();
 
     const perTrip = (seconds, trips) => (seconds * 1000) / trips;
     const gatewayMs = perTrip(server.after.gateway - server.before.gateway, server.roundTrips);
     const replicaMs = perTrip(server.after.replica - server.before.replica, server.roundTrips);
+    const halvesMs = [perTrip(server.middle.cpu - server.before.cpu, server.halves[0]), perTrip(server.after.cpu - server.middle.cpu, server.halves[1])];
     const echoMs = perTrip(echo.after.cpu - echo.before.cpu, echo.roundTrips);
     const per = (key) => (server.after[key] - server.before[key]) / server.roundTrips;
     const allocatedKb = allocation.after.allocatedBytes / allocation.roundTrips / 1024;
+    const { windowSeconds, tolerance, maxSeconds } = STEADY_WARM_UP;
+    const warmUpNote = ({ seconds, windows, settled }) =>
+      `${Math.round(seconds)} s warm-up, ${settled ? `settled (two ${windowSeconds}-s windows within ${tolerance * 100}%)` : `not settled within ${maxSeconds} s`}: ` +
+      `${windows.map((ms) => ms.toFixed(3)).join(', ')} CPU-ms per round trip`;
     const detail = `replica allocates ${allocatedKb.toFixed(1)} KB per round trip; ${(1 / per('rounds')).toFixed(1)} round trips per round, ${(1 / per('polls')).toFixed(1)} per poll, ` +
       `${Math.round((100 * (server.after.fromCertified - server.before.fromCertified)) / (server.after.queries - server.before.queries))}% of polls answered without waiting for a round`;
     console.log(
-      `server capacity (${CAPACITY_CLIENTS} ${CLIENTS_NOTE} × ${CAPACITY_IN_FLIGHT} in flight): ${Math.round(server.roundTrips / server.wall)} round trips/s, ` +
-        `gateway + replica ${(gatewayMs + replicaMs).toFixed(3)} CPU-ms per round trip (gateway ${gatewayMs.toFixed(3)}, replica ${replicaMs.toFixed(3)}) ` +
+      `server capacity (${CAPACITY_CLIENTS} ${CLIENTS_NOTE} × ${CAPACITY_IN_FLIGHT} in flight; ${warmUpNote(server.warmUp)}, then ${CAPACITY_SECONDS} s measured): ` +
+        `${Math.round(server.roundTrips / server.wall)} round trips/s, ` +
+        `gateway + replica ${(gatewayMs + replicaMs).toFixed(3)} CPU-ms per round trip (gateway ${gatewayMs.toFixed(3)}, replica ${replicaMs.toFixed(3)}; halves ${halvesMs[0].toFixed(3)} / ${halvesMs[1].toFixed(3)}) ` +
         `= ${Math.round(2000 / (gatewayMs + replicaMs))} round trips/s on 2 cores | reference, raw ws echo server: ${echoMs.toFixed(3)} CPU-ms per round trip ` +
-        `(${Math.round(echo.roundTrips / echo.wall)} round trips/s); ${detail}`,
+        `(${Math.round(echo.roundTrips / echo.wall)} round trips/s; ${warmUpNote(echo.warmUp)}); ${detail}`,
     );
   }
   for (const client of clients) client.socket.close();

@@ -222,7 +222,7 @@ export class ClientSession implements Recipient, SheddableSession {
       return this.#fail('ICWS_ERR_CLIENT_TOO_SLOW', `client too slow: more than ${maxClientBufferBytes} bytes waiting to be sent`);
     }
     this.#socket.send(encodeCanisterToClientMessage({ key: message.key, content: message.content, cert, tree }));
-    this.#host.metrics.messagesRelayed.inc({ direction: 'canister_to_client' });
+    this.#host.metrics.relayedToClient.inc();
     if (this.#state === 'opening') {
       this.#setState('open');
       this.#queue!.release();
@@ -352,7 +352,7 @@ export class ClientSession implements Recipient, SheddableSession {
         this.#host.overload?.relayed();
         const call = this.#calls.shift();
         if (call !== this.#openCall) call?.end({ outcome: outcome.status });
-        metrics.messagesRelayed.inc({ direction: 'client_to_canister' });
+        metrics.relayedToCanister.inc();
         if (outcome.status !== 'accepted') router.pollSoon(canisterId);
       },
       onFailed: (err: unknown) => {

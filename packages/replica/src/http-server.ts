@@ -106,7 +106,7 @@ export class ReplicaHttpServer {
       return;
     }
     await certified;
-    const certificate = await this.replica.certificate({ canisters: [], requestIds: [request.requestId], subnet: false });
+    const certificate = await this.replica.certificateParts({ canisters: [], requestIds: [request.requestId], subnet: false });
     return sendBody(res, 200, encodeCallReply(certificate));
   }
 

@@ -6,7 +6,7 @@ import { rejected, RejectCode, type CallOutcome } from './canister/outcome';
 import { ReplicaError } from './errors';
 import { InlineCertificateSigner, WorkerCertificateSigner, type CertificateSigner } from './bls-signer';
 import { isCanisterIdFormat } from './canister-ids';
-import { encodeCertificate } from './response-cbor';
+import { encodeCertificate, type CertificateParts } from './response-cbor';
 import { SystemClock, wallClockNs, type Clock } from './clock';
 import { CryptoWorkerPool } from './crypto-worker-pool';
 import { CachingSignatureVerifier } from './envelope/caching-verifier';
@@ -469,9 +469,19 @@ export class Replica {
    * @throws ReplicaError `ICWS_ERR_REPLICA_CLOSED` when the replica is closed meanwhile
    */
   async certificate(selection: StateSelection): Promise<Uint8Array> {
+    const { tree, signature, delegation } = await this.certificateParts(selection);
+    return encodeCertificate(tree, signature, delegation);
+  }
+
+  /**
+   * @returns what {@link certificate} encodes, for a caller that writes the certificate into a
+   *   larger body itself (the call endpoint's reply)
+   * @throws ReplicaError `ICWS_ERR_REPLICA_CLOSED` when the replica is closed meanwhile
+   */
+  async certificateParts(selection: StateSelection): Promise<CertificateParts> {
     this.#assertOpen();
     if (!this.#certificateUsable()) await this.#certifiedState();
-    return this.#encodeCertificate(selection);
+    return { tree: this.#state.witness(selection), signature: this.#signature!, delegation: this.#delegation?.encoded };
   }
 
   /**

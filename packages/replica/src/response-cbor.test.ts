@@ -33,9 +33,14 @@ describe('encodeCertificate', () => {
 });
 
 describe('encodeCallReply', () => {
-  it.each([10, 300, 70_000])('writes the bytes of {status: "replied", certificate} for a %i-byte certificate', (length) => {
-    const certificate = new Uint8Array(length).fill(5);
-    expect(hex(encodeCallReply(certificate))).toBe(hex(encodeCbor({ status: 'replied', certificate })));
+  it.each([1, 3_000, 70_000])('writes the bytes of {status: "replied", certificate} for a certificate whose leaf holds %i bytes', (length) => {
+    const tree = fork(labeled('time', leaf(new Uint8Array(length).fill(5))), pruned(new Uint8Array(32).fill(6)));
+    const signature = new Uint8Array(48).fill(7);
+    const delegation = encodeDelegation(new Uint8Array(29).fill(4), encodeCertificate(tree, signature));
+    for (const parts of [{ tree, signature }, { tree, signature, delegation }]) {
+      const certificate = encodeCertificate(parts.tree, parts.signature, parts.delegation);
+      expect(hex(encodeCallReply(parts))).toBe(hex(encodeCbor({ status: 'replied', certificate })));
+    }
   });
 });
 

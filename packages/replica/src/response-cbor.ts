@@ -23,6 +23,16 @@ const TEXT = {
 };
 
 /**
+ * The parts of a certificate `{tree, signature, delegation?}`; `delegation` is the CBOR of the
+ * `delegation` map, from {@link encodeDelegation}.
+ */
+export interface CertificateParts {
+  readonly tree: HashTree;
+  readonly signature: Uint8Array;
+  readonly delegation?: Uint8Array;
+}
+
+/**
  * @returns the CBOR of the certificate `{tree, signature, delegation?}` (self-describe tag first),
  *   as cbor-x encodes it but written directly into one buffer: a certificate is made for every
  *   update call and every data certificate, and a general-purpose encoder spends most of its time
@@ -31,24 +41,35 @@ const TEXT = {
  * @param delegation - the CBOR of the `delegation` map, from {@link encodeDelegation}
  */
 export function encodeCertificate(tree: HashTree, signature: Uint8Array, delegation?: Uint8Array): Uint8Array {
+  const parts = { tree, signature, delegation };
   const treeSize = hashTreeCborSize(tree);
+  const out = new Uint8Array(certificateSize(parts, treeSize));
+  writeCertificate(parts, out, 0);
+  return out;
+}
+
+/** @returns the size of the certificate's CBOR, tag included, its tree being `treeSize` bytes. */
+function certificateSize({ signature, delegation }: CertificateParts, treeSize: number): number {
   const delegationSize = delegation === undefined ? 0 : TEXT.delegation.length + delegation.length;
-  const out = new Uint8Array(
-    SELF_DESCRIBE_TAG.length + 1 + TEXT.tree.length + treeSize + TEXT.signature.length + cborHeadSize(signature.length) + signature.length + delegationSize,
-  );
-  out.set(SELF_DESCRIBE_TAG);
-  let at = writeCborHead(MAJOR_MAP, delegation === undefined ? 2 : 3, out, SELF_DESCRIBE_TAG.length);
+  return SELF_DESCRIBE_TAG.length + 1 + TEXT.tree.length + treeSize + TEXT.signature.length + cborHeadSize(signature.length) + signature.length + delegationSize;
+}
+
+/** Writes the certificate's CBOR at `at`, into room sized by {@link certificateSize}. @returns the offset after it */
+function writeCertificate({ tree, signature, delegation }: CertificateParts, out: Uint8Array, at: number): number {
+  out.set(SELF_DESCRIBE_TAG, at);
+  at = writeCborHead(MAJOR_MAP, delegation === undefined ? 2 : 3, out, at + SELF_DESCRIBE_TAG.length);
   out.set(TEXT.tree, at);
   at = writeHashTreeCbor(tree, out, at + TEXT.tree.length);
   out.set(TEXT.signature, at);
   at = writeCborHead(MAJOR_BYTES, signature.length, out, at + TEXT.signature.length);
   out.set(signature, at);
+  at += signature.length;
   if (delegation !== undefined) {
-    at += signature.length;
     out.set(TEXT.delegation, at);
     out.set(delegation, at + TEXT.delegation.length);
+    at += TEXT.delegation.length + delegation.length;
   }
-  return out;
+  return at;
 }
 
 /** @returns the CBOR of a certificate's `delegation` map `{subnet_id, certificate}` (no tag). */
@@ -56,12 +77,21 @@ export function encodeDelegation(subnetId: Uint8Array, certificate: Uint8Array):
   return concat([cborHead(MAJOR_MAP, 2), TEXT.subnetId, cborHead(MAJOR_BYTES, subnetId.length), subnetId, TEXT.certificate, cborHead(MAJOR_BYTES, certificate.length), certificate]);
 }
 
+const CALL_REPLY_HEAD = concat([SELF_DESCRIBE_TAG, cborHead(MAJOR_MAP, 2), TEXT.status, TEXT.replied, TEXT.certificate]);
+
 /**
- * @returns the CBOR body answering a v3 call that was executed: `{status: "replied", certificate}`;
- *   a slice of Node's buffer pool, to be written to the socket and dropped
+ * @returns the CBOR body answering a v3 call that was executed: `{status: "replied", certificate}`,
+ *   the certificate (a CBOR byte string) written in place rather than encoded apart and copied; a
+ *   slice of Node's buffer pool, to be written to the socket and dropped
  */
-export function encodeCallReply(certificate: Uint8Array): Uint8Array {
-  return pooledConcat([SELF_DESCRIBE_TAG, cborHead(MAJOR_MAP, 2), TEXT.status, TEXT.replied, TEXT.certificate, cborHead(MAJOR_BYTES, certificate.length), certificate]);
+export function encodeCallReply(certificate: CertificateParts): Uint8Array {
+  const treeSize = hashTreeCborSize(certificate.tree);
+  const size = certificateSize(certificate, treeSize);
+  const out = Buffer.allocUnsafe(CALL_REPLY_HEAD.length + cborHeadSize(size) + size);
+  out.set(CALL_REPLY_HEAD);
+  const at = writeCborHead(MAJOR_BYTES, size, out, CALL_REPLY_HEAD.length);
+  writeCertificate(certificate, out, at);
+  return out;
 }
 
 /**
