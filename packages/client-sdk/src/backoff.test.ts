@@ -1,4 +1,4 @@
-import { backoff } from './backoff';
+import { backoff, overloadBackoff } from './backoff';
 
 describe('backoff', () => {
   it('draws below a ceiling that doubles with each attempt', () => {
@@ -42,5 +42,29 @@ describe('backoff', () => {
     [0, 500, Infinity],
   ])('refuses attempt=%p min=%p max=%p', (attempt, min, max) => {
     expect(() => backoff(attempt, min, max)).toThrow(RangeError);
+  });
+});
+
+describe('overloadBackoff', () => {
+  it('draws in the upper half of a ceiling that doubles with each overload close in a row', () => {
+    const bottom = () => 0;
+    const top = () => 0.999999;
+    expect(overloadBackoff(1, 10_000, 60_000, bottom)).toBe(5_000);
+    expect(overloadBackoff(1, 10_000, 60_000, top)).toBe(9_999);
+    expect(overloadBackoff(2, 10_000, 60_000, bottom)).toBe(10_000);
+    expect(overloadBackoff(3, 10_000, 60_000, top)).toBe(39_999);
+  });
+
+  it('stops growing at the largest ceiling', () => {
+    expect(overloadBackoff(4, 10_000, 60_000, () => 0)).toBe(30_000);
+    expect(overloadBackoff(5_000, 10_000, 60_000, () => 0.999999)).toBe(59_999);
+  });
+
+  it('waits longer than the ordinary backoff would at its most', () => {
+    for (let i = 0; i < 100; i++) expect(overloadBackoff(1, 10_000, 60_000)).toBeGreaterThan(backoff(0, 500, 30_000));
+  });
+
+  it('refuses a streak below 1', () => {
+    expect(() => overloadBackoff(0, 10_000, 60_000)).toThrow(/streak must be an integer >= 1/);
   });
 });

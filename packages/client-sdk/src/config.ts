@@ -60,6 +60,27 @@ export interface ReconnectOptions {
   maxQueuedMessages?: number;
   /** Most bytes of Candid `send` queues while reconnecting; as {@link maxQueuedMessages}. @default 1_048_576 (1 MiB) */
   maxQueuedBytes?: number;
+  /**
+   * Ceiling of the delay after a close that says the gateway is overloaded (close 1013,
+   * `ICWS_ERR_OVERLOADED`, `ICWS_ERR_RELAY_BACKLOG`, `ICWS_ERR_REPLICA_OVERLOADED`): the delay is drawn
+   * in [ceiling / 2, ceiling), and the ceiling doubles with each overload close in a row (5–10 s,
+   * 10–20 s, 20–40 s, then 30–60 s with the defaults). The count restarts when a connection ends
+   * otherwise, or after one that stayed open a minute.
+   * @default 10_000
+   */
+  overloadDelayMs?: number;
+  /** Largest ceiling of the delay after an overload close; see {@link overloadDelayMs}. @default 60_000 */
+  overloadMaxDelayMs?: number;
+  /**
+   * Messages that go at once when a connection opens with messages to re-send or queued; the rest
+   * follow at {@link flushRate}, and `send` queues behind them until all have gone. With the
+   * defaults a gateway never holds more than 16 + 8 × 5 = 56 of them (its relay queue takes 64
+   * calls, each relayed within 5 s of its arrival, by default).
+   * @default 16
+   */
+  flushBurst?: number;
+  /** Messages per second sent after {@link flushBurst} (`Infinity`: no pacing). @default 8 */
+  flushRate?: number;
 }
 
 /** Configuration of an `IcWebSocket`; make one with {@link createWsConfig}. */
@@ -279,10 +300,19 @@ function reconnectOptions(value: boolean | ReconnectOptions | undefined): Requir
     resume: options.resume ?? true,
     maxQueuedMessages: options.maxQueuedMessages ?? DEFAULT_MAX_QUEUED_MESSAGES,
     maxQueuedBytes: options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
+    overloadDelayMs: options.overloadDelayMs ?? 10_000,
+    overloadMaxDelayMs: options.overloadMaxDelayMs ?? 60_000,
+    flushBurst: options.flushBurst ?? 16,
+    flushRate: options.flushRate ?? 8,
   };
   if (!(resolved.minDelayMs >= 0) || !(resolved.maxDelayMs >= resolved.minDelayMs) || !(resolved.maxAttempts >= 0)) {
     throw invalidConfig(`reconnect needs 0 <= minDelayMs <= maxDelayMs and maxAttempts >= 0, got ${JSON.stringify(options)}`);
   }
+  if (!(resolved.overloadDelayMs >= 0) || !(resolved.overloadMaxDelayMs >= resolved.overloadDelayMs) || !Number.isFinite(resolved.overloadMaxDelayMs)) {
+    throw invalidConfig(`reconnect needs 0 <= overloadDelayMs <= overloadMaxDelayMs (finite), got ${JSON.stringify(options)}`);
+  }
+  if (!Number.isSafeInteger(resolved.flushBurst) || resolved.flushBurst < 1) throw invalidConfig(`reconnect.flushBurst must be an integer >= 1, got ${String(resolved.flushBurst)}`);
+  if (typeof resolved.flushRate !== 'number' || !(resolved.flushRate > 0)) throw invalidConfig(`reconnect.flushRate must be a number > 0 (Infinity for no pacing), got ${String(resolved.flushRate)}`);
   if (typeof resolved.resume !== 'boolean') throw invalidConfig(`reconnect.resume must be true or false, got ${String(resolved.resume)}`);
   for (const name of ['maxQueuedMessages', 'maxQueuedBytes'] as const) {
     if (!Number.isSafeInteger(resolved[name]) || resolved[name] < 0) throw invalidConfig(`reconnect.${name} must be an integer >= 0, got ${String(resolved[name])}`);

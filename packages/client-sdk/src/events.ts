@@ -69,7 +69,9 @@ export class IcWebSocketCloseEvent extends Event {
 
 /**
  * A connection ended and a new one will be opened after `delayMs`, through `url` (the next gateway
- * of the list); it asks to resume the session unless `reconnect.resume` is false.
+ * of the list); it asks to resume the session unless `reconnect.resume` is false. When the gateway
+ * shed the connection as overloaded, `overloaded` is true and the delay is the overload backoff
+ * (`reconnect.overloadDelayMs`): an app can show "busy, reconnecting in …".
  */
 export class IcWebSocketReconnectEvent extends Event {
   /**
@@ -79,6 +81,8 @@ export class IcWebSocketReconnectEvent extends Event {
    * @param reason - its close reason
    * @param error - why it ended
    * @param url - the gateway the attempt connects to
+   * @param overloaded - whether the gateway shed the connection as overloaded: `delayMs` is the
+   *   longer overload backoff, and `reason` says why (e.g. `ICWS_ERR_OVERLOADED: …`)
    */
   constructor(
     readonly attempt: number,
@@ -87,6 +91,7 @@ export class IcWebSocketReconnectEvent extends Event {
     readonly reason: string,
     readonly error?: IcWebSocketError,
     readonly url: string = '',
+    readonly overloaded: boolean = false,
   ) {
     super('reconnecting');
   }

@@ -7,7 +7,7 @@
  */
 import type { IDL } from '@icp-sdk/core/candid';
 import type { Principal } from '@icp-sdk/core/principal';
-import { backoff } from './backoff';
+import { backoff, overloadBackoff } from './backoff';
 import { CloseCode } from './codes';
 import { EnvelopeSigner, type SigningIdentity } from './envelope';
 import { gatewayUrls, resolveConfig, type ApplicationMessageOf, type IcWebSocketConfig, type ReconnectOptions, type WsCanisterService } from './config';
@@ -84,6 +84,9 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
   #session: Session | undefined;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #attempt = 0;
+  /** Overload closes in a row; see {@link ReconnectOptions.overloadDelayMs}. */
+  #overloadStreak = 0;
+  #openedAt = 0;
   #everOpened = false;
   #closeRequested = false;
   #closed: IcWebSocketCloseEvent | undefined;
@@ -114,6 +117,8 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
       resume: resolved.reconnect?.resume ?? false,
       maxQueuedMessages: resolved.reconnect?.maxQueuedMessages ?? 0,
       maxQueuedBytes: resolved.reconnect?.maxQueuedBytes ?? 0,
+      flushBurst: resolved.reconnect?.flushBurst ?? 1,
+      flushRate: resolved.reconnect?.flushRate ?? Infinity,
     });
     this.#signer = new EnvelopeSigner(resolved.identity as SigningIdentity, this.canisterId);
     this.#verifier = new MessageVerifier({
@@ -166,7 +171,8 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
    * Sends `message`, encoded with the canister's Candid message type, as a signed `ws_message`.
    * While reconnecting (with `reconnect`, after the first open), the message waits in a bounded
    * queue and goes out once the next connection opens; after a resume it reaches the canister
-   * exactly once.
+   * exactly once. What a reconnection carries over goes out paced (`reconnect.flushBurst`,
+   * `flushRate`); until it has, messages sent queue behind it, within the same bounds.
    * @throws {IcWebSocketError} `ICWS_ERR_NOT_OPEN` before the first open and once closed;
    *   `ICWS_ERR_SEND_QUEUE_FULL` while reconnecting with the queue full; `ICWS_ERR_INVALID_MESSAGE`
    *   if `message` does not fit the Candid type; `ICWS_ERR_MESSAGE_TOO_LARGE` if it encodes to more
@@ -189,7 +195,8 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
       );
     }
     const session = this.#session;
-    if (session !== undefined && session.state === 'open') return session.send(bytes);
+    // Behind the messages a reconnection carried over, while they go out paced.
+    if (session !== undefined && session.state === 'open') return this.#continuity.waiting > 0 ? this.#continuity.hold(bytes) : session.send(bytes);
     if (this.#everOpened && this.readyState === CONNECTING) return this.#continuity.hold(bytes);
     throw new IcWebSocketError(Code.NOT_OPEN, `cannot send: the connection is not open (readyState ${this.readyState}); await ws.opened first`);
   }
@@ -321,6 +328,7 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
       silenceTimeoutMs: this.#silenceTimeoutMs,
       onOpen: (outcome) => this.#onOpen(session, outcome),
       onMessage: (content, details) => this.#onMessage(session, content, details),
+      onCaughtUp: () => this.#continuity.caughtUp(session),
       onEnd: (end) => this.#onEnd(session, end),
     });
     this.#session = session;
@@ -329,6 +337,7 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
   #onOpen(session: Session, outcome: OpenOutcome): void {
     if (session !== this.#session) return;
     this.#attempt = 0;
+    this.#openedAt = Date.now();
     this.#everOpened = true;
     const carried = this.#continuity.opened(session, outcome);
     for (const waiter of this.#openWaiters.splice(0)) waiter.resolve();
@@ -361,7 +370,13 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
     if (this.#closeRequested || options === undefined || end.final || this.#attempt >= options.maxAttempts) {
       return this.#finalize(end);
     }
-    const delayMs = backoff(this.#attempt, options.minDelayMs, options.maxDelayMs);
+    const overloaded = end.overloaded === true;
+    // A connection that stayed open a while outlived the overload; one that ended otherwise was not shed.
+    if (session.opened && (!overloaded || Date.now() - this.#openedAt >= OVERLOAD_STREAK_RESET_MS)) this.#overloadStreak = 0;
+    if (overloaded) this.#overloadStreak++;
+    const delayMs = overloaded
+      ? overloadBackoff(this.#overloadStreak, options.overloadDelayMs, options.overloadMaxDelayMs)
+      : backoff(this.#attempt, options.minDelayMs, options.maxDelayMs);
     this.#attempt++;
     // The gateway that dropped the connection may be down: the next attempt tries the next one.
     this.#urlIndex = (this.#urlIndex + 1) % this.#urls.length;
@@ -369,7 +384,7 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
       this.#reconnectTimer = undefined;
       if (!this.#closeRequested) this.#connect();
     }, delayMs);
-    this.#emit(new IcWebSocketReconnectEvent(this.#attempt, delayMs, end.code, end.reason, end.error, this.url));
+    this.#emit(new IcWebSocketReconnectEvent(this.#attempt, delayMs, end.code, end.reason, end.error, this.url, overloaded));
   }
 
   #finalize(end: SessionEnd): void {
@@ -382,6 +397,9 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
     this.#emit(event);
   }
 }
+
+/** How long a connection stays open before the count of overload closes in a row restarts. */
+const OVERLOAD_STREAK_RESET_MS = 60_000;
 
 function closedBeforeOpen(): IcWebSocketError {
   return new IcWebSocketError(Code.CLOSED_BEFORE_OPEN, 'the connection is closed and will not open');

@@ -43,6 +43,22 @@ describe('classifyGatewayClose', () => {
     expect(classifyGatewayClose(1009, 'ICWS_ERR_FRAME_TOO_LARGE: frame of 3000000 bytes')).toEqual({ final: false, gatewayCode: 'ICWS_ERR_FRAME_TOO_LARGE' });
   });
 
+  it.each([
+    ['a session shed by the overload guard', 1013, 'ICWS_ERR_OVERLOADED: the replica does not keep up; reconnect later'],
+    ['a relay backlog past --max-relay-wait-ms', 1013, 'ICWS_ERR_RELAY_BACKLOG: calls waited over 5000 ms for the replica (--max-relay-wait-ms); reconnect later'],
+    ['an overloaded replica', 1013, 'ICWS_ERR_REPLICA_OVERLOADED: the replica stayed overloaded'],
+    ['a shedding code under another close code', 1011, 'ICWS_ERR_OVERLOADED: shed'],
+    ['a bare "try again later"', 1013, ''],
+  ])('says "overloaded" for %s, and is transient', (_what, code, reason) => {
+    expect(classifyGatewayClose(code, reason)).toMatchObject({ final: false, overloaded: true });
+  });
+
+  it('does not say "overloaded" for other transient closes', () => {
+    expect(classifyGatewayClose(1006, '').overloaded).toBeUndefined();
+    expect(classifyGatewayClose(1001, 'ICWS_ERR_SHUTTING_DOWN: bye').overloaded).toBeUndefined();
+    expect(classifyGatewayClose(1011, 'ICWS_ERR_REPLICA_UNAVAILABLE: down').overloaded).toBeUndefined();
+  });
+
   it('reads the gateway code only at the start of the reason', () => {
     expect(classifyGatewayClose(1011, 'relay failed after ICWS_ERR_ENVELOPE_REFUSED')).toEqual({ final: false });
   });

@@ -22,7 +22,21 @@ export interface CloseVerdict {
   readonly replicaCode?: string;
   /** For a final refusal by the gateway or the replica: what was refused, in words. */
   readonly refusal?: string;
+  /**
+   * Whether the gateway said "overloaded, try again later" (close 1013, or a reason leading with
+   * one of {@link OVERLOAD_GATEWAY_CODES}): the next connection waits the overload backoff.
+   */
+  readonly overloaded?: true;
 }
+
+/**
+ * Gateway codes that shed load: the gateway closed the session because the replica does not keep
+ * up, and a quick return would only add to the backlog.
+ */
+export const OVERLOAD_GATEWAY_CODES: ReadonlySet<string> = new Set(['ICWS_ERR_OVERLOADED', 'ICWS_ERR_RELAY_BACKLOG', 'ICWS_ERR_REPLICA_OVERLOADED']);
+
+/** The close code of "try again later" (RFC 6455 §7.4.1 as registered by IANA). */
+const TRY_AGAIN_LATER = 1013;
 
 /** Gateway codes of refusals a new connection of the same client would meet again, and what each refuses. */
 const FINAL_GATEWAY_CODES: ReadonlyMap<string, string> = new Map([
@@ -40,6 +54,8 @@ const TRANSIENT_GATEWAY_CODES: ReadonlySet<string> = new Set([
   'ICWS_ERR_REPLICA_OVERLOADED',
   'ICWS_ERR_SHUTTING_DOWN',
   'ICWS_ERR_CLIENT_TOO_SLOW',
+  'ICWS_ERR_OVERLOADED',
+  'ICWS_ERR_RELAY_BACKLOG',
   // a new session has a new client nonce, so a new client key
   'ICWS_ERR_CLIENT_KEY_IN_USE',
 ]);
@@ -58,6 +74,12 @@ const TRANSIENT_REPLICA_CODES: ReadonlySet<string> = new Set([
  * @param reason - the close reason received
  */
 export function classifyGatewayClose(code: number, reason: string): CloseVerdict {
+  const verdict = classifyCode(code, reason);
+  const overloaded = code === TRY_AGAIN_LATER || (verdict.gatewayCode !== undefined && OVERLOAD_GATEWAY_CODES.has(verdict.gatewayCode));
+  return overloaded && !verdict.final ? { ...verdict, overloaded: true } : verdict;
+}
+
+function classifyCode(code: number, reason: string): CloseVerdict {
   const leading = codeOfWireText(reason);
   const gatewayCode = leading !== undefined && reason.startsWith(leading) ? leading : undefined;
   if (gatewayCode === undefined) return { final: !isReconnectable(code) };

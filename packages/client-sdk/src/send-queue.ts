@@ -45,6 +45,23 @@ export class SendQueue {
     this.#bytes += message.length;
   }
 
+  /**
+   * Puts `messages` ahead of those waiting, in their order, whatever the bounds: they were sent
+   * already and kept within the bounds of the re-send buffer.
+   */
+  prepend(messages: Uint8Array[]): void {
+    if (messages.length === 0) return;
+    this.#messages = [...messages, ...this.#messages];
+    for (const message of messages) this.#bytes += message.length;
+  }
+
+  /** @returns the oldest waiting message, taken off the queue; undefined when none waits. */
+  shift(): Uint8Array | undefined {
+    const message = this.#messages.shift();
+    if (message !== undefined) this.#bytes -= message.length;
+    return message;
+  }
+
   /** @returns every waiting message, oldest first, and empties the queue. */
   drain(): Uint8Array[] {
     const messages = this.#messages;

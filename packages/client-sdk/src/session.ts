@@ -88,6 +88,8 @@ export interface SessionEnd {
   error?: IcWebSocketError;
   /** Whether a new connection would end the same way (a refusal, see `refusal.ts`): no reconnection. */
   final: boolean;
+  /** Whether the gateway shed the connection as overloaded ("try again later", see `refusal.ts`). */
+  overloaded?: true;
 }
 
 /** The earlier session a session asks the canister to resume, and where it stood. */
@@ -141,6 +143,8 @@ export interface SessionOptions {
   onOpen(outcome: OpenOutcome): void;
   /** An application message (Candid bytes), certified and in sequence. */
   onMessage(content: Uint8Array, details: ReceivedMessageDetails): void;
+  /** The canister acknowledged every message sent so far: the gateway holds none of them. */
+  onCaughtUp?(): void;
   onEnd(end: SessionEnd): void;
 }
 
@@ -280,7 +284,7 @@ export class Session {
       error = new IcWebSocketError(Code.CONNECTION_CLOSED, closed);
     }
     this.#clearTimers();
-    this.#ending = { code: event.code, reason: event.reason, wasClean: event.wasClean, error, final: verdict.final };
+    this.#ending = { code: event.code, reason: event.reason, wasClean: event.wasClean, error, final: verdict.final, ...(verdict.overloaded && { overloaded: true }) };
     this.#finish(event.wasClean);
   }
 
@@ -419,6 +423,8 @@ export class Session {
     }
     this.#options.sent?.acknowledge(lastIncoming);
     if (result.status === 'overdue') return this.fail(this.#ackTimeoutError(result.overdue));
+    if (lastIncoming >= this.#lastAssigned) this.#options.onCaughtUp?.();
+    if (!this.#live()) return;
     this.#armAckTimer(true);
     this.#sendMessage(encodeServiceMessage(keepAliveMessage(this.#incoming.last)), true);
   }
