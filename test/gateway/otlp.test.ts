@@ -248,12 +248,15 @@ describe('icws-gateway --opentelemetry-collector-endpoint', () => {
     const endpoint = `${await collector.start()}/custom/traces`;
     const argv = ['--gateway-address', '127.0.0.1:0', '--ic-network-url', replica.url.origin, '--prometheus-endpoint', 'off', '--log-level', 'info', '--opentelemetry-collector-endpoint', endpoint, '--data-dir', dataDir()];
     const child = spawn(process.execPath, [CLI, ...argv]);
+    // The JSON log and the plain "listening" line are written through different streams, so
+    // either may come first.
     let announced: Record<string, unknown> | undefined;
     const url = await new Promise<string>((resolve) => {
+      let listeningAt: string | undefined;
       createInterface({ input: child.stdout }).on('line', (line) => {
         if (line.startsWith('{') && line.includes('OTLP')) announced = JSON.parse(line) as Record<string, unknown>;
-        const listening = /^gateway listening on (\S+)$/.exec(line);
-        if (listening) resolve(listening[1]);
+        listeningAt ??= /^gateway listening on (\S+)$/.exec(line)?.[1];
+        if (listeningAt !== undefined && announced !== undefined) resolve(listeningAt);
       });
     });
     expect(announced).toMatchObject({ level: 30, traces: endpoint, msg: 'exporting traces over OTLP/HTTP' });
