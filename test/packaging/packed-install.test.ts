@@ -67,9 +67,10 @@ ws.send({ text: 'hello', timestamp: 0n });
 ws.send({ body: 'hello' });
 `;
 
-/** Starts `npx <command> ...args` in `cwd`; @returns it once a line matches `ready`, with that match. */
+/** Starts `npx <command> ...args` in `cwd` as a process group; @returns it once a line matches `ready`, with that match. */
 function startCommand(cwd: string, command: string, args: string[], ready: RegExp): Promise<{ child: ChildProcessWithoutNullStreams; match: RegExpExecArray; lines: string[] }> {
-  const child = spawn('npx', ['--no-install', command, ...args], { cwd });
+  // Its own process group: npx does not pass a signal on to the program it started.
+  const child = spawn('npx', ['--no-install', command, ...args], { cwd, detached: true });
   const lines: string[] = [];
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
@@ -86,8 +87,8 @@ function startCommand(cwd: string, command: string, args: string[], ready: RegEx
 function stop(child: ChildProcessWithoutNullStreams | undefined): Promise<void> {
   if (child === undefined || child.exitCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
+    child.once('close', () => resolve());
+    process.kill(-child.pid!, 'SIGTERM');
   });
 }
 
