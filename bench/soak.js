@@ -266,7 +266,14 @@ async function main() {
     const kept = samples.filter((x) => x.t >= fromSeconds);
     const minutes = kept.map((x) => x.t / 60);
     const of = (read) => slope(minutes, kept.map((x) => mb(read(x))));
-    return { samples: kept.length, replica: of((x) => x.replica.rss), heap: of((x) => x.replica.heapUsed), gateway: of((x) => x.gateway.rss) };
+    return {
+      samples: kept.length,
+      replica: of((x) => x.replica.rss),
+      heap: of((x) => x.replica.heapUsed),
+      heapTotal: of((x) => x.replica.heapTotal),
+      external: of((x) => x.replica.external),
+      gateway: of((x) => x.gateway.rss),
+    };
   };
   const first = samples[0];
   const last = samples[samples.length - 1];
@@ -284,7 +291,10 @@ async function main() {
   );
   const slopeLine = (label, fromSeconds) => {
     const x = slopes(fromSeconds);
-    console.log(`  ${label}, ${x.samples} samples: replica RSS ${perMin(x.replica)} (heap ${perMin(x.heap)}), gateway RSS ${perMin(x.gateway)}`);
+    console.log(
+      `  ${label}, ${x.samples} samples: replica RSS ${perMin(x.replica)} (heap used ${perMin(x.heap)}, heap reserved ${perMin(x.heapTotal)}, ` +
+        `outside the heap ${perMin(x.external)}), gateway RSS ${perMin(x.gateway)}`,
+    );
   };
   const runEnd = last.t;
   console.log(`memory slope (least squares of samples every ${s.sample} s):`);
@@ -301,7 +311,8 @@ async function main() {
     );
   }
   console.log(
-    `memory from first to last sample: replica RSS ${mb(first.replica.rss).toFixed(0)} → ${mb(last.replica.rss).toFixed(0)} MB (heap ${mb(first.replica.heapUsed).toFixed(0)} → ${mb(last.replica.heapUsed).toFixed(0)} MB), ` +
+    `memory from first to last sample: replica RSS ${mb(first.replica.rss).toFixed(0)} → ${mb(last.replica.rss).toFixed(0)} MB (heap used ${mb(first.replica.heapUsed).toFixed(0)} → ${mb(last.replica.heapUsed).toFixed(0)} MB, reserved ` +
+      `${mb(first.replica.heapTotal).toFixed(0)} → ${mb(last.replica.heapTotal).toFixed(0)} MB; outside the heap ${mb(first.replica.external).toFixed(0)} → ${mb(last.replica.external).toFixed(0)} MB), ` +
       `gateway RSS ${mb(first.gateway.rss).toFixed(0)} → ${mb(last.gateway.rss).toFixed(0)} MB`,
   );
   console.log(`client errors and closes by code: ${eventList.length ? eventList.map(([key, n]) => `${key} ×${n}`).join('; ') : 'none'}`);
