@@ -131,14 +131,16 @@ export class CanisterPoller implements PollerHandle {
     // One promise settled by whichever comes first, the answer or the timeout.
     return new Promise((resolve, reject) => {
       let settled = false;
-      const fail = (error: unknown): void => {
+      const settle = (end: { batch: CanisterOutputCertifiedMessages } | { error: unknown }): void => {
         if (settled) return;
         settled = true;
         timer.cancel();
         endTimer();
-        span.end({ error });
-        reject(error);
+        span.end(end);
+        if ('batch' in end) resolve(end.batch);
+        else reject(end.error);
       };
+      const fail = (error: unknown): void => settle({ error });
       const timer = clock.setTimer(() => fail(new GatewayError('ICWS_ERR_POLL_TIMEOUT', `ws_get_messages did not answer within ${timeoutMs} ms (--poll-timeout)`)), timeoutMs);
       let answer: Promise<CanisterOutputCertifiedMessages>;
       try {
@@ -146,14 +148,7 @@ export class CanisterPoller implements PollerHandle {
       } catch (error) {
         return fail(error);
       }
-      answer.then((batch) => {
-        if (settled) return;
-        settled = true;
-        timer.cancel();
-        endTimer();
-        span.end({ batch });
-        resolve(batch);
-      }, fail);
+      answer.then((batch) => settle({ batch }), fail);
     });
   }
 
