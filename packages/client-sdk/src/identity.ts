@@ -3,9 +3,9 @@
  *
  * The key pair is made synchronously (the identity is usually passed straight into a config), with
  * `@icp-sdk/core/identity`'s Ed25519 code, then imported into WebCrypto as a non-extractable key and the
- * raw bytes wiped. Every message a client sends is signed: through WebCrypto a signature costs
- * about 0.03–0.06 ms of CPU in Node 20 (measured on the project's 2-core machine), the pure-JS
- * signer about 0.6 ms, which is kept where WebCrypto has no Ed25519 (older browsers). Its
+ * raw bytes wiped. Every message a client sends is signed, and WebCrypto's native Ed25519 costs a
+ * fraction of the pure-JS signer's CPU; the pure-JS signer is kept where WebCrypto has no Ed25519
+ * (older browsers). Its
  * `transformRequest` signs calls as `SignIdentity`'s does, with request ids from `./request-id.ts`
  * (the hashes of the fields that repeat from call to call are kept).
  */
