@@ -397,6 +397,16 @@ describe('Session', () => {
       expect(h.signer.calls.map((call) => call.method)).toEqual(['ws_open']);
     });
 
+    it('says the canister went silent, not that an ack is missing, when it sent on the last message heard and nothing came after', async () => {
+      const h = await opened({ ackTimeoutMs: 10_000, silenceTimeoutMs: 10_000 });
+      await jest.advanceTimersByTimeAsync(5_000);
+      h.socket.deliver(service(2n, ackMessage(0n)));
+      await settle();
+      h.session.send(Uint8Array.of(1)); // as a keep-alive answers an ack: both deadlines now fall together
+      await jest.advanceTimersByTimeAsync(10_000);
+      await expectFailure(h, 4007, 'ICWS_ERR_CANISTER_SILENT');
+    });
+
     it('counts the bound from the last certified message: acks keep an idle connection open', async () => {
       const h = await opened({ silenceTimeoutMs: 10_000 });
       let seq = 2n;

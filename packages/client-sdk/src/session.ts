@@ -470,7 +470,9 @@ export class Session {
       this.#ackTimer = undefined;
       if (!this.#live()) return;
       const overdue = this.#acks.overdue(this.#now());
-      if (overdue.length > 0) return this.fail(this.#ackTimeoutError(overdue));
+      // Both deadlines passing together (a keep-alive sent on the last ack heard): nothing at all was
+      // heard, which says more than the missing ack.
+      if (overdue.length > 0) return this.fail(this.#silentFor() >= this.#options.silenceTimeoutMs ? this.#silenceError() : this.#ackTimeoutError(overdue));
       this.#armAckTimer(false);
     }, Math.max(0, deadline - this.#now()));
   }
@@ -480,17 +482,23 @@ export class Session {
     this.#silenceTimer = setTimeout(() => {
       this.#silenceTimer = undefined;
       if (this.#state !== 'open') return;
-      const limit = this.#options.silenceTimeoutMs;
       // one timer per period rather than one per message: re-armed for what is left of the period
-      const left = this.#lastHeardAt + limit - this.#now();
+      const left = this.#options.silenceTimeoutMs - this.#silentFor();
       if (left > 0) return this.#armSilenceTimer(left);
-      this.fail(
-        new IcWebSocketError(
-          Code.CANISTER_SILENT,
-          `no ack nor other message from the canister for ${limit} ms, though it acks every client each ack interval: the gateway withholds its messages, the replica is down, or a newer connection of the same identity replaced this one (ackMessageIntervalMs must equal the canister's ack interval)`,
-        ),
-      );
+      this.fail(this.#silenceError());
     }, delayMs);
+  }
+
+  /** @returns milliseconds since the last certified message from the canister. */
+  #silentFor(): number {
+    return this.#now() - this.#lastHeardAt;
+  }
+
+  #silenceError(): IcWebSocketError {
+    return new IcWebSocketError(
+      Code.CANISTER_SILENT,
+      `no ack nor other message from the canister for ${this.#options.silenceTimeoutMs} ms, though it acks every client each ack interval: the gateway withholds its messages, the replica is down, or a newer connection of the same identity replaced this one (ackMessageIntervalMs must equal the canister's ack interval)`,
+    );
   }
 
   #ackTimeoutError(overdue: bigint[]): IcWebSocketError {
