@@ -66,6 +66,7 @@ describe('icws-replica --init and --admin-listen', () => {
     [['--canister', `ticker=${TICKER}`, '--admin-listen', '0.0.0.0:0', '--init', 'ticker=(record { interval_ms = 1 })'], 'listens only on loopback'],
     [['--canister', `ticker=${TICKER}`, '--clock', 'manual'], '--clock manual: nothing could move the time'],
     [['--canister', `ticker=${TICKER}`, '--clock', 'sundial'], '--clock sundial: expected system or manual'],
+    [['--canister', `ticker=${TICKER}`, '--min-round-interval-ms', 'fast'], '--min-round-interval-ms fast: expected milliseconds >= 0'],
   ])('exits with code 2 and says what is wrong for %j', async (args, message) => {
     const { code, stderr } = await runToExit(['--listen', '127.0.0.1:0', '--state-dir', stateDir, ...args]);
     expect(stderr).toContain(message);

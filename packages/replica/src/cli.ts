@@ -7,7 +7,7 @@ import { printCandid } from './print-candid';
 
 const USAGE = `Usage: icws-replica [--listen HOST:PORT] [--state-dir DIR] [--flat-certificates] --canister NAME=PATH[@ID] ...
                     [--init NAME=CANDID ...] [--watch] [--admin-listen HOST:PORT] [--clock system|manual]
-                    [--max-pending-calls N]
+                    [--max-pending-calls N] [--min-round-interval-ms MS]
        icws-replica --print-candid NAME_OR_FILE [--canister NAME=PATH ...]
 
 Hosts canister modules written with @icws/backend-cdk behind the Internet Computer's HTTP interface.
@@ -33,6 +33,10 @@ Hosts canister modules written with @icws/backend-cdk behind the Internet Comput
                           through the admin API (and by 1 ns a round), as on PocketIC
   --max-pending-calls N   update calls that may wait for a round; past it calls are refused with
                           HTTP 503 ICWS_ERR_REPLICA_OVERLOADED (default 5000)
+  --min-round-interval-ms MS
+                          the least time between the starts of two rounds, so that calls close
+                          together share one certificate (default 5; 0: a round as soon as the
+                          previous one is certified)
   --print-candid NAME_OR_FILE
                           print the Candid interface (.did) of a canister and exit: NAME of a
                           --canister, an example canister (ping_pong, chat), or a module's path
@@ -98,6 +102,7 @@ async function main(argv: string[]): Promise<void> {
       'admin-listen': { type: 'string' },
       clock: { type: 'string' },
       'max-pending-calls': { type: 'string' },
+      'min-round-interval-ms': { type: 'string' },
       'print-candid': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -121,6 +126,10 @@ async function main(argv: string[]): Promise<void> {
   if (maxPendingCalls !== undefined && !(Number.isSafeInteger(maxPendingCalls) && maxPendingCalls >= 1)) {
     throw new ReplicaError('ICWS_ERR_USAGE', `--max-pending-calls ${values['max-pending-calls']}: expected a whole number of calls >= 1, e.g. 5000`);
   }
+  const minRoundIntervalMs = values['min-round-interval-ms'] === undefined ? undefined : Number(values['min-round-interval-ms']);
+  if (minRoundIntervalMs !== undefined && !(Number.isFinite(minRoundIntervalMs) && minRoundIntervalMs >= 0 && values['min-round-interval-ms']!.trim() !== '')) {
+    throw new ReplicaError('ICWS_ERR_USAGE', `--min-round-interval-ms ${values['min-round-interval-ms']}: expected milliseconds >= 0, e.g. 5`);
+  }
   const canisters = attachInits(values.canister.map(parseCanisterFlag), values.init.map(parseInitFlag));
   let running;
   try {
@@ -135,6 +144,7 @@ async function main(argv: string[]): Promise<void> {
       admin,
       clock: clock === 'manual' ? new TestClock() : new SystemClock(),
       maxPendingCalls,
+      minRoundIntervalMs,
     });
   } catch (err) {
     if (err instanceof ReplicaError && err.code === 'ICWS_ERR_INIT_ARG') {

@@ -112,6 +112,10 @@ describe('Replica', () => {
     it('refuses with maxPendingCalls that is not a positive integer', async () => {
       await expect(Replica.create({ maxPendingCalls: 0, signer: 'inline' })).rejects.toMatchObject({ code: 'ICWS_ERR_USAGE', message: expect.stringMatching(/maxPendingCalls: 0/) });
     });
+
+    it('refuses a minRoundIntervalMs that is not a number of ms >= 0', async () => {
+      await expect(Replica.create({ minRoundIntervalMs: -1, signer: 'inline' })).rejects.toMatchObject({ code: 'ICWS_ERR_USAGE', message: expect.stringMatching(/minRoundIntervalMs: -1/) });
+    });
   });
 
   describe('admission over HTTP', () => {

@@ -34,6 +34,11 @@ const ROUND_SLICE_MS = 1;
  * and answers calls through HTTP, so a sender meets the bound before latency grows without end.
  */
 export const DEFAULT_MAX_PENDING_CALLS = 5_000;
+/**
+ * The least time between the starts of two rounds: calls of a few milliseconds share one certificate
+ * instead of costing each client a BLS check apiece (mainnet rounds are about a second apart).
+ */
+export const DEFAULT_MIN_ROUND_INTERVAL_MS = 5;
 
 export interface ReplicaOptions {
   /**
@@ -84,6 +89,11 @@ export interface ReplicaOptions {
    * turn `done`. @default 64 MiB
    */
   readonly maxReplyBytes?: number;
+  /**
+   * The least time from the start of one round to the start of the next, in ms; 0 starts a round
+   * as soon as the previous one is certified. @default DEFAULT_MIN_ROUND_INTERVAL_MS
+   */
+  readonly minRoundIntervalMs?: number;
 }
 
 /** An update call accepted by the replica: checked, signed by its sender, waiting for a round. */
@@ -202,7 +212,7 @@ export class Replica {
     private readonly pool: CryptoWorkerPool | undefined,
     private readonly log: (line: string) => void,
     wallClock: () => bigint,
-    limits: { maxPendingCalls: number; maxReplyBytes?: number },
+    limits: { maxPendingCalls: number; maxReplyBytes?: number; minRoundIntervalMs: number },
     storage: CanisterStorage,
   ) {
     const replica = this;
@@ -244,7 +254,7 @@ export class Replica {
       execute: (round) => this.#executeRound(round),
       persist: () => this.#storage.commitRound(),
       certify: (_round, signature) => this.#certify(signature),
-    }, signer, { log, onStateChange: (state) => this.#onRoundState(state) });
+    }, signer, { log, onStateChange: (state) => this.#onRoundState(state), minIntervalMs: limits.minRoundIntervalMs });
     this.#removeClockListener = clock.onAdvance(() => this.#scheduler.whenIdle());
   }
 
@@ -262,6 +272,10 @@ export class Replica {
     if (maxReplyBytes !== undefined && (!Number.isSafeInteger(maxReplyBytes) || maxReplyBytes < 0)) {
       throw new ReplicaError('ICWS_ERR_USAGE', `maxReplyBytes: ${String(maxReplyBytes)} is not an integer >= 0; give the bytes of replies request statuses may keep`);
     }
+    const minRoundIntervalMs = options.minRoundIntervalMs ?? DEFAULT_MIN_ROUND_INTERVAL_MS;
+    if (!Number.isFinite(minRoundIntervalMs) || minRoundIntervalMs < 0) {
+      throw new ReplicaError('ICWS_ERR_USAGE', `minRoundIntervalMs: ${String(minRoundIntervalMs)} is not a number of ms >= 0; give the least time between the starts of two rounds`);
+    }
     const { storage, keys } = await CanisterStorage.open(mode, options);
     const signer = options.signer === 'inline'
       ? new InlineCertificateSigner(keys.subnetKey.secretKey)
@@ -274,7 +288,7 @@ export class Replica {
       : new CachingSignatureVerifier(pool ?? new InThreadSignatureVerifier());
     const replica = new Replica(
       keys, options.clock ?? new SystemClock(), signer, verifier, pool, options.log ?? console.log, options.wallClock ?? wallClockNs,
-      { maxPendingCalls, maxReplyBytes }, storage,
+      { maxPendingCalls, maxReplyBytes, minRoundIntervalMs }, storage,
     );
     await replica.#scheduler.whenIdle();
     return replica;

@@ -187,6 +187,67 @@ describe('RoundScheduler', () => {
     });
   });
 
+  describe('minIntervalMs', () => {
+    /** A clock that moves only when a sleep ends, and records each sleep. */
+    function pacedScheduler(minIntervalMs: number) {
+      let nowMs = 0;
+      const sleeps: number[] = [];
+      const paced = new RoundScheduler(host, signer, {
+        minIntervalMs,
+        now: () => nowMs,
+        sleep: async (ms) => {
+          sleeps.push(ms);
+          nowMs += ms;
+        },
+      });
+      return { paced, sleeps, advance: (ms: number) => (nowMs += ms) };
+    }
+
+    it('starts a round at once, and the next one no sooner than the interval after it started', async () => {
+      const { paced, sleeps, advance } = pacedScheduler(5);
+      try {
+        host.queue.push('a');
+        const first = paced.nextRound();
+        await signingRequested();
+        expect(sleeps).toEqual([]);
+        advance(2); // the round took 2 ms
+        signer.signNext();
+        await first.certified;
+
+        host.queue.push('b', 'c');
+        const second = paced.nextRound();
+        await signingRequested();
+        expect(sleeps).toEqual([3]);
+        expect(host.executed).toEqual([['a'], ['b', 'c']]);
+        signer.signNext();
+        await second.certified;
+      } finally {
+        paced.close(new Error('test over'));
+      }
+    });
+
+    it('does not wait when the interval has passed since the last round started', async () => {
+      const { paced, sleeps, advance } = pacedScheduler(5);
+      try {
+        host.queue.push('a');
+        const first = paced.nextRound();
+        await signingRequested();
+        signer.signNext();
+        await first.certified;
+        advance(7);
+
+        host.queue.push('b');
+        const second = paced.nextRound();
+        await signingRequested();
+        signer.signNext();
+        await second.certified;
+        expect(sleeps).toEqual([]);
+      } finally {
+        paced.close(new Error('test over'));
+      }
+    });
+  });
+
   describe('#freshRound', () => {
     it('is the round executing or being signed, else the next one', async () => {
       const next = scheduler.freshRound();

@@ -37,6 +37,16 @@ export interface RoundSchedulerOptions {
   readonly onStateChange?: (state: RoundState, previous: RoundState) => void;
   /** Where a failed round is reported. @default console.log */
   readonly log?: (line: string) => void;
+  /**
+   * The least time from the start of one round to the start of the next, in ms. Every round is a
+   * certificate each client checks (a BLS pairing, milliseconds); spacing the rounds lets the calls
+   * of a few milliseconds share one. @default 0
+   */
+  readonly minIntervalMs?: number;
+  /** A monotonic clock in ms, for {@link RoundSchedulerOptions.minIntervalMs}. @default performance.now */
+  readonly now?: () => number;
+  /** Waits `ms` milliseconds. @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -122,7 +132,8 @@ export class Round {
  *
  * Calls that arrive while a round executes or is signed wait for the next round. The next round
  * starts only after the waiters of the previous one have passed, so they still find the state their
- * certificate covers.
+ * certificate covers, and no sooner than `minIntervalMs` after the previous one started: `queued`
+ * lasts until then.
  */
 export class RoundScheduler {
   #state: RoundState = 'idle';
@@ -135,6 +146,11 @@ export class RoundScheduler {
   #closedBy: Error | undefined;
   readonly #onStateChange: (state: RoundState, previous: RoundState) => void;
   readonly #log: (line: string) => void;
+  readonly #minIntervalMs: number;
+  readonly #now: () => number;
+  readonly #sleep: (ms: number) => Promise<void>;
+  /** When the latest round started, on {@link RoundSchedulerOptions.now}'s clock. */
+  #lastStart = -Infinity;
 
   constructor(
     private readonly host: RoundHost,
@@ -143,6 +159,9 @@ export class RoundScheduler {
   ) {
     this.#onStateChange = options.onStateChange ?? (() => undefined);
     this.#log = options.log ?? console.log;
+    this.#minIntervalMs = options.minIntervalMs ?? 0;
+    this.#now = options.now ?? (() => performance.now());
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   get state(): RoundState {
@@ -212,7 +231,9 @@ export class RoundScheduler {
 
   async #drive(): Promise<void> {
     do {
-      // Calls that arrive in this turn join the round.
+      // Calls that arrive until the round may start, and in that turn, join the round.
+      const wait = this.#lastStart + this.#minIntervalMs - this.#now();
+      if (wait > 0) await this.#sleep(wait);
       await yieldToEventLoop();
       if (this.#is('closed')) return;
       if (this.#next === undefined && !this.host.hasWork()) {
@@ -232,6 +253,7 @@ export class RoundScheduler {
     const round = this.#next ?? new Round(++this.#roundsMade);
     this.#next = undefined;
     this.#current = round;
+    this.#lastStart = this.#now();
     round.begin(this.host.roundTimeNs());
     this.#setState('executing');
     try {
