@@ -167,13 +167,17 @@ async function main() {
 
   // Memory is sampled on its own schedule; the two hosts are asked in turn, one command at a time.
   const samples = [];
+  /** The replica's memory as each of its full collections ended. */
+  const collections = [];
   let sampling = true;
   const t0 = performance.now();
+  const t0Ms = Date.now();
   const sampler = (async () => {
     while (sampling) {
       const t = (performance.now() - t0) / 1000;
       const askGateway = async () => [await gateway.ask('memory'), await gateway.ask('cpu')];
       const [r, [g, gc]] = await Promise.all([replica.ask('memory'), askGateway()]);
+      for (const c of r.collections) collections.push({ ...c, t: (c.atMs - t0Ms) / 1000 });
       samples.push({
         t, replica: r.memory, replicaCpu: r.cpu.user + r.cpu.system, pendingCalls: r.stats.pendingCalls, callsRefused: r.stats.callsRefused, rounds: r.stats.rounds, updates: r.stats.updatesExecuted,
         gateway: g.memory, gatewayCpu: gc.cpu.user + gc.cpu.system, polls: gc.polls, sessions: g.sessions, gatewayErrors: gc.errors, gatewayClosed: gc.closed,
@@ -275,6 +279,23 @@ async function main() {
       gateway: of((x) => x.gateway.rss),
     };
   };
+  /**
+   * Samples rise and fall with the collections (the heap grows by a hundred MB between two full
+   * ones), so a slope over a few minutes depends on where in that cycle the run ends. What each full
+   * collection returns to, and the highest RSS between two of them, do not.
+   */
+  const afterCollectionsLine = (kept, steadySamples) => {
+    if (kept.length === 0) return console.log('  the replica made no full collection at steady state');
+    const minutes = kept.map((c) => c.t / 60);
+    const peaks = kept.slice(1).map((c, i) => Math.max(...steadySamples.filter((x) => x.t > kept[i].t && x.t <= c.t).map((x) => x.replica.rss), c.rss));
+    const range = (values) => `${mb(Math.min(...values)).toFixed(0)}–${mb(Math.max(...values)).toFixed(0)} MB`;
+    console.log(
+      `  after each of the replica's ${kept.length} full collections at steady state (${kept.map((c) => Math.round(c.t)).join(', ')} s): ` +
+        `heap used ${range(kept.map((c) => c.heapUsed))} (${perMin(slope(minutes, kept.map((c) => mb(c.heapUsed))))}), ` +
+        `RSS ${range(kept.map((c) => c.rss))} (${perMin(slope(minutes, kept.map((c) => mb(c.rss))))})` +
+        (peaks.length ? `; highest RSS between two of them ${peaks.map((p) => mb(p).toFixed(0)).join(', ')} MB` : ''),
+    );
+  };
   const first = samples[0];
   const last = samples[samples.length - 1];
   const perMin = (v) => (v === undefined ? 'n/a (fewer than 3 samples)' : `${v >= 0 ? '+' : ''}${v.toFixed(2)} MB/min`);
@@ -304,6 +325,7 @@ async function main() {
   if (runEnd - windowsFullAt >= 60) {
     slopeLine(`steady state, after the protocol's windows filled (${windows}), ${windowsFullAt}–${Math.round(runEnd)} s`, windowsFullAt);
     console.log(`  memory is flat at steady state when this last line's slopes are near 0; the lines above include the windows filling`);
+    afterCollectionsLine(collections.filter((c) => c.t >= windowsFullAt), samples.filter((x) => x.t >= windowsFullAt));
   } else {
     console.log(
       `  steady state: not reached. The protocol's windows (${windows}) are full from ${windowsFullAt} s on, and this run ended at ${Math.round(runEnd)} s: ` +
