@@ -57,6 +57,10 @@ describe('classifyGatewayClose', () => {
     expect(classifyGatewayClose(1006, '').overloaded).toBeUndefined();
     expect(classifyGatewayClose(1001, 'ICWS_ERR_SHUTTING_DOWN: bye').overloaded).toBeUndefined();
     expect(classifyGatewayClose(1011, 'ICWS_ERR_REPLICA_UNAVAILABLE: down').overloaded).toBeUndefined();
+    // 1013 with a code of the client's own: a slow reader, a missed ping or open deadline
+    expect(classifyGatewayClose(1013, 'ICWS_ERR_CLIENT_TOO_SLOW: client too slow')).toEqual({ final: false, gatewayCode: 'ICWS_ERR_CLIENT_TOO_SLOW' });
+    expect(classifyGatewayClose(1013, 'ICWS_ERR_PING_TIMEOUT: no pong').overloaded).toBeUndefined();
+    expect(classifyGatewayClose(1013, 'ICWS_ERR_OPEN_TIMEOUT: no ws_open').overloaded).toBeUndefined();
   });
 
   it('reads the gateway code only at the start of the reason', () => {

@@ -10,7 +10,7 @@
  * reason was not cut to the 123 bytes a close frame carries. The code in the reason decides where
  * there is one; the close code's entry in `CLOSE_CODES` decides otherwise.
  */
-import { codeOfWireText, isReconnectable } from '@icws/protocol';
+import { CloseCode, codeOfWireText, isReconnectable } from '@icws/protocol';
 
 /** How a close ends the client's connection attempts. */
 export interface CloseVerdict {
@@ -23,20 +23,19 @@ export interface CloseVerdict {
   /** For a final refusal by the gateway or the replica: what was refused, in words. */
   readonly refusal?: string;
   /**
-   * Whether the gateway said "overloaded, try again later" (close 1013, or a reason leading with
-   * one of {@link OVERLOAD_GATEWAY_CODES}): the next connection waits the overload backoff.
+   * Whether the gateway said "overloaded, try again later" (a reason leading with one of
+   * {@link OVERLOAD_GATEWAY_CODES}, or a bare close 1013 without a code saying why): the next
+   * connection waits the overload backoff.
    */
   readonly overloaded?: true;
 }
 
 /**
  * Gateway codes that shed load: the gateway closed the session because the replica does not keep
- * up, and a quick return would only add to the backlog.
+ * up, and a quick return would only add to the backlog. Other closes with 1013 (a slow reader,
+ * ping and open timeouts) are the client's own and pass with an ordinary backoff.
  */
-export const OVERLOAD_GATEWAY_CODES: ReadonlySet<string> = new Set(['ICWS_ERR_OVERLOADED', 'ICWS_ERR_RELAY_BACKLOG', 'ICWS_ERR_REPLICA_OVERLOADED']);
-
-/** The close code of "try again later" (RFC 6455 §7.4.1 as registered by IANA). */
-const TRY_AGAIN_LATER = 1013;
+const OVERLOAD_GATEWAY_CODES: ReadonlySet<string> = new Set(['ICWS_ERR_OVERLOADED', 'ICWS_ERR_RELAY_BACKLOG', 'ICWS_ERR_REPLICA_OVERLOADED']);
 
 /** Gateway codes of refusals a new connection of the same client would meet again, and what each refuses. */
 const FINAL_GATEWAY_CODES: ReadonlyMap<string, string> = new Map([
@@ -50,12 +49,9 @@ const FINAL_GATEWAY_CODES: ReadonlyMap<string, string> = new Map([
 /** Gateway codes of passing conditions, whatever their close code says. */
 const TRANSIENT_GATEWAY_CODES: ReadonlySet<string> = new Set([
   'ICWS_ERR_REPLICA_UNAVAILABLE',
-  // the replica refused calls for a while; a new session later meets a shorter queue
-  'ICWS_ERR_REPLICA_OVERLOADED',
   'ICWS_ERR_SHUTTING_DOWN',
   'ICWS_ERR_CLIENT_TOO_SLOW',
-  'ICWS_ERR_OVERLOADED',
-  'ICWS_ERR_RELAY_BACKLOG',
+  ...OVERLOAD_GATEWAY_CODES,
   // a new session has a new client nonce, so a new client key
   'ICWS_ERR_CLIENT_KEY_IN_USE',
 ]);
@@ -75,7 +71,7 @@ const TRANSIENT_REPLICA_CODES: ReadonlySet<string> = new Set([
  */
 export function classifyGatewayClose(code: number, reason: string): CloseVerdict {
   const verdict = classifyCode(code, reason);
-  const overloaded = code === TRY_AGAIN_LATER || (verdict.gatewayCode !== undefined && OVERLOAD_GATEWAY_CODES.has(verdict.gatewayCode));
+  const overloaded = verdict.gatewayCode === undefined ? code === CloseCode.TRY_AGAIN_LATER : OVERLOAD_GATEWAY_CODES.has(verdict.gatewayCode);
   return overloaded && !verdict.final ? { ...verdict, overloaded: true } : verdict;
 }
 
