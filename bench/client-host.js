@@ -1,7 +1,7 @@
 // The server side of bench/client.js, in processes of their own so that only client work is
-// measured there. `client-host.js replica` runs the embedded replica with the burst canister and
-// answers "burst <principal> <n>" on stdin once the canister has queued n messages for that
-// client; `client-host.js gateway <replica URL> [JSON of more gateway options]` runs our gateway and
+// measured there. `client-host.js replica [JSON of more replica options]` runs the embedded replica
+// with the burst canister, answers "burst <principal> <n>" on stdin once the canister has queued n
+// messages for that client, and "rounds" with how many rounds (certificates) it has made; `client-host.js gateway <replica URL> [JSON of more gateway options]` runs our gateway and
 // a raw `ws` echo server. Each prints one JSON line with its addresses.
 const { mkdtempSync } = require('node:fs');
 const { tmpdir } = require('node:os');
@@ -13,17 +13,19 @@ const { startReplica, loadCanisterModule } = require('@icws/replica');
 const { startGateway } = require('@icws/gateway');
 const { WebSocketServer } = require('ws');
 
-async function replicaHost() {
+async function replicaHost(options) {
   const replica = await startReplica({
     port: 0,
     canisters: [{ name: 'burst', module: loadCanisterModule(join(__dirname, 'burst-canister.js')) }],
     log: () => undefined,
+    ...(options ? JSON.parse(options) : {}),
   });
   const canisterId = replica.canisterIds.burst;
   console.log(JSON.stringify({ replicaUrl: replica.url.origin, canisterId: canisterId.toText() }));
   const caller = Principal.fromText('2vxsx-fae');
   createInterface({ input: process.stdin }).on('line', async (line) => {
     const [command, principal, count] = line.trim().split(' ');
+    if (command === 'rounds') return console.log(JSON.stringify({ rounds: replica.replica.stats.rounds }));
     if (command !== 'burst') return;
     const arg = IDL.encode([IDL.Principal, IDL.Nat32], [Principal.fromText(principal), Number(count)]);
     const outcome = await replica.replica.update(canisterId, 'burst', arg, caller);
@@ -53,7 +55,7 @@ async function gatewayHost(replicaUrl, options) {
   });
 }
 
-const main = () => (process.argv[2] === 'gateway' ? gatewayHost(process.argv[3], process.argv[4]) : replicaHost());
+const main = () => (process.argv[2] === 'gateway' ? gatewayHost(process.argv[3], process.argv[4]) : replicaHost(process.argv[3]));
 main().catch((err) => {
   console.error(err);
   process.exit(1);

@@ -17,7 +17,9 @@
 // Runs against the built packages (`npm run build`); the upstream client comes from
 // test/upstream-client (`npm ci --prefix test/upstream-client`). BENCH_CLIENT_COUNTS (1,20,100,300),
 // BENCH_CLIENT_SECONDS (5 per count), BENCH_CLIENT_BURSTS (5), BENCH_CLIENT_VERIFIER (worker) and
-// BENCH_CLIENT_COMPARE (noble: the verifier measured again at 100 clients as a reference) change it.
+// BENCH_CLIENT_COMPARE (noble: the verifier measured again at 100 clients as a reference) and
+// BENCH_CLIENT_ROUND_INTERVAL (the replica's minRoundIntervalMs; its default when unset) change it.
+// Each SDK line also gives the replica's rounds per second: each round is one certificate to check.
 const { existsSync, readdirSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { gzipSync } = require('node:zlib');
@@ -39,6 +41,7 @@ const VERIFIER = process.env.BENCH_CLIENT_VERIFIER ?? 'worker';
 const COMPARE_WITH = process.env.BENCH_CLIENT_COMPARE ?? 'noble';
 const COMPARE_AT = 100;
 const CERTIFICATES = Number(process.env.BENCH_CLIENT_CERTIFICATES ?? 20);
+const ROUND_INTERVAL = process.env.BENCH_CLIENT_ROUND_INTERVAL;
 const UPSTREAM = join(__dirname, '../test/upstream-client/node_modules');
 const CLIENT_SRC = join(__dirname, '../packages/client-sdk/src');
 const DIST = join(__dirname, '../packages/client-sdk/dist');
@@ -306,7 +309,8 @@ async function main() {
   printBundleCost();
   await verifierBench();
 
-  const host = startChild(join(__dirname, 'client-host.js'), ['replica']);
+  const replicaOptions = ROUND_INTERVAL === undefined ? {} : { minRoundIntervalMs: Number(ROUND_INTERVAL) };
+  const host = startChild(join(__dirname, 'client-host.js'), ['replica', JSON.stringify(replicaOptions)]);
   const replica = await host.next();
   const limits = { maxConnectionsPerIp: 2 * Math.max(...COUNTS) + 100, maxConnections: 2 * Math.max(...COUNTS) + 100 };
   const gateway = startChild(join(__dirname, 'client-host.js'), ['gateway', replica.replicaUrl, JSON.stringify(limits)]);
@@ -322,7 +326,8 @@ async function main() {
   }
 
   console.log(
-    `round trips, each client one at a time for ${SECONDS} s; @icws/client-sdk (blsVerifier '${VERIFIER}') through gateway and canister, raw ws echo as reference;\n` +
+    `round trips, each client one at a time for ${SECONDS} s; @icws/client-sdk (blsVerifier '${VERIFIER}') through gateway and canister ` +
+      `(replica rounds at least ${ROUND_INTERVAL ?? 'its default'}${ROUND_INTERVAL === undefined ? '' : ' ms'} apart), raw ws echo as reference;\n` +
       '  the clients share one process: each distinct certificate is checked once for all of them, not once per client:',
   );
   const payload = protocol.encodeCandid([AppMessage], [app('rt')]);
@@ -334,7 +339,10 @@ async function main() {
       console.log(`  ${String(count).padStart(3)} clients: skipped, the clients could not all connect (${err?.message ?? err})`);
       break;
     }
+    const roundsBefore = (await host.ask('rounds')).rounds;
     const sdk = await roundTrips(clients, sdkRoundTrip);
+    const rounds = (await host.ask('rounds')).rounds - roundsBefore;
+    const perRound = `${Math.round(rounds / SECONDS).toLocaleString('en')} rounds/s, ${(sdk.rate * SECONDS / rounds).toFixed(1)} round trips per round`;
     const echoes = await inBatches(count, () => echoClient(stack.echoUrl));
     const echo = await roundTrips(echoes, (c) => {
       const reply = c.next();
@@ -342,7 +350,7 @@ async function main() {
       return reply;
     });
     for (const c of echoes) c.socket.close();
-    console.log(`  ${String(count).padStart(3)} clients: SDK ${figures(sdk)}; echo ${figures(echo)}${TARGETS[count] ? `  (${TARGETS[count]})` : ''}`);
+    console.log(`  ${String(count).padStart(3)} clients: SDK ${figures(sdk)} (${perRound}); echo ${figures(echo)}${TARGETS[count] ? `  (${TARGETS[count]})` : ''}`);
     if (count === COMPARE_AT && COMPARE_WITH !== VERIFIER && COMPARE_WITH !== '') {
       const others = await inBatches(count, () => icClient(stack, COMPARE_WITH));
       const before = await roundTrips(others, sdkRoundTrip);
