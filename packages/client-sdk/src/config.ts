@@ -53,7 +53,7 @@ export interface ReconnectOptions {
    */
   resume?: boolean;
   /**
-   * Most messages `send` queues while reconnecting; more throw `ICWS_ERR_SEND_QUEUE_FULL`. Also how
+   * Most messages `send` queues while reconnecting or during the paced flush after it; more throw `ICWS_ERR_SEND_QUEUE_FULL`. Also how
    * many sent messages the canister has not acknowledged yet are kept to be re-sent after a resume.
    * @default 1_000
    */

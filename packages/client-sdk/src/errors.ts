@@ -11,7 +11,7 @@ export const CLIENT_ERROR_CODES = defineErrorCodes({
   ICWS_ERR_NOT_OPEN: { kind: 'input', closeCode: CloseCode.NORMAL, summary: '`send` was called while the connection is not open' },
   ICWS_ERR_INVALID_MESSAGE: { kind: 'input', closeCode: CloseCode.SEND_FAILED, summary: "a message given to `send` does not encode as the canister's Candid message type" },
   ICWS_ERR_MESSAGE_TOO_LARGE: { kind: 'input', closeCode: CloseCode.SEND_FAILED, summary: 'a message given to `send` encodes to more Candid bytes than `maxMessageBytes`; it is not sent' },
-  ICWS_ERR_SEND_QUEUE_FULL: { kind: 'input', closeCode: CloseCode.NORMAL, summary: '`send` while reconnecting, with `reconnect.maxQueuedMessages` or `maxQueuedBytes` already waiting; the message is not queued' },
+  ICWS_ERR_SEND_QUEUE_FULL: { kind: 'input', closeCode: CloseCode.NORMAL, summary: '`send` while reconnecting or while the paced flush after a reconnection runs, with `reconnect.maxQueuedMessages` or `maxQueuedBytes` already waiting; the message is not queued' },
   ICWS_ERR_SIGNING_FAILED: { kind: 'input', closeCode: CloseCode.SEND_FAILED, summary: 'the identity failed to sign an envelope' },
   ICWS_ERR_BAD_HANDSHAKE: { kind: 'protocol', closeCode: CloseCode.PROTOCOL_ERROR, summary: 'the first frame of the gateway is not its handshake' },
   ICWS_ERR_BAD_FRAME: { kind: 'protocol', closeCode: CloseCode.PROTOCOL_ERROR, summary: 'a frame of the gateway is not a relayed canister message, or its content is not a `WebsocketMessage`' },

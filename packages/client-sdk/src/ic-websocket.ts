@@ -174,7 +174,7 @@ export class IcWebSocket<S extends WsCanisterService = WsCanisterService, M = Ap
    * exactly once. What a reconnection carries over goes out paced (`reconnect.flushBurst`,
    * `flushRate`); until it has, messages sent queue behind it, within the same bounds.
    * @throws {IcWebSocketError} `ICWS_ERR_NOT_OPEN` before the first open and once closed;
-   *   `ICWS_ERR_SEND_QUEUE_FULL` while reconnecting with the queue full; `ICWS_ERR_INVALID_MESSAGE`
+   *   `ICWS_ERR_SEND_QUEUE_FULL` while reconnecting (or flushing after it) with the queue full; `ICWS_ERR_INVALID_MESSAGE`
    *   if `message` does not fit the Candid type; `ICWS_ERR_MESSAGE_TOO_LARGE` if it encodes to more
    *   than `maxMessageBytes` (nothing is sent, the connection stays open)
    */

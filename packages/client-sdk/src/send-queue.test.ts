@@ -4,13 +4,14 @@ import { SendQueue } from './send-queue';
 
 describe('SendQueue', () => {
   describe('#push', () => {
-    it('keeps messages in order until drained', () => {
+    it('keeps messages in order until shifted', () => {
       const queue = new SendQueue(3, 100);
       queue.push(Uint8Array.of(1));
       queue.push(Uint8Array.of(2, 2));
       expect(queue.bytes).toBe(3);
-      expect(queue.drain()).toEqual([Uint8Array.of(1), Uint8Array.of(2, 2)]);
+      expect([queue.shift(), queue.shift(), queue.shift()]).toEqual([Uint8Array.of(1), Uint8Array.of(2, 2), undefined]);
       expect(queue.length).toBe(0);
+      expect(queue.bytes).toBe(0);
     });
 
     it.each([

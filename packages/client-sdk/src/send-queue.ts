@@ -37,8 +37,8 @@ export class SendQueue {
     if (this.#messages.length + 1 > this.maxMessages || this.#bytes + message.length > this.maxBytes) {
       throw new IcWebSocketError(
         Code.SEND_QUEUE_FULL,
-        `cannot queue the message while reconnecting: ${this.#messages.length} messages of ${this.#bytes} bytes wait already ` +
-          `(reconnect.maxQueuedMessages ${this.maxMessages}, maxQueuedBytes ${this.maxBytes}); wait for the open event or raise the limits`,
+        `cannot queue the message: ${this.#messages.length} messages of ${this.#bytes} bytes wait already ` +
+          `(reconnect.maxQueuedMessages ${this.maxMessages}, maxQueuedBytes ${this.maxBytes}) for a reconnection or its paced flush; wait for the open event or raise the limits`,
       );
     }
     this.#messages.push(message);
@@ -62,11 +62,4 @@ export class SendQueue {
     return message;
   }
 
-  /** @returns every waiting message, oldest first, and empties the queue. */
-  drain(): Uint8Array[] {
-    const messages = this.#messages;
-    this.#messages = [];
-    this.#bytes = 0;
-    return messages;
-  }
 }
