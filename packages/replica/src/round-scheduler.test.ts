@@ -203,24 +203,24 @@ describe('RoundScheduler', () => {
       return { paced, sleeps, advance: (ms: number) => (nowMs += ms) };
     }
 
+    /** Queues `calls`, asks `paced` for a round, and signs it once it asks, after `tookMs` of work. */
+    async function certifyRound(paced: RoundScheduler, calls: string[], tookMs = 0, advance = (_ms: number) => 0): Promise<void> {
+      host.queue.push(...calls);
+      const round = paced.nextRound();
+      await signingRequested();
+      advance(tookMs);
+      signer.signNext();
+      await round.certified;
+    }
+
     it('starts a round at once, and the next one no sooner than the interval after it started', async () => {
       const { paced, sleeps, advance } = pacedScheduler(5);
       try {
-        host.queue.push('a');
-        const first = paced.nextRound();
-        await signingRequested();
+        await certifyRound(paced, ['a'], 2, advance);
         expect(sleeps).toEqual([]);
-        advance(2); // the round took 2 ms
-        signer.signNext();
-        await first.certified;
-
-        host.queue.push('b', 'c');
-        const second = paced.nextRound();
-        await signingRequested();
+        await certifyRound(paced, ['b', 'c']);
         expect(sleeps).toEqual([3]);
         expect(host.executed).toEqual([['a'], ['b', 'c']]);
-        signer.signNext();
-        await second.certified;
       } finally {
         paced.close(new Error('test over'));
       }
@@ -229,19 +229,10 @@ describe('RoundScheduler', () => {
     it('does not wait when the interval has passed since the last round started', async () => {
       const { paced, sleeps, advance } = pacedScheduler(5);
       try {
-        host.queue.push('a');
-        const first = paced.nextRound();
-        await signingRequested();
-        signer.signNext();
-        await first.certified;
-        advance(7);
-
-        host.queue.push('b');
-        const second = paced.nextRound();
-        await signingRequested();
-        signer.signNext();
-        await second.certified;
+        await certifyRound(paced, ['a'], 7, advance);
+        await certifyRound(paced, ['b']);
         expect(sleeps).toEqual([]);
+        expect(host.executed).toEqual([['a'], ['b']]);
       } finally {
         paced.close(new Error('test over'));
       }
