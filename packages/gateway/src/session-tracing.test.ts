@@ -84,6 +84,18 @@ describe('ClientSession tracing', () => {
     expect(tracer.summary()).toEqual(['ws_open: replied', 'ws_message: executed', 'ws_message: dropped', 'ws_message: failed/ICWS_ERR_RELAY_QUEUE_FULL', 'ws_close: executed']);
   });
 
+  it('ends the span of a call that waited past --max-relay-wait-ms before it could start as failed, and those behind it as dropped', async () => {
+    const { socket, transport, tracer, open, clock } = setup(); // --max-relay-wait-ms 5000
+    await open();
+    const answer = deferred<RelayOutcome>();
+    transport.onRelay = () => answer.promise;
+    for (const text of ['a', 'b', 'c']) socket.receive(callFrame('ws_message', text));
+    await clock.advance(5_001);
+    answer.resolve({ status: 'executed' });
+    await settle();
+    expect(tracer.summary()).toEqual(['ws_open: replied', 'ws_message: executed', 'ws_message: failed/ICWS_ERR_RELAY_BACKLOG', 'ws_message: dropped', 'ws_close: executed']);
+  });
+
   it("ends the ws_close span as failed when the replica does not take it, and ends every span once", async () => {
     const { socket, transport, tracer, open, tracked } = setup();
     await open();

@@ -369,7 +369,8 @@ export class ClientSession implements Recipient, SheddableSession {
         if (refused) this.#fail('ICWS_ERR_ENVELOPE_REFUSED', refusalText(message));
         else this.#fail('ICWS_ERR_REPLICA_UNAVAILABLE', `could not relay to the canister: ${message}`);
       },
-      onStalled: () => this.#refuse('wait'),
+      // Nothing is in flight when the queue stalls: the first call left is the one that waited too long.
+      onStalled: () => this.#refuse('wait', this.#calls.shift()),
       onRetry: (err: unknown, attempt: number) => {
         // Every overloaded answer counts, the retried ones here and the last one in onFailed.
         if (isReplicaOverloaded(err)) {
