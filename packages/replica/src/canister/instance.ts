@@ -155,12 +155,9 @@ export class CanisterInstance {
     return deferred ? undefined : outcome;
   }
 
-  /**
-   * Executes one message; whatever the method throws becomes a reject.
-   * @param method - runs this definition (a captured query) instead of the canister's method of the call's name
-   */
-  execute(call: CanisterCall, method: MethodDefinition | undefined = this.#method(call.methodName)): CallOutcome {
-    return this.#execute(call, method, (definition, result) => encodeReply(definition.retTypes, result, call.methodName));
+  /** Executes one message with the canister's method of the call's name; whatever it throws becomes a reject. */
+  execute(call: CanisterCall): CallOutcome {
+    return this.#execute(call, this.#method(call.methodName), (definition, result) => encodeReply(definition.retTypes, result, call.methodName));
   }
 
   /** {@link execute}, with the method's result turned into the reply by `reply`. */
