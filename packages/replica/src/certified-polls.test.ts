@@ -159,6 +159,26 @@ describe('ws_get_messages on a replica', () => {
     expect(replica.stats.queriesFromCertifiedState).toBe(1);
   });
 
+  it.each([
+    ['keeps the certified state of a canister polled within 10 s: a poll during a round answers from it', 9_000, true],
+    ['keeps no certificate for a canister last polled over 10 s ago: its next poll during a round waits for it', 10_001, false],
+  ])('%s', async (_what, pauseMs, fromCertifiedState) => {
+    const clock = new TestClock();
+    await start({ signer: 'inline', clock });
+    await replica.update(id, 'slowSend', nothing, client);
+    expect((await poll()).texts).toEqual(['message 1']);
+    await clock.advance(pauseMs);
+    await replica.update(id, 'slowSend', nothing, client); // the round after the pause keeps its state for polls, or not
+    const answeredBefore = replica.stats.queriesFromCertifiedState;
+    let finished = 0;
+    const calls = Array.from({ length: 3 }, () => replica.update(id, 'slowSend', nothing, client).then(() => finished++));
+    expect(await caught('executing', () => finished > 0)).toBe(true);
+    const { texts } = await poll();
+    expect(texts).toEqual(fromCertifiedState ? ['message 1', 'message 2'] : ['message 1', 'message 2', 'message 3', 'message 4', 'message 5']);
+    expect(replica.stats.queriesFromCertifiedState - answeredBefore).toBe(fromCertifiedState ? 1 : 0);
+    await Promise.all(calls);
+  });
+
   it('keeps no certificate for a canister nobody polled lately: its first poll during a round waits for it', async () => {
     await start({ signer: 'inline' });
     await replica.update(id, 'slowSend', nothing, client);
