@@ -9,9 +9,9 @@
  * `transformRequest` signs calls as `SignIdentity`'s does, with request ids from `./request-id.ts`
  * (the hashes of the fields that repeat from call to call are kept).
  */
-import { Endpoint, IC_REQUEST_DOMAIN_SEPARATOR, SignIdentity, type HttpAgentRequest, type PublicKey, type Signature } from '@icp-sdk/core/agent';
+import { Endpoint, SignIdentity, type HttpAgentRequest, type PublicKey, type Signature } from '@icp-sdk/core/agent';
 import { Ed25519KeyIdentity } from '@icp-sdk/core/identity';
-import { withDomainSeparator } from '@icws/protocol';
+import { IC_REQUEST_DOMAIN_SEPARATOR, withDomainSeparator } from '@icws/protocol';
 import { fastRequestIdOf } from './request-id';
 
 // PKCS#8 PrivateKeyInfo of an Ed25519 key (RFC 8410), followed by the 32-byte seed.
